@@ -1,0 +1,18 @@
+// `kasocki testserver`: not built yet; placeholder so the binary and its --help exist.
+#include <iostream>
+
+#include "cli/subcommands.hpp"
+#include "cli/usage.hpp"
+
+namespace kasocki::cli {
+
+int testserver_main(int argc, char** argv) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  if (auto status = parse_or_exit("testserver", "(not implemented yet)", argc, argv, options, {}, vm))
+    return *status;
+  std::cerr << "kasocki testserver: not implemented yet\n";
+  return 1;
+}
+
+}  // namespace kasocki::cli

@@ -1,0 +1,37 @@
+# Finds every third-party dependency; a missing one stops the configure step and names the
+# Debian 12 package that provides it (scripts/setup.sh installs them all).
+find_package(PkgConfig QUIET)
+
+function(kasocki_require found what package)
+  if(NOT ${found})
+    message(FATAL_ERROR "Kasocki needs ${what}: install the Debian package '${package}' "
+                        "(or run scripts/setup.sh)")
+  endif()
+endfunction()
+
+find_package(Threads REQUIRED)
+
+find_package(Boost 1.81 QUIET COMPONENTS program_options url)
+kasocki_require(Boost_FOUND "Boost 1.81 with program_options and url"
+                "libboost1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev")
+
+find_package(OpenSSL QUIET)
+kasocki_require(OPENSSL_FOUND "OpenSSL" "libssl-dev")
+
+find_package(nlohmann_json 3.10 QUIET)
+kasocki_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
+
+find_package(simdjson QUIET)
+kasocki_require(simdjson_FOUND "simdjson" "libsimdjson-dev")
+
+if(PkgConfig_FOUND)
+  pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka)
+  pkg_check_modules(RE2 QUIET IMPORTED_TARGET re2)
+endif()
+kasocki_require(RDKAFKA_FOUND "librdkafka" "librdkafka-dev (and pkg-config)")
+kasocki_require(RE2_FOUND "RE2" "libre2-dev (and pkg-config)")
+
+if(KASOCKI_TESTS)
+  find_package(GTest QUIET)
+  kasocki_require(GTest_FOUND "GoogleTest" "libgtest-dev")
+endif()

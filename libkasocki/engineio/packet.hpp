@@ -1,0 +1,81 @@
+// Engine.IO packets (protocol v4, and v3 for socket.io 2.x clients): the pure codecs for single
+// packets, websocket frames and long-polling payloads. No I/O; no input throws.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libkasocki/common/shared_bytes.hpp"
+
+namespace kasocki::engineio {
+
+enum class packet_type : std::uint8_t {
+  open = 0,
+  close = 1,
+  ping = 2,
+  pong = 3,
+  message = 4,
+  upgrade = 5,
+  noop = 6,
+};
+
+// A decoded packet. `binary` is only ever true for message packets; `data` then holds raw bytes.
+struct packet {
+  packet_type type = packet_type::message;
+  bool binary = false;
+  std::string data;
+
+  friend bool operator==(const packet&, const packet&) = default;
+};
+
+// An outgoing packet. Its data is head + body + tail, so that a body built once (a Kafka message
+// frame) can be queued to many sessions and only the small head/tail differ (e.g. an ack id).
+struct out_packet {
+  packet_type type = packet_type::message;
+  bool binary = false;
+  std::string head;
+  shared_bytes body;
+  std::string tail;
+
+  std::size_t data_size() const { return head.size() + view(body).size() + tail.size(); }
+};
+
+out_packet make_out_packet(packet_type type, std::string data = {}, bool binary = false);
+
+// --- single packets ---------------------------------------------------------------------------
+// A text packet: type digit followed by data ("4hello", "2probe", "6"). With `allow_base64`
+// (v4 polling payload items), "b<base64>" decodes to a binary message. nullopt when invalid.
+std::optional<packet> decode_text_packet(std::string_view text, bool allow_base64 = false);
+
+// A websocket binary frame. v4: the frame is the raw bytes of a binary message.
+// v3: the first byte is the packet type as a byte (0x04 for message), then the data.
+std::optional<packet> decode_binary_frame(std::string_view bytes, int protocol_version);
+
+// Appends the text form of a packet: digit + data for text; binary as "b" + base64 (v4 polling).
+void append_text_packet(const out_packet& p, std::string& out);
+
+// --- long-polling payloads --------------------------------------------------------------------
+// v4: packets joined by the record separator 0x1e; binary items as "b" + base64.
+std::optional<std::vector<packet>> decode_payload_v4(std::string_view body);
+void append_payload_v4(std::span<const out_packet> packets, std::string& out);
+
+// v3 text payload: "<length>:<packet>" repeated, the length counted in UTF-16 code units.
+// Binary packets inside it are "b4<base64>" (used with b64=1, and always on decode).
+std::optional<std::vector<packet>> decode_payload_v3_text(std::string_view body);
+void append_payload_v3_text(std::span<const out_packet> packets, std::string& out);
+
+// v3 binary payload (XHR2 clients, content type application/octet-stream):
+// per packet <0 text|1 binary><length digits as bytes 0x00-0x09>0xFF<data>, where text data is
+// the type digit + data and binary data is the type byte (0x04) + raw bytes.
+std::optional<std::vector<packet>> decode_payload_v3_binary(std::string_view body);
+void append_payload_v3_binary(std::span<const out_packet> packets, std::string& out);
+
+// Number of UTF-16 code units of a UTF-8 string (v3 length prefixes). Invalid UTF-8 bytes count
+// one unit each, like a decoder's replacement character.
+std::size_t utf16_length(std::string_view utf8);
+
+}  // namespace kasocki::engineio

@@ -1,0 +1,66 @@
+// Socket.IO v5 packets: the pure codec for the text form, binary placeholders, and every
+// validity rule the reference server enforces. No I/O; no input throws.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kasocki::socketio {
+
+using json = nlohmann::ordered_json;  // compact output, keys in insertion order
+
+enum class packet_type : std::uint8_t {
+  connect = 0,
+  disconnect = 1,
+  event = 2,
+  ack = 3,
+  connect_error = 4,
+  binary_event = 5,
+  binary_ack = 6,
+};
+
+struct packet {
+  packet_type type = packet_type::event;
+  std::string nsp = "/";
+  std::optional<std::uint64_t> id;  // ack id
+  std::size_t attachments = 0;      // binary_event / binary_ack only
+  std::optional<json> data;         // absent when the packet has no payload
+
+  friend bool operator==(const packet&, const packet&) = default;
+};
+
+struct decode_limits {
+  std::size_t max_attachments = 10;  // reference server's bound
+};
+
+// Decodes the text of one Socket.IO packet (an Engine.IO message without its "4").
+// Returns nullopt for every packet the reference server rejects: unknown type, bad attachments
+// count, bad namespace, bad ack id, payload not JSON, CONNECT payload not an object,
+// EVENT/BINARY_EVENT payload not a non-empty array starting with a non-reserved string event name,
+// ACK/BINARY_ACK payload not an array, DISCONNECT with a payload, trailing garbage.
+// A binary packet comes back with placeholders still in `data`; see `reconstruct`.
+std::optional<packet> decode_packet(std::string_view text, const decode_limits& limits = {});
+
+// Replaces {"_placeholder":true,"num":i} in data with the binary attachments[i] (json binary
+// values). Returns false when a placeholder is malformed or out of range.
+bool reconstruct(json& data, std::vector<std::string>& attachments);
+
+// The encoded form of a packet: the text and, for binary packets, the attachments to send after
+// it as binary Engine.IO messages. Binary json values in `data` are replaced by placeholders and
+// the type becomes binary_event/binary_ack with the attachment count, as the reference does.
+struct encoded_packet {
+  std::string text;
+  std::vector<std::string> attachments;
+};
+encoded_packet encode_packet(const packet& p);
+
+// True when the event name may be used by an application (not connect, connect_error,
+// disconnect, disconnecting, newListener, removeListener).
+bool is_reserved_event(std::string_view name);
+
+}  // namespace kasocki::socketio
