@@ -58,6 +58,10 @@ std::optional<packet> decode_binary_frame(std::string_view bytes, int protocol_v
 // Appends the text form of a packet: digit + data for text; binary as "b" + base64 (v4 polling).
 void append_text_packet(const out_packet& p, std::string& out);
 
+// Appends the websocket binary frame of a binary message: the raw bytes (v4), or 0x04 followed
+// by the raw bytes (v3).
+void append_binary_frame(const out_packet& p, int protocol_version, std::string& out);
+
 // --- long-polling payloads --------------------------------------------------------------------
 // v4: packets joined by the record separator 0x1e; binary items as "b" + base64.
 std::optional<std::vector<packet>> decode_payload_v4(std::string_view body);

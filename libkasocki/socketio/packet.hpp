@@ -36,6 +36,8 @@ struct packet {
 
 struct decode_limits {
   std::size_t max_attachments = 10;  // reference server's bound
+  std::size_t max_depth = 64;        // JSON nesting (arrays + objects); deeper payloads are refused
+                                     // so that nothing walking them recursively can overflow
 };
 
 // Decodes the text of one Socket.IO packet (an Engine.IO message without its "4").
