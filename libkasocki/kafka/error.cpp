@@ -1,0 +1,21 @@
+// Builds kafka_error values from librdkafka error codes. No I/O.
+#include "libkasocki/kafka/error.hpp"
+
+#include <librdkafka/rdkafka.h>
+
+namespace kasocki::kafka {
+
+kafka_error error_from_code(int code, std::string_view context) {
+  const auto err = static_cast<rd_kafka_resp_err_t>(code);
+  std::string message(context);
+  if (!message.empty()) message += ": ";
+  message += rd_kafka_err2str(err);
+  return kafka_error{rd_kafka_err2name(err), std::move(message), code};
+}
+
+kafka_error invalid_argument(std::string message) {
+  return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR__INVALID_ARG), std::move(message),
+                     RD_KAFKA_RESP_ERR__INVALID_ARG};
+}
+
+}  // namespace kasocki::kafka

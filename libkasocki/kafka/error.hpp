@@ -1,0 +1,54 @@
+// Errors of the Kafka layer as values: a name (librdkafka's error name, e.g.
+// "UNKNOWN_TOPIC_OR_PART", "_TRANSPORT") and a human-readable message, plus `result<T>`, the
+// value-or-error every fallible call of this layer returns. The gateway maps them to KafkaError.
+// No I/O.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace kasocki::kafka {
+
+struct kafka_error {
+  std::string name;     // stable, machine-readable (librdkafka's rd_kafka_err2name)
+  std::string message;  // for people: what failed and, where known, on which property/topic
+  int code = 0;         // the rd_kafka_resp_err_t value, 0 when the error is the layer's own
+
+  friend bool operator==(const kafka_error&, const kafka_error&) = default;
+};
+
+// An error from a librdkafka error code, with `context` (e.g. the call or topic) prefixed to
+// librdkafka's description.
+kafka_error error_from_code(int code, std::string_view context = {});
+
+// Error for a bad argument detected by this layer (name "_INVALID_ARG", as librdkafka's own).
+kafka_error invalid_argument(std::string message);
+
+// Either a T or a kafka_error. Cheap to move; never throws on access misuse beyond what
+// std::get does (callers check ok() first).
+template <class T>
+class result {
+ public:
+  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  result(kafka_error error) : v_(std::in_place_index<1>, std::move(error)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const kafka_error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, kafka_error> v_;
+};
+
+// For calls that only succeed or fail.
+struct ok_t {
+  friend bool operator==(ok_t, ok_t) = default;
+};
+using status = result<ok_t>;
+
+}  // namespace kasocki::kafka

@@ -1,0 +1,76 @@
+// Configuration of the Kafka layer: brokers, the `-X key=value` librdkafka properties applied to
+// every handle, where out-of-range offsets start, and the layer's own limits. Parsing and
+// validation are pure (validation builds, and frees, a librdkafka conf object; no I/O).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "libkasocki/kafka/error.hpp"
+
+typedef struct rd_kafka_conf_s rd_kafka_conf_t;
+
+namespace kasocki::kafka {
+
+// Where a requested offset outside the partition's [low, high] watermarks starts.
+enum class offset_reset { latest, earliest };
+
+struct kafka_config {
+  // bootstrap.servers.
+  std::string brokers = "localhost:9092";
+  // Extra librdkafka properties (`-X k=v`), applied in order to every handle after the layer's
+  // defaults, so they may override them (except the never-write guarantees, applied last).
+  std::vector<std::pair<std::string, std::string>> properties;
+  // From `-X auto.offset.reset=...`: latest (default) or earliest.
+  offset_reset auto_offset_reset = offset_reset::latest;
+
+  // Period of the background metadata refresh.
+  std::chrono::milliseconds metadata_refresh_interval{10'000};
+  // On-demand refreshes closer than this to the previous fetch answer from the cache, so a
+  // burst of clients asking for a missing topic costs the broker one request.
+  std::chrono::milliseconds metadata_min_refresh_gap{1'000};
+  // Timeout of each blocking query (metadata, watermarks, offsets for times), worker pool only.
+  std::chrono::milliseconds query_timeout{5'000};
+  // Threads of the worker pool that runs blocking librdkafka calls.
+  int worker_threads = 2;
+
+  // Per-consumer prefetch bound (queued.max.messages.kbytes), in KiB. librdkafka's queue is the
+  // buffer between Kafka and a client, so this bounds memory per consumer: 4 MiB keeps a
+  // thousand idle-but-subscribed clients under ~4 GiB worst case while still holding several
+  // fetch responses, enough to keep one client at full speed. One fetch response may overshoot it
+  // (fetch.max.bytes is capped to it by librdkafka).
+  std::size_t consumer_queue_kbytes = 4096;
+  // fetch.wait.max.ms: how long the broker may hold a fetch for fetch.min.bytes (1). 100 ms
+  // bounds the latency of a message on an idle partition; under load fetches return full.
+  int fetch_wait_max_ms = 100;
+};
+
+// Splits "key=value" (the `-X` argument). Error when there is no '=' or the key is empty.
+result<std::pair<std::string, std::string>> parse_property(std::string_view text);
+
+// Parses an auto.offset.reset value: earliest|smallest|beginning or latest|largest|end.
+result<offset_reset> parse_offset_reset(std::string_view value);
+
+// Records a `-X` property in the config: auto.offset.reset also sets auto_offset_reset
+// (error on other values than the above). The property is checked against librdkafka by
+// validate(), not here.
+status add_property(kafka_config& config, std::string_view key, std::string_view value);
+
+// Checks every property against librdkafka; the error names the offending property.
+status validate(const kafka_config& config);
+
+// What a librdkafka handle is for; decides the layer's defaults.
+enum class handle_role {
+  query,     // metadata, watermarks, offsets for times: no group, no fetching
+  consumer,  // a reader's consumer: assign only, never subscribe or commit
+};
+
+// A new librdkafka conf for `role` (caller owns it: rd_kafka_new takes it on success, else
+// rd_kafka_conf_destroy). Error names the offending property.
+result<rd_kafka_conf_t*> make_conf(const kafka_config& config, handle_role role);
+
+}  // namespace kasocki::kafka
