@@ -1,0 +1,288 @@
+"""Shared fixtures of the e2e suites: the Kafka broker, the built binary, throwaway topics, a
+producer, and child processes that are awaited until they listen. Does I/O: Kafka admin and
+produce requests, child processes, TCP connects.
+
+Fixtures (by name in a test's arguments):
+    kafka_bootstrap  "host:port" of the broker: $KAFKA_BOOTSTRAP, else localhost:9092; fails the
+                     test when nothing answers there (start one with scripts/kafka.sh start)
+    build_dir        $KASOCKI_BUILD_DIR, else <repo>/build
+    kasocki_bin      $KASOCKI_BIN, else build_dir/cli/kasocki
+    fresh_topic      fresh_topic(partitions=1) -> name of a new empty topic kasocki_test_tmp_<uuid>,
+                     deleted after the test
+    produce          produce(topic, values, key=, partition=, timestamp=) -> [(partition, offset)]
+    start_process    start_process(args, port=) -> Process, once the port accepts connections;
+                     killed after the test, its output printed when the test failed
+Helpers to import (`from conftest import ...`): free_port(), FIXTURE_TOPICS, fixture_lines(),
+fixture_events(), Process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+from confluent_kafka import KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "e2e" / "fixtures"
+
+# The topics scripts/clean_kafka.sh loads, with their partition counts (see fixtures/README.md).
+FIXTURE_TOPICS = {
+    "kasocki_test_one": 1,
+    "kasocki_test_two": 1,
+    "kasocki_test_multi": 3,
+    "kasocki_test_invalid": 1,
+    "kasocki_test_empty": 1,
+}
+
+# Generous: the machine has two cores shared with builds, and sanitizer builds start slowly.
+ADMIN_TIMEOUT_S = 30.0
+PROCESS_START_TIMEOUT_S = 30.0
+
+
+def fixture_lines(topic: str) -> list[str]:
+    """The messages clean_kafka.sh loaded into a fixture topic, as raw lines in file order."""
+    return (FIXTURES / f"{topic}.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def fixture_events(topic: str) -> list[dict | None]:
+    """The fixture messages parsed as JSON; None for a line that is not JSON."""
+    events = []
+    for line in fixture_lines(topic):
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            events.append(None)
+    return events
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now (another process may still take it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- Kafka ----
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")
+    try:
+        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
+    except KafkaException as error:
+        pytest.fail(f"no Kafka broker answers at {bootstrap} (scripts/kafka.sh start): {error}")
+    return bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(kafka_bootstrap) -> AdminClient:
+    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+def _wait_for_leaders(admin: AdminClient, topic: str, partitions: int) -> None:
+    """Creation is acknowledged before every partition has a leader; producing before that fails."""
+    deadline = time.monotonic() + ADMIN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        meta = admin.list_topics(topic, timeout=ADMIN_TIMEOUT_S).topics.get(topic)
+        if meta is not None and meta.error is None and len(meta.partitions) == partitions and all(
+            p.leader >= 0 for p in meta.partitions.values()
+        ):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"topic {topic} has no leader for all {partitions} partitions")
+
+
+@pytest.fixture
+def fresh_topic(kafka_admin):
+    created: list[str] = []
+
+    def make(partitions: int = 1) -> str:
+        name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
+        futures = kafka_admin.create_topics([NewTopic(name, partitions, 1)])
+        futures[name].result(timeout=ADMIN_TIMEOUT_S)
+        created.append(name)
+        _wait_for_leaders(kafka_admin, name, partitions)
+        return name
+
+    yield make
+    if created:
+        for future in kafka_admin.delete_topics(created, operation_timeout=ADMIN_TIMEOUT_S).values():
+            future.result(timeout=ADMIN_TIMEOUT_S)
+
+
+def _per_value(arg, count: int, what: str) -> list:
+    if isinstance(arg, list):
+        assert len(arg) == count, f"{what}: {len(arg)} items for {count} values"
+        return arg
+    return [arg] * count
+
+
+def _encode(value) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+@pytest.fixture(scope="session")
+def _producer(kafka_bootstrap) -> Producer:
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 0, "acks": "all"})
+    yield producer
+    producer.flush(ADMIN_TIMEOUT_S)
+
+
+@pytest.fixture
+def produce(_producer):
+    """produce(topic, values, key=None, partition=None, timestamp=None) -> [(partition, offset)].
+
+    values: str, bytes (sent as is) or anything else (sent as compact JSON). key, partition and
+    timestamp (ms since the epoch) are one value for all messages or a list with one per value.
+    Returns once every message is acknowledged, in the order of values; raises if any failed.
+    """
+
+    def send(topic: str, values: list, key=None, partition=None, timestamp=None):
+        count = len(values)
+        keys = _per_value(key, count, "key")
+        partitions = _per_value(partition, count, "partition")
+        timestamps = _per_value(timestamp, count, "timestamp")
+        results: list = [None] * count
+
+        def delivered(index):
+            def callback(error, message):
+                results[index] = error if error else (message.partition(), message.offset())
+
+            return callback
+
+        for i, value in enumerate(values):
+            extra = {}
+            if partitions[i] is not None:
+                extra["partition"] = partitions[i]
+            if timestamps[i] is not None:
+                extra["timestamp"] = timestamps[i]
+            _producer.produce(topic, _encode(value), key=_encode(keys[i]), on_delivery=delivered(i),
+                              **extra)
+        remaining = _producer.flush(ADMIN_TIMEOUT_S)
+        assert remaining == 0, f"{remaining} messages to {topic} not delivered"
+        failed = [r for r in results if not isinstance(r, tuple)]
+        assert not failed, f"producing to {topic} failed: {failed}"
+        return results
+
+    return send
+
+
+# ---- the binary and child processes ----
+
+
+@pytest.fixture(scope="session")
+def build_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("KASOCKI_BUILD_DIR", REPO / "build"))
+
+
+@pytest.fixture(scope="session")
+def kasocki_bin(build_dir) -> pathlib.Path:
+    binary = pathlib.Path(os.environ.get("KASOCKI_BIN", build_dir / "cli" / "kasocki"))
+    if not binary.exists():
+        pytest.fail(f"{binary} is not built (cmake --build {build_dir}, or set KASOCKI_BIN)")
+    return binary
+
+
+@dataclasses.dataclass
+class Process:
+    """A child process whose stdout and stderr go to files (a full pipe would block it)."""
+
+    args: list[str]
+    popen: subprocess.Popen
+    port: int | None
+    stdout_path: pathlib.Path
+    stderr_path: pathlib.Path
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then SIGKILL if it has not exited within timeout; returns the exit status."""
+        if self.alive():
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+        return self.popen.wait()
+
+
+def wait_accepting(process: Process, host: str, timeout: float) -> None:
+    """Polls until the port accepts a TCP connection (the awaited event of "it has started")."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not process.alive():
+            raise RuntimeError(f"{process.args} exited with {process.popen.returncode} before "
+                               f"listening on {process.port}:\n{process.stderr()[-4000:]}")
+        try:
+            with socket.create_connection((host, process.port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{process.args} did not listen on {process.port} within "
+                                   f"{timeout}s:\n{process.stderr()[-4000:]}")
+            time.sleep(0.02)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so fixtures know at teardown if it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def start_process(request):
+    """start_process(args, port=None, host="127.0.0.1", env=None, timeout=30) -> Process.
+
+    Starts args (the first item is the program), then, when port is given, waits until
+    host:port accepts connections. At teardown the process is stopped; when the test failed
+    its stdout and stderr are printed (pytest shows them with the failure).
+    """
+    started: list[Process] = []
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="kasocki-e2e-"))
+
+    def start(args, port: int | None = None, host: str = "127.0.0.1", env: dict | None = None,
+              timeout: float = PROCESS_START_TIMEOUT_S) -> Process:
+        args = [str(a) for a in args]
+        name = f"{len(started)}-{pathlib.Path(args[0]).name}"
+        stdout_path, stderr_path = workdir / f"{name}.out", workdir / f"{name}.err"
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            popen = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                     env={**os.environ, **(env or {})})
+        process = Process(args, popen, port, stdout_path, stderr_path)
+        started.append(process)
+        if port is not None:
+            wait_accepting(process, host, timeout)
+        return process
+
+    yield start
+    failed = any(getattr(request.node, f"rep_{when}", None) is not None
+                 and getattr(request.node, f"rep_{when}").failed for when in ("setup", "call"))
+    for process in started:
+        status = process.stop()
+        if failed:
+            print(f"\n--- {' '.join(process.args)} (exit {status}) stdout ---\n{process.stdout()[-4000:]}"
+                  f"\n--- stderr ---\n{process.stderr()[-8000:]}")
