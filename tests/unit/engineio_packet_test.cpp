@@ -4,6 +4,14 @@
 
 #include "libkasocki/engineio/packet.hpp"
 
+namespace kasocki::engineio {
+// Readable failures: type, binary flag and the data with bytes escaped.
+inline void PrintTo(const packet& p, std::ostream* os) {
+  *os << "{type " << int(p.type) << (p.binary ? " binary " : " text ")
+      << ::testing::PrintToString(p.data) << "}";
+}
+}  // namespace kasocki::engineio
+
 namespace {
 using namespace kasocki::engineio;
 using namespace std::string_literals;
