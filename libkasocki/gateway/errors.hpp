@@ -1,0 +1,85 @@
+// The Kasocki error object that clients receive in acks and `err` events, a named constructor
+// for every error name of the contract, and the `result` type the gateway's pure parts return.
+// Pure, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kasocki::gateway {
+
+using json = nlohmann::ordered_json;
+
+struct kasocki_error {
+  std::string name;               // e.g. "InvalidAssignmentError"
+  std::string message;            // human readable, names the offending part of the request
+  json details = json::object();  // extra fields of the error object, in order
+
+  friend bool operator==(const kasocki_error&, const kasocki_error&) = default;
+};
+
+// {name, message, origin: "Kasocki", socketEvent, ...details}, in that key order. A detail whose
+// key collides with one of the four fixed keys is dropped (the fixed keys are the contract).
+json to_json(const kasocki_error& error, std::string_view socket_event);
+
+// Either a value or the error a client gets. Never throws: value()/error() on the wrong
+// alternative is a programming error (checked by assert in debug builds).
+template <class T>
+class result {
+ public:
+  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  result(kasocki_error error) : v_(std::in_place_index<1>, std::move(error)) {}
+
+  bool has_value() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+  T& value() & noexcept { return *std::get_if<0>(&v_); }
+  const T& value() const& noexcept { return *std::get_if<0>(&v_); }
+  T&& value() && noexcept { return std::move(*std::get_if<0>(&v_)); }
+  T& operator*() & noexcept { return value(); }
+  const T& operator*() const& noexcept { return value(); }
+  T* operator->() noexcept { return std::get_if<0>(&v_); }
+  const T* operator->() const noexcept { return std::get_if<0>(&v_); }
+  const kasocki_error& error() const noexcept { return *std::get_if<1>(&v_); }
+
+ private:
+  std::variant<T, kasocki_error> v_;
+};
+
+// subscribe: malformed spec, wrong types, negative or non-existent partition, ...
+kasocki_error invalid_assignment_error(std::string message);
+// subscribe: a topic that does not exist or is not allowed; carries the sorted allowed topics.
+kasocki_error topic_not_available_error(std::string message,
+                                        const std::vector<std::string>& available_topics);
+// subscribe while a subscription exists.
+kasocki_error already_subscribed_error();
+// consume / start before subscribe.
+kasocki_error not_subscribed_error();
+// start while started.
+kasocki_error already_started_error();
+// filter: carries the filters as the client sent them.
+kasocki_error invalid_filter_error(std::string message, json filters);
+// A Kafka value that is not a UTF-8 JSON object (the message is skipped).
+kasocki_error deserialization_error(std::string_view topic, std::int32_t partition,
+                                    std::int64_t offset);
+// Any error librdkafka reports while serving a request or delivering; `code` is librdkafka's
+// error name (e.g. "_TRANSPORT"), omitted when empty.
+kasocki_error kafka_error(std::string message, std::string_view code = {});
+// The brokers cannot be reached (on connection: the client is then disconnected).
+kasocki_error kafka_unavailable_error(std::string message);
+// Delivery: a partition's position fell outside [low, high] (e.g. retention deleted it) and the
+// consumer restarted where auto.offset.reset says. `offset` is the lost position, `resetTo` the
+// new one when known.
+kasocki_error offset_reset_error(std::string_view topic, std::int32_t partition,
+                                 std::int64_t offset, std::optional<std::int64_t> reset_to);
+// An event name the gateway does not handle, or an argument of the wrong shape that no more
+// specific error covers.
+kasocki_error invalid_request_error(std::string message);
+
+}  // namespace kasocki::gateway
