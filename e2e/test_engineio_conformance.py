@@ -17,7 +17,8 @@ import pytest
 import requests
 import websocket
 
-from testserver_fixture import (  # noqa: F401 - fixtures are used by name
+pytest.register_assert_rewrite("testserver_fixture")  # before the import below
+from testserver_fixture import (  # noqa: E402
     DEADLINE_S,
     MAX_PAYLOAD,
     PING_INTERVAL_MS,
@@ -26,14 +27,14 @@ from testserver_fixture import (  # noqa: F401 - fixtures are used by name
     http_get,
     http_post,
     open_polling_session,
-    server,
-    testserver,
     v3_decode,
     v3_encode,
     ws_connect,
     ws_recv,
     ws_wait_closed,
 )
+
+pytest_plugins = ["testserver_fixture"]  # the `testserver` and `server` fixtures
 
 ECHO = "/engine.io/"
 # No event tells a client that its GET is now pending at the server, so a test that needs a
@@ -104,7 +105,8 @@ def test_websocket_handshake(server, path):
     ws.close()
 
 
-@pytest.mark.parametrize("query", ["transport=polling", "EIO=abc&transport=polling", "EIO=&transport=polling"])
+@pytest.mark.parametrize("query", ["transport=polling", "EIO=abc&transport=polling",
+                                   "EIO=&transport=polling"])
 def test_polling_invalid_eio(server, path, query):
     assert_error(http_get(f"{server.http}{path}?{query}"))
 
@@ -160,8 +162,11 @@ def test_cors_header_on_handshake(server, path):
 # ---- message (echo server) ----
 
 
-@pytest.mark.parametrize("payload", ["4hello", "bAQIDBA==", "4test1\x1e4test2\x1ebAQIDBA==", "4h\u00e9llo \u2603 \U0001f600"],
-                         ids=["text", "binary", "several-mixed", "utf8"])
+@pytest.mark.parametrize(
+    "payload",
+    ["4hello", "bAQIDBA==", "4test1\x1e4test2\x1ebAQIDBA==", "4h\u00e9llo \u2603 \U0001f600"],
+    ids=["text", "binary", "several-mixed", "utf8"],
+)
 def test_polling_echo(server, payload):
     sid = open_polling_session(server, ECHO)
     pushed = http_post(eio_url(server, ECHO, sid=sid), payload)

@@ -16,7 +16,10 @@ import subprocess
 import pytest
 import socketio
 
-from testserver_fixture import DEADLINE_S, server, testserver  # noqa: F401 - fixtures by name
+pytest.register_assert_rewrite("testserver_fixture")  # before the import below
+from testserver_fixture import DEADLINE_S  # noqa: E402
+
+pytest_plugins = ["testserver_fixture"]  # the `testserver` and `server` fixtures
 
 JS = pathlib.Path(__file__).resolve().parent / "js"
 

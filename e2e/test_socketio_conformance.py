@@ -12,21 +12,22 @@ import time
 
 import pytest
 
-from testserver_fixture import (  # noqa: F401 - fixtures are used by name
+pytest.register_assert_rewrite("testserver_fixture")  # before the import below
+from testserver_fixture import (  # noqa: E402
     CONNECT_TIMEOUT_MS,
     DEADLINE_S,
     eio_url,
     http_get,
     http_post,
     open_polling_session,
-    server,
-    testserver,
     v3_decode,
     v3_encode,
     ws_connect,
     ws_recv,
     ws_wait_closed,
 )
+
+pytest_plugins = ["testserver_fixture"]  # the `testserver` and `server` fixtures
 
 SIO = "/socket.io/"
 BINARY_ARGS = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}'

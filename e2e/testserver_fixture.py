@@ -4,9 +4,8 @@ Starts `kasocki testserver` (the reference-behaviour server of socketio-wire.md)
 loopback port and waits until it accepts connections. Does I/O: a child process, TCP, HTTP and
 websocket connections to it.
 
-Import the fixtures into a test module:
-    from testserver_fixture import testserver, server  # noqa: F401
-`testserver` is one server for the whole pytest session; `server` is the per-test handle that
+Register it in a test module with `pytest_plugins = ["testserver_fixture"]` and import the
+helpers by name. `testserver` is one server for the whole pytest session; `server` is the per-test handle that
 also fails the test when the server process died during it (a crash must not hide as a timeout).
 
 The binary is $KASOCKI_BIN, else $KASOCKI_BUILD_DIR/cli/kasocki, else <repo>/build/cli/kasocki.
