@@ -215,22 +215,35 @@ start() {
       -Dlog4j2.configurationFile="$work/log4j2.properties" -Dkafka.logs.dir="$work" \
       -cp "$libs/*" kafka.Kafka "$work/server.properties" >"$log_file" 2>&1 </dev/null 9>&- &
     pid=$!
+    disown "$pid" # not a job of this shell: no "Killed" notice if it has to be killed
     echo "$pid" >"$pid_file"
   fi
   local deadline=$((SECONDS + start_timeout))
   until answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 40 "$log_file" >&2
+    # A fatal fault takes the JVM many seconds to exit; no need to wait for that.
+    if ! kill -0 "$pid" 2>/dev/null || grep -qE "$fatal_pattern" "$log_file"; then
+      kill -KILL "$pid" 2>/dev/null || true
       rm -f "$pid_file"
-      die "the broker exited during startup (log: $log_file)"
+      show_failure
+      die "the broker failed to start (log: $log_file)"
     fi
     if ((SECONDS >= deadline)); then
-      tail -n 40 "$log_file" >&2
+      show_failure
       die "the broker did not answer within ${start_timeout}s (log: $log_file); still running as pid $pid"
     fi
     sleep 0.2
   done
   say "running at $bootstrap (pid $pid, log $log_file)"
+}
+
+fatal_pattern='Encountered fatal fault|FATAL|Exiting Kafka due to fatal exception'
+
+# The cause is usually an ERROR far above the tail, under pages of shutdown messages.
+show_failure() {
+  echo "--- errors in $log_file ---" >&2
+  grep -E -A2 "ERROR|FATAL" "$log_file" | head -n 30 >&2 || true
+  echo "--- last lines ---" >&2
+  tail -n 15 "$log_file" >&2
 }
 
 stop() {

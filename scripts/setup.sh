@@ -83,7 +83,24 @@ kafka_jars() { "$root/scripts/kafka.sh" fetch; }
 
 started=$SECONDS
 step "Debian packages" apt_packages
-step "Python venv" python_venv
-step "npm packages" npm_packages
-step "Kafka jars" kafka_jars
+# The other three wait mostly on their registries, not on the CPU: run them side by side, each
+# into its own log, shown once it is done.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+names=("Python venv" "npm packages" "Kafka jars")
+steps=(python_venv npm_packages kafka_jars)
+pids=()
+for i in "${!steps[@]}"; do
+  step "${names[$i]}" "${steps[$i]}" >"$logs/$i" 2>&1 &
+  pids+=($!)
+done
+failed=()
+for i in "${!steps[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+  cat "$logs/$i" >&2
+done
+if ((${#failed[@]})); then
+  say "FAILED: ${failed[*]}"
+  exit 1
+fi
 say "all done in $((SECONDS - started))s"
