@@ -1,0 +1,132 @@
+// See raw_packet.hpp.
+#include "client/raw_packet.hpp"
+
+namespace kasocki::client {
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Reads up to 19 digits at text[pos]; advances pos. nullopt when there are none or too many.
+std::optional<std::uint64_t> read_number(std::string_view text, std::size_t& pos) {
+  std::size_t start = pos;
+  std::uint64_t value = 0;
+  while (pos < text.size() && is_digit(text[pos])) {
+    if (pos - start >= 19) return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(text[pos] - '0');
+    ++pos;
+  }
+  if (pos == start) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<raw_header> scan_header(std::string_view text) {
+  if (text.empty() || text[0] < '0' || text[0] > '6') return std::nullopt;
+  raw_header h;
+  h.type = text[0];
+  std::size_t pos = 1;
+  if (h.type == '5' || h.type == '6') {
+    auto n = read_number(text, pos);
+    if (!n || pos >= text.size() || text[pos] != '-') return std::nullopt;
+    h.attachments = static_cast<std::size_t>(*n);
+    ++pos;
+  }
+  if (pos < text.size() && text[pos] == '/') {
+    std::size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) {
+      h.nsp = text.substr(pos);
+      pos = text.size();
+    } else {
+      h.nsp = text.substr(pos, comma - pos);
+      pos = comma + 1;
+    }
+  }
+  if (pos < text.size() && is_digit(text[pos])) {
+    h.id = read_number(text, pos);
+    if (!h.id) return std::nullopt;
+  }
+  h.payload = text.substr(pos);
+  return h;
+}
+
+std::optional<std::size_t> skip_json_value(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && is_space(text[pos])) ++pos;
+  if (pos >= text.size()) return std::nullopt;
+  std::size_t depth = 0;
+  do {
+    if (pos >= text.size()) return std::nullopt;
+    char c = text[pos];
+    if (c == '"') {
+      ++pos;
+      while (pos < text.size() && text[pos] != '"') pos += text[pos] == '\\' ? 2 : 1;
+      if (pos >= text.size()) return std::nullopt;
+      ++pos;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      ++pos;
+    } else if (c == ']' || c == '}') {
+      if (depth == 0) return std::nullopt;
+      --depth;
+      ++pos;
+    } else if (depth == 0) {
+      // A scalar at top level: runs until a delimiter.
+      std::size_t start = pos;
+      while (pos < text.size() && !is_space(text[pos]) && text[pos] != ',' && text[pos] != ']' &&
+             text[pos] != '}' && text[pos] != '[' && text[pos] != '{' && text[pos] != '"')
+        ++pos;
+      if (pos == start) return std::nullopt;
+    } else {
+      ++pos;
+    }
+  } while (depth > 0);
+  return pos;
+}
+
+std::optional<std::string_view> array_items(std::string_view payload) {
+  payload = trim(payload);
+  if (payload.size() < 2 || payload.front() != '[' || payload.back() != ']') return std::nullopt;
+  return trim(payload.substr(1, payload.size() - 2));
+}
+
+std::optional<raw_event> scan_event(std::string_view payload) {
+  auto items = array_items(payload);
+  if (!items || items->empty() || items->front() != '"') return std::nullopt;
+  std::size_t close = items->find_first_of("\"\\", 1);
+  if (close == std::string_view::npos || (*items)[close] != '"') return std::nullopt;
+  raw_event ev;
+  ev.name = items->substr(1, close - 1);
+  std::string_view rest = trim(items->substr(close + 1));
+  if (rest.empty()) return ev;
+  if (rest.front() != ',') return std::nullopt;
+  ev.args = trim(rest.substr(1));
+  if (ev.args.empty()) return std::nullopt;
+  return ev;
+}
+
+std::optional<std::pair<std::string_view, std::string_view>> split_first_value(
+    std::string_view items) {
+  items = trim(items);
+  auto end = skip_json_value(items, 0);
+  if (!end) return std::nullopt;
+  std::string_view first = trim(items.substr(0, *end));
+  std::string_view rest = trim(items.substr(*end));
+  if (rest.empty()) return std::pair{first, rest};
+  if (rest.front() != ',') return std::nullopt;
+  rest = trim(rest.substr(1));
+  if (rest.empty()) return std::nullopt;
+  return std::pair{first, rest};
+}
+
+}  // namespace kasocki::client
