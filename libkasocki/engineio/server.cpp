@@ -1,0 +1,134 @@
+// See server.hpp: request validation, handshake and the session table. The transports are in
+// server_polling.cpp and server_websocket.cpp.
+#include "libkasocki/engineio/server.hpp"
+
+#include <openssl/rand.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <nlohmann/json.hpp>
+
+#include "libkasocki/engineio/server_query.hpp"
+
+namespace kasocki::engineio {
+
+namespace http = boost::beast::http;
+namespace asio = boost::asio;
+
+std::string make_session_id() {
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char random[20];
+  if (RAND_bytes(random, sizeof random) != 1) std::abort();  // no entropy: nothing safe to do
+  std::string sid;
+  for (unsigned char byte : random) sid += alphabet[byte & 63];
+  return sid;
+}
+
+server::server(asio::any_io_executor executor, server_options options)
+    : executor_(executor), options_(std::move(options)) {}
+
+std::shared_ptr<session> server::find(const std::string& sid) const {
+  auto it = sessions_.find(sid);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+asio::awaitable<connection_next> server::handle(boost::beast::tcp_stream& stream,
+                                                http_request& request) {
+  if (request.method() == http::verb::options && !options_.cors_origins.empty()) {
+    http_response response{http::status::no_content, request.version()};
+    add_cors(request, response);
+    response.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+    if (auto headers = request[http::field::access_control_request_headers]; !headers.empty())
+      response.set(http::field::access_control_allow_headers, headers);
+    co_return co_await respond(stream, request, std::move(response));
+  }
+  auto parsed = parse_request_query(request.target());
+  if (!parsed) co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+  query q = *parsed;
+  if (q.transport != "polling" && q.transport != "websocket")
+    co_return co_await respond(stream, request, error_response(request, http_error::unknown_transport));
+  if (q.eio == "4")
+    q.protocol = 4;
+  else if (q.eio == "3" && options_.allow_eio3)
+    q.protocol = 3;
+  else
+    co_return co_await respond(stream, request,
+                               error_response(request, http_error::unsupported_protocol_version));
+  if (boost::beast::websocket::is_upgrade(request)) {
+    if (q.transport != "websocket")
+      co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+    co_return co_await handle_websocket(stream, request, q);
+  }
+  if (q.transport != "polling")
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+  co_return co_await handle_polling(stream, request, q);
+}
+
+std::shared_ptr<session> server::create_session(int protocol, transport_kind transport,
+                                                const http_request& handshake) {
+  auto s = std::make_shared<session>(executor_, make_session_id(), protocol, transport, options_);
+  sessions_.emplace(s->sid(), s);
+  // The session removes itself from the table when it ends, whoever ends it.
+  s->set_end_observer([this, sid = s->sid()] { sessions_.erase(sid); });
+  if (on_connection_) on_connection_(s, handshake);
+  s->start();
+  return s;
+}
+
+std::string server::open_packet_data(const session& s) const {
+  nlohmann::ordered_json open;
+  open["sid"] = s.sid();
+  open["upgrades"] = s.transport() == transport_kind::polling
+                         ? nlohmann::ordered_json::array({"websocket"})
+                         : nlohmann::ordered_json::array();
+  open["pingInterval"] = options_.ping_interval.count();
+  open["pingTimeout"] = options_.ping_timeout.count();
+  if (s.protocol() >= 4) open["maxPayload"] = options_.max_payload;
+  return open.dump();
+}
+
+void server::close_all() {
+  auto sessions = sessions_;  // closing may erase from the table
+  for (auto& [sid, s] : sessions) s->close("server shutting down");
+}
+
+void server::add_cors(const http_request& request, http_response& response) const {
+  if (options_.cors_origins.empty()) return;
+  auto origin = request[http::field::origin];
+  if (options_.cors_origins.front() == "*" && origin.empty()) {
+    response.set(http::field::access_control_allow_origin, "*");
+    return;
+  }
+  for (const auto& allowed : options_.cors_origins) {
+    if (allowed == "*" || allowed == origin) {
+      response.set(http::field::access_control_allow_origin, origin);
+      response.set(http::field::access_control_allow_credentials, "true");
+      response.set(http::field::vary, "Origin");
+      return;
+    }
+  }
+}
+
+http_response server::error_response(const http_request& request, http_error e) const {
+  http_response response{e == http_error::forbidden ? http::status::forbidden
+                                                    : http::status::bad_request,
+                         request.version()};
+  response.set(http::field::content_type, "application/json");
+  response.body() = http_error_body(e);
+  add_cors(request, response);
+  return response;
+}
+
+asio::awaitable<connection_next> server::respond(boost::beast::tcp_stream& stream,
+                                                 const http_request& request,
+                                                 http_response response) {
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  auto [ec, n] = co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
+  co_return (ec || !response.keep_alive()) ? connection_next::close : connection_next::keep_alive;
+}
+
+}  // namespace kasocki::engineio

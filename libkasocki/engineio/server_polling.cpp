@@ -1,0 +1,122 @@
+// The long-polling transport of the Engine.IO server: handshake, GET (long poll) and POST.
+// Does socket I/O; runs on the event-loop thread.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "libkasocki/engineio/server.hpp"
+
+namespace kasocki::engineio {
+
+namespace http = boost::beast::http;
+namespace asio = boost::asio;
+
+namespace {
+
+bool wants_binary_payload_v3(const std::vector<out_packet>& packets, bool b64) {
+  if (b64) return false;
+  for (const auto& p : packets)
+    if (p.binary) return true;
+  return false;
+}
+
+}  // namespace
+
+asio::awaitable<connection_next> server::handle_polling(boost::beast::tcp_stream& stream,
+                                                        http_request& request, const query& q) {
+  if (!q.sid) {
+    if (request.method() != http::verb::get)
+      co_return co_await respond(stream, request,
+                                 error_response(request, http_error::bad_handshake_method));
+    if (on_admission_ && !on_admission_(request))
+      co_return co_await respond(stream, request, error_response(request, http_error::forbidden));
+    auto s = create_session(q.protocol, transport_kind::polling, request);
+    std::vector<out_packet> open;
+    open.push_back(make_out_packet(packet_type::open, open_packet_data(*s)));
+    http_response response{http::status::ok, request.version()};
+    response.set(http::field::content_type, "text/plain; charset=UTF-8");
+    if (q.protocol >= 4)
+      append_payload_v4(std::span<const out_packet>(open), response.body());
+    else
+      append_payload_v3_text(std::span<const out_packet>(open), response.body());
+    add_cors(request, response);
+    co_return co_await respond(stream, request, std::move(response));
+  }
+
+  auto s = find(*q.sid);
+  if (s) s->check_heartbeat();
+  if (!s || s->ended())
+    co_return co_await respond(stream, request, error_response(request, http_error::unknown_sid));
+  if (s->transport() != transport_kind::polling)
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+
+  if (request.method() == http::verb::get) co_return co_await long_poll(stream, request, q, s);
+  if (request.method() != http::verb::post)
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+
+  bool binary_body = request[http::field::content_type] == "application/octet-stream";
+  auto packets = q.protocol >= 4 ? decode_payload_v4(request.body())
+                 : binary_body   ? decode_payload_v3_binary(request.body())
+                                 : decode_payload_v3_text(request.body());
+  if (!packets) {
+    s->end("parse error");
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+  }
+  for (auto& p : *packets) s->receive(std::move(p));
+  http_response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "text/plain; charset=UTF-8");
+  response.body() = "ok";
+  add_cors(request, response);
+  co_return co_await respond(stream, request, std::move(response));
+}
+
+asio::awaitable<connection_next> server::long_poll(boost::beast::tcp_stream& stream,
+                                                   http_request& request, const query& q,
+                                                   std::shared_ptr<session> s) {
+  if (s->poll_pending()) {
+    // A second concurrent GET: the session is closed (the pending GET gets a close packet).
+    s->end("overlap from client");
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+  }
+  s->set_poll_pending(true);
+  bool interrupted = false;
+  while (!s->has_queued() && !s->ended() && !s->upgrading() && !interrupted) {
+    auto& signal = s->wake_signal();
+    signal.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await signal.async_wait(asio::as_tuple(asio::use_awaitable));
+    interrupted = s->take_poll_interrupt();
+  }
+  interrupted = interrupted || s->take_poll_interrupt();
+  s->set_poll_pending(false);
+
+  // Upgrade and client close: `6`; the server ended the session: `1`; else what is queued.
+  std::vector<out_packet> packets;
+  bool closing_after = false;
+  if (interrupted || s->upgrading()) {
+    packets.push_back(make_out_packet(packet_type::noop));
+  } else if (s->ended()) {
+    packets.push_back(make_out_packet(packet_type::close));
+  } else {
+    packets = s->take_queue();
+    closing_after = s->closing();  // the close packet is in this answer
+    if (packets.empty()) packets.push_back(make_out_packet(packet_type::noop));
+  }
+
+  http_response response{http::status::ok, request.version()};
+  auto span = std::span<const out_packet>(packets);
+  if (q.protocol >= 4) {
+    response.set(http::field::content_type, "text/plain; charset=UTF-8");
+    append_payload_v4(span, response.body());
+  } else if (wants_binary_payload_v3(packets, q.b64)) {
+    response.set(http::field::content_type, "application/octet-stream");
+    append_payload_v3_binary(span, response.body());
+  } else {
+    response.set(http::field::content_type, "text/plain; charset=UTF-8");
+    append_payload_v3_text(span, response.body());
+  }
+  add_cors(request, response);
+  auto next = co_await respond(stream, request, std::move(response));
+  if (closing_after) s->end("server close");
+  co_return next;
+}
+
+}  // namespace kasocki::engineio

@@ -1,0 +1,164 @@
+// The websocket transport of the Engine.IO server: websocket-only sessions and the
+// polling -> websocket upgrade with probe. One reader loop and one writer loop per connection.
+// Does socket I/O; runs on the event-loop thread.
+#include <array>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "libkasocki/engineio/server.hpp"
+
+namespace kasocki::engineio {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+struct ws_connection {
+  explicit ws_connection(beast::tcp_stream&& stream) : ws(std::move(stream)) {}
+  websocket::stream<beast::tcp_stream> ws;
+  beast::flat_buffer buffer;
+};
+
+constexpr char type_digits[] = "0123456";
+constexpr char v3_binary_marker = 4;
+
+asio::awaitable<bool> write_packet(ws_connection& c, const out_packet& p, int protocol) {
+  std::array<asio::const_buffer, 4> buffers{
+      asio::buffer(&type_digits[static_cast<int>(p.type)], 1), asio::buffer(p.head),
+      asio::buffer(view(p.body)), asio::buffer(p.tail)};
+  if (p.binary) {
+    buffers[0] = protocol >= 4 ? asio::const_buffer() : asio::buffer(&v3_binary_marker, 1);
+  }
+  c.ws.text(!p.binary);
+  auto [ec, n] = co_await c.ws.async_write(buffers, as_tuple(use_awaitable));
+  co_return !ec;
+}
+
+// Reads one frame and decodes it as an Engine.IO packet.
+asio::awaitable<std::optional<packet>> read_packet(ws_connection& c, int protocol, bool& failed) {
+  c.buffer.clear();
+  auto [ec, n] = co_await c.ws.async_read(c.buffer, as_tuple(use_awaitable));
+  if (ec) {
+    failed = true;
+    co_return std::nullopt;
+  }
+  std::string_view data(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
+  co_return c.ws.got_text() ? decode_text_packet(data) : decode_binary_frame(data, protocol);
+}
+
+asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
+  while (true) {
+    while (!s->has_queued() && !s->ended()) {
+      auto& signal = s->wake_signal();
+      signal.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await signal.async_wait(as_tuple(use_awaitable));
+    }
+    if (s->ended()) break;
+    bool closing = s->closing();  // then the close packet is the last one queued
+    for (const auto& p : s->take_queue()) {
+      if (!co_await write_packet(*c, p, s->protocol())) {
+        s->end("transport error");
+        break;
+      }
+    }
+    if (closing) {
+      s->end("server close");
+      break;
+    }
+  }
+  co_await c->ws.async_close(websocket::close_code::normal, as_tuple(use_awaitable));
+}
+
+asio::awaitable<void> reader_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
+  while (!s->ended()) {
+    bool failed = false;
+    auto p = co_await read_packet(*c, s->protocol(), failed);
+    if (failed) {
+      s->end("transport close");
+      break;
+    }
+    if (!p) {  // an undecodable frame closes the connection
+      s->end("parse error");
+      break;
+    }
+    s->receive(std::move(*p));
+  }
+}
+
+void configure(websocket::stream<beast::tcp_stream>& ws, const server_options& options) {
+  beast::get_lowest_layer(ws).expires_never();
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.read_message_max(options.max_payload);
+  ws.auto_fragment(false);
+}
+
+}  // namespace
+
+asio::awaitable<connection_next> server::handle_websocket(beast::tcp_stream& stream,
+                                                          http_request& request, const query& q) {
+  std::shared_ptr<session> s;
+  if (q.sid) {
+    s = find(*q.sid);
+    if (!s || s->ended())
+      co_return co_await respond(stream, request, error_response(request, http_error::unknown_sid));
+  } else if (on_admission_ && !on_admission_(request)) {
+    co_return co_await respond(stream, request, error_response(request, http_error::forbidden));
+  }
+
+  auto c = std::make_shared<ws_connection>(std::move(stream));
+  configure(c->ws, options_);
+  auto [ec] = co_await c->ws.async_accept(request, as_tuple(use_awaitable));
+  if (ec) co_return connection_next::close;
+
+  if (!s) {  // a websocket-only session: the open packet is the first frame
+    s = create_session(q.protocol, transport_kind::websocket, request);
+    if (!co_await write_packet(*c, make_out_packet(packet_type::open, open_packet_data(*s)),
+                               q.protocol)) {
+      s->end("transport error");
+      co_return connection_next::close;
+    }
+  } else {
+    if (s->transport() != transport_kind::polling || s->upgrading()) {
+      // Already upgraded (or upgrading): accept, then close, as the reference does.
+      co_await c->ws.async_close(websocket::close_code::normal, as_tuple(use_awaitable));
+      co_return connection_next::close;
+    }
+    // The upgrade: 2probe -> 3probe (and the pending GET gets `6`), then 5.
+    asio::steady_timer deadline(executor_, options_.upgrade_timeout);
+    deadline.async_wait([c](auto ec) {
+      if (!ec) beast::get_lowest_layer(c->ws).close();
+    });
+    bool failed = false;
+    auto probe = co_await read_packet(*c, q.protocol, failed);
+    if (!probe || probe->type != packet_type::ping || probe->data != "probe" || s->ended())
+      co_return connection_next::close;
+    s->set_upgrading(true);
+    s->interrupt_poll();
+    if (!co_await write_packet(*c, make_out_packet(packet_type::pong, "probe"), q.protocol)) {
+      s->set_upgrading(false);
+      co_return connection_next::close;
+    }
+    auto upgrade = co_await read_packet(*c, q.protocol, failed);
+    deadline.cancel();
+    if (!upgrade || upgrade->type != packet_type::upgrade || s->ended()) {
+      s->set_upgrading(false);
+      co_return connection_next::close;
+    }
+    s->upgrade_to_websocket();
+  }
+
+  asio::co_spawn(executor_, writer_loop(c, s), asio::detached);
+  co_await reader_loop(c, s);
+  co_return connection_next::close;
+}
+
+}  // namespace kasocki::engineio

@@ -1,0 +1,164 @@
+// See session.hpp.
+#include "libkasocki/engineio/session.hpp"
+
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+namespace kasocki::engineio {
+
+session::session(boost::asio::any_io_executor executor, std::string sid, int protocol,
+                 transport_kind transport, const server_options& options)
+    : executor_(executor),
+      sid_(std::move(sid)),
+      protocol_(protocol),
+      transport_(transport),
+      options_(options),
+      wake_(executor, std::chrono::steady_clock::time_point::max()),
+      heartbeat_(executor) {}
+
+void session::set_handlers(message_handler on_message, close_handler on_close) {
+  on_message_ = std::move(on_message);
+  on_close_ = std::move(on_close);
+}
+
+void session::start() {
+  if (protocol_ >= 4)
+    schedule_ping();
+  else
+    expect_ping_v3();
+}
+
+void session::send(out_packet p) {
+  if (state_ != state::open) return;
+  queued_bytes_ += p.data_size();
+  queue_.push_back(std::move(p));
+  wake();
+}
+
+void session::close(std::string_view reason) {
+  if (state_ != state::open) return;
+  state_ = state::closing;
+  queue_.push_back(make_out_packet(packet_type::close));
+  wake();
+  // A polling client that never comes back for the close packet must not keep the session.
+  heartbeat_.expires_after(options_.ping_timeout);
+  heartbeat_.async_wait([self = weak_from_this(), why = std::string(reason)](auto ec) {
+    if (auto s = self.lock(); s && !ec) s->end(why);
+  });
+}
+
+void session::end(std::string_view reason) {
+  if (state_ == state::ended) return;
+  auto keep_alive = shared_from_this();  // the end observer drops the table's reference
+  state_ = state::ended;
+  heartbeat_.cancel();
+  queue_.clear();
+  queued_bytes_ = 0;
+  wake();
+  on_writable_ = nullptr;
+  auto on_close = std::move(on_close_);
+  on_message_ = nullptr;
+  if (on_close) on_close(reason);
+  if (auto observer = std::move(end_observer_)) observer();
+}
+
+void session::receive(packet&& p) {
+  if (state_ == state::ended) return;
+  switch (p.type) {
+    case packet_type::message:
+      if (on_message_ && state_ == state::open) on_message_(std::move(p));
+      break;
+    case packet_type::pong:
+      if (protocol_ >= 4 && awaiting_pong_) {
+        awaiting_pong_ = false;
+        schedule_ping();
+      }
+      break;
+    case packet_type::ping:
+      if (protocol_ < 4) {  // v3: the client pings, the server answers with the same data
+        send(make_out_packet(packet_type::pong, std::move(p.data)));
+        expect_ping_v3();
+      }
+      break;
+    case packet_type::close:
+      interrupt_poll();  // a pending GET is answered `6`
+      end("transport close");
+      break;
+    default:  // open, upgrade, noop: nothing to do
+      break;
+  }
+}
+
+void session::check_heartbeat() {
+  if (awaiting_pong_ && std::chrono::steady_clock::now() > pong_deadline_) end("ping timeout");
+}
+
+void session::schedule_ping() {
+  if (state_ != state::open) return;
+  heartbeat_.expires_after(options_.ping_interval);
+  heartbeat_.async_wait([self = weak_from_this()](auto ec) {
+    if (auto s = self.lock(); s && !ec) s->send_ping();
+  });
+}
+
+void session::send_ping() {
+  if (state_ != state::open) return;
+  // The pong deadline starts when the ping is queued, even if no GET is there to carry it.
+  send(make_out_packet(packet_type::ping));
+  awaiting_pong_ = true;
+  pong_deadline_ = std::chrono::steady_clock::now() + options_.ping_timeout;
+  heartbeat_.expires_after(options_.ping_timeout);
+  heartbeat_.async_wait([self = weak_from_this()](auto ec) {
+    if (auto s = self.lock(); s && !ec) s->end("ping timeout");
+  });
+}
+
+void session::expect_ping_v3() {
+  if (state_ != state::open) return;
+  heartbeat_.expires_after(options_.ping_interval + options_.ping_timeout);
+  heartbeat_.async_wait([self = weak_from_this()](auto ec) {
+    if (auto s = self.lock(); s && !ec) s->end("ping timeout");
+  });
+}
+
+std::vector<out_packet> session::take_queue() {
+  std::vector<out_packet> taken;
+  taken.swap(queue_);
+  bool was_full = !writable();
+  queued_bytes_ = 0;
+  if (was_full) on_drained();
+  return taken;
+}
+
+void session::when_writable(std::function<void()> callback) {
+  if (writable()) {
+    callback();
+    return;
+  }
+  on_writable_ = std::move(callback);
+}
+
+void session::on_drained() {
+  if (!on_writable_) return;
+  // Run it on a fresh stack: the caller is in the middle of a write.
+  boost::asio::post(executor_, [callback = std::move(on_writable_)] { callback(); });
+  on_writable_ = nullptr;
+}
+
+void session::interrupt_poll() {
+  poll_interrupted_ = true;
+  wake();
+}
+
+bool session::take_poll_interrupt() { return std::exchange(poll_interrupted_, false); }
+
+void session::upgrade_to_websocket() {
+  transport_ = transport_kind::websocket;
+  upgrading_ = false;
+  wake();
+}
+
+void session::wake() { wake_.cancel(); }
+
+}  // namespace kasocki::engineio

@@ -1,0 +1,123 @@
+// See listener.hpp.
+#include "libkasocki/http/listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace kasocki::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+listener::listener(asio::any_io_executor executor, listener_options options)
+    : executor_(executor), options_(options), acceptor_(executor) {}
+
+void listener::route(std::string prefix, handler h) {
+  routes_.emplace_back(std::move(prefix), std::move(h));
+}
+
+boost::system::error_code listener::listen(const asio::ip::tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  return ec;
+}
+
+void listener::start() { asio::co_spawn(executor_, accept_loop(), asio::detached); }
+
+void listener::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::ip::tcp::endpoint listener::local_endpoint() const {
+  boost::system::error_code ignored;
+  return acceptor_.local_endpoint(ignored);
+}
+
+asio::awaitable<void> listener::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(as_tuple(use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) continue;  // e.g. too many open files: keep accepting the next ones
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    asio::co_spawn(executor_, serve(beast::tcp_stream(std::move(socket))), asio::detached);
+  }
+}
+
+const listener::handler* listener::find_route(std::string_view path) const {
+  const handler* best = nullptr;
+  std::size_t best_length = 0;
+  for (const auto& [prefix, h] : routes_) {
+    if (path.starts_with(prefix) && prefix.size() >= best_length) {
+      best = &h;
+      best_length = prefix.size();
+    }
+  }
+  return best;
+}
+
+http_response json_response(const http_request& request, unsigned status, std::string body) {
+  http_response response{static_cast<bhttp::status>(status), request.version()};
+  response.set(bhttp::field::content_type, "application/json");
+  response.body() = std::move(body);
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  return response;
+}
+
+asio::awaitable<void> listener::serve(beast::tcp_stream stream) {
+  beast::flat_buffer buffer;
+  while (true) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    parser.body_limit(options_.body_limit);
+    stream.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, as_tuple(use_awaitable));
+    if (ec) {
+      http_request dummy{bhttp::verb::get, "/", 11};
+      dummy.keep_alive(false);
+      if (ec == bhttp::error::body_limit) {
+        auto r = json_response(dummy, 413, R"({"error":"request body too large"})");
+        co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
+      } else if (ec == bhttp::error::header_limit) {
+        auto r = json_response(dummy, 431, R"({"error":"request headers too large"})");
+        co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
+      } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+                 ec != beast::error::timeout && ec != asio::error::connection_reset &&
+                 ec != asio::error::operation_aborted) {
+        auto r = json_response(dummy, 400, R"({"error":"malformed HTTP request"})");
+        co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
+      }
+      break;
+    }
+    stream.expires_never();
+    http_request request = parser.release();
+    connection_next next = connection_next::close;
+    auto path = engineio::target_path(request.target());
+    if (const handler* h = find_route(path)) {
+      next = co_await (*h)(stream, request);
+    } else {
+      auto r = json_response(request, 404, R"({"error":"not found"})");
+      auto [wec, wn] = co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
+      next = (wec || !r.keep_alive()) ? connection_next::close : connection_next::keep_alive;
+    }
+    // After `close` the stream may have been taken over (websocket): leave it alone; its
+    // destructor closes the socket.
+    if (next == connection_next::close) break;
+  }
+}
+
+}  // namespace kasocki::http

@@ -1,0 +1,59 @@
+// The HTTP listener: accepts TCP connections, reads requests (with header and body limits) and
+// routes them by path prefix to handlers (Engine.IO, /metrics, /healthz, static files).
+// Does socket I/O; runs on the event-loop thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "libkasocki/engineio/server.hpp"
+#include "libkasocki/engineio/server_query.hpp"
+
+namespace kasocki::http {
+
+using engineio::connection_next;
+using engineio::http_request;
+using engineio::http_response;
+
+struct listener_options {
+  std::size_t header_limit = 8 * 1024;     // bytes of request line + headers
+  std::size_t body_limit = 1'000'000;      // bytes of a request body (set to maxPayload)
+  std::chrono::seconds idle_timeout{60};   // a keep-alive connection waiting for a request
+};
+
+class listener {
+ public:
+  using handler =
+      std::function<boost::asio::awaitable<connection_next>(boost::beast::tcp_stream&, http_request&)>;
+
+  listener(boost::asio::any_io_executor executor, listener_options options);
+
+  // Requests whose path starts with `prefix` go to `h`; the longest prefix wins.
+  void route(std::string prefix, handler h);
+  // Binds and listens; returns the error (address in use, permission) without throwing.
+  boost::system::error_code listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  void start();
+  void stop();
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(boost::beast::tcp_stream stream);
+  const handler* find_route(std::string_view path) const;
+
+  boost::asio::any_io_executor executor_;
+  listener_options options_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::pair<std::string, handler>> routes_;
+};
+
+// A response with a JSON body, e.g. {"error":"not found"}.
+http_response json_response(const http_request& request, unsigned status, std::string body);
+
+}  // namespace kasocki::http

@@ -1,0 +1,121 @@
+// See socket.hpp.
+#include "libkasocki/socketio/socket.hpp"
+
+#include "libkasocki/socketio/connection.hpp"
+
+namespace kasocki::socketio {
+
+socket::socket(connection& owner, std::string nsp, std::string id, json auth)
+    : owner_(&owner), nsp_(std::move(nsp)), id_(std::move(id)), auth_(std::move(auth)) {}
+
+void socket::on(std::string event, event_handler handler) {
+  handlers_[std::move(event)] = std::move(handler);
+}
+
+void socket::on_disconnect(std::function<void(std::string_view)> handler) {
+  on_disconnect_ = std::move(handler);
+}
+
+engineio::session* socket::session() const { return connected_ ? owner_->session() : nullptr; }
+
+void socket::send_packet(packet p) {
+  if (!connected_) return;
+  p.nsp = nsp_;
+  owner_->send(std::move(p));
+}
+
+void socket::emit(std::string_view event, json args) {
+  json data = json::array();
+  data.push_back(event);
+  for (auto& a : args) data.push_back(std::move(a));
+  send_packet(packet{packet_type::event, nsp_, std::nullopt, 0, std::move(data)});
+}
+
+void socket::emit_with_ack(std::string_view event, json args, ack_handler on_ack,
+                           std::chrono::milliseconds timeout) {
+  if (!connected_) {
+    if (on_ack) on_ack(std::nullopt);
+    return;
+  }
+  std::uint64_t id = next_ack_id_++;
+  auto timer = std::make_unique<boost::asio::steady_timer>(owner_->session()->wake_signal().get_executor(), timeout);
+  timer->async_wait([self = weak_from_this(), id](auto ec) {
+    auto s = self.lock();
+    if (ec || !s) return;
+    auto it = s->pending_acks_.find(id);
+    if (it == s->pending_acks_.end()) return;
+    auto handler = std::move(it->second.handler);
+    s->pending_acks_.erase(it);
+    if (handler) handler(std::nullopt);
+  });
+  pending_acks_.emplace(id, pending_ack{std::move(on_ack), std::move(timer)});
+  json data = json::array();
+  data.push_back(event);
+  for (auto& a : args) data.push_back(std::move(a));
+  send_packet(packet{packet_type::event, nsp_, id, 0, std::move(data)});
+}
+
+void socket::send_encoded(const engineio::out_packet& p) {
+  if (connected_) owner_->send_raw(p);
+}
+
+void socket::disconnect(bool close_transport) {
+  if (!connected_) return;
+  send_packet(packet{packet_type::disconnect, nsp_, std::nullopt, 0, std::nullopt});
+  auto self = shared_from_this();
+  auto* owner = owner_;
+  handle_disconnect("server namespace disconnect");
+  owner->remove_socket(nsp_);
+  if (close_transport) owner->close();
+}
+
+void socket::dispatch_event(json data, std::optional<std::uint64_t> ack_id) {
+  if (!connected_ || !data.is_array() || data.empty() || !data[0].is_string()) return;
+  auto it = handlers_.find(data[0].get<std::string>());
+  ack_sender ack;
+  if (ack_id) {
+    ack = [self = weak_from_this(), id = *ack_id, sent = false](json args) mutable {
+      auto s = self.lock();
+      if (!s || sent) return;
+      sent = true;
+      if (!args.is_array()) args = json::array({std::move(args)});
+      s->send_packet(packet{packet_type::ack, s->nsp_, id, 0, std::move(args)});
+    };
+  }
+  if (it == handlers_.end()) return;  // unknown events are ignored, as the reference does
+  json args = json::array();
+  for (std::size_t i = 1; i < data.size(); ++i) args.push_back(std::move(data[i]));
+  auto handler = it->second;  // the handler may replace itself
+  handler(std::move(args), std::move(ack));
+}
+
+void socket::dispatch_ack(std::uint64_t id, json args) {
+  auto it = pending_acks_.find(id);
+  if (it == pending_acks_.end()) return;
+  auto handler = std::move(it->second.handler);
+  pending_acks_.erase(it);
+  if (handler) handler(std::move(args));
+}
+
+void socket::handle_disconnect(std::string_view reason) {
+  if (!connected_) return;
+  connected_ = false;
+  auto acks = std::move(pending_acks_);
+  pending_acks_.clear();
+  for (auto& [id, pending] : acks)
+    if (pending.handler) pending.handler(std::nullopt);
+  handlers_.clear();
+  if (auto handler = std::move(on_disconnect_)) handler(reason);
+}
+
+engineio::out_packet encode_event(std::string_view event, const json& args) {
+  json data = json::array();
+  data.push_back(event);
+  for (const auto& a : args) data.push_back(a);
+  auto encoded = encode_packet(packet{packet_type::event, "/", std::nullopt, 0, std::move(data)});
+  engineio::out_packet p;
+  p.body = make_shared_bytes(std::move(encoded.text));
+  return p;
+}
+
+}  // namespace kasocki::socketio

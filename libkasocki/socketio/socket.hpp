@@ -1,0 +1,84 @@
+// One Socket.IO socket: a client's connection to one namespace, with event handlers, emit,
+// acks both ways, and disconnect. Sends through its Engine.IO session; no I/O of its own.
+// Event-loop thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "libkasocki/engineio/session.hpp"
+#include "libkasocki/socketio/packet.hpp"
+
+namespace kasocki::socketio {
+
+class socket;
+class connection;
+
+// Answers an ack request: the arguments array of the ACK packet. Empty when no ack was asked.
+using ack_sender = std::function<void(json args)>;
+// An event from the client: its arguments (the payload array without the event name).
+using event_handler = std::function<void(json args, ack_sender ack)>;
+// A client's answer to a server emit with ack; nullopt on timeout or disconnect.
+using ack_handler = std::function<void(std::optional<json> args)>;
+
+class socket : public std::enable_shared_from_this<socket> {
+ public:
+  socket(connection& owner, std::string nsp, std::string id, json auth);
+
+  const std::string& id() const { return id_; }
+  const std::string& nsp() const { return nsp_; }
+  const json& auth() const { return auth_; }
+  bool connected() const { return connected_; }
+
+  void on(std::string event, event_handler handler);
+  // Called once when the socket goes away (client or server disconnect, transport closed).
+  void on_disconnect(std::function<void(std::string_view reason)> handler);
+
+  void emit(std::string_view event, json args = json::array());
+  void emit_with_ack(std::string_view event, json args, ack_handler on_ack,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends an already encoded event: "2[...]" text of the default namespace, built once and
+  // shared by many sockets (see encode_event).
+  void send_encoded(const engineio::out_packet& p);
+
+  // Leaves the namespace (the client gets a DISCONNECT); with close_transport, the whole
+  // Engine.IO session is closed too.
+  void disconnect(bool close_transport = false);
+
+  // The Engine.IO session, for flow control (writable, queued_bytes); null once disconnected.
+  engineio::session* session() const;
+
+  // ---- used by connection ----
+  void dispatch_event(json data, std::optional<std::uint64_t> ack_id);
+  void dispatch_ack(std::uint64_t id, json args);
+  void handle_disconnect(std::string_view reason);  // the socket is gone; no packet sent
+
+ private:
+  void send_packet(packet p);
+
+  connection* owner_;
+  std::string nsp_;
+  std::string id_;
+  json auth_;
+  bool connected_ = true;
+  std::unordered_map<std::string, event_handler> handlers_;
+  std::function<void(std::string_view)> on_disconnect_;
+  std::uint64_t next_ack_id_ = 0;
+  struct pending_ack {
+    ack_handler handler;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::map<std::uint64_t, pending_ack> pending_acks_;
+};
+
+// Encodes an event once, for sending to many sockets of the default namespace.
+engineio::out_packet encode_event(std::string_view event, const json& args);
+
+}  // namespace kasocki::socketio
