@@ -27,6 +27,7 @@ fi
 bootstrap=$(scripts/kafka.sh bootstrap)
 
 producer=""
+# shellcheck disable=SC2317 # called through the trap
 cleanup() {
   trap - INT TERM EXIT
   if [[ -n $producer ]] && kill -0 "$producer" 2>/dev/null; then
@@ -54,8 +55,10 @@ EOF
 
 log=$(mktemp)
 set +e
-build/cli/kasocki serve --listen "0.0.0.0:$port" --brokers "$bootstrap" 2> >(tee "$log" >&2)
-status=$?
+# stderr goes through tee (a pipeline, so $log is complete when it ends); stdout stays as is.
+{ build/cli/kasocki serve --listen "0.0.0.0:$port" --brokers "$bootstrap" 2>&1 1>&3 |
+  tee "$log" >&2; } 3>&1
+status=${PIPESTATUS[0]}
 set -e
 if grep -q "not implemented" "$log"; then
   say "kasocki serve is not implemented yet; the producer keeps running until Ctrl-C"
