@@ -96,8 +96,15 @@ std::optional<std::string_view> ack_result(run_state& st, boost::system::error_c
   return parts->second;
 }
 
+json one_arg(json arg) {
+  json args = json::array();
+  args.push_back(std::move(arg));
+  return args;
+}
+
+// (No braced lists in coroutine bodies: GCC 12 rejects some with "array used as initializer".)
 asio::awaitable<bool> request(run_state& st, std::string_view event, json arg) {
-  auto reply = co_await st.client->call(event, json::array({std::move(arg)}), request_timeout);
+  auto reply = co_await st.client->call(event, one_arg(std::move(arg)), request_timeout);
   if (reply.error) {
     st.fail("ConnectionError", std::string(event) + ": " + reply.error.message());
     co_return false;

@@ -149,7 +149,8 @@ asio::awaitable<error_code> engineio_session::post_queued() {
   engineio::append_payload_v4(batch, frame_);
   std::string reply;
   if (auto ec = co_await http_exchange(post_conn_, http::verb::post, frame_, reply)) co_return ec;
-  if (reply != "ok") co_return make_error_code(client_errc::protocol_error);
+  // socket.io answers "ok", python-engineio "OK".
+  if (reply != "ok" && reply != "OK") co_return make_error_code(client_errc::protocol_error);
   co_return error_code{};
 }
 
