@@ -1,18 +1,97 @@
-// `kasocki serve`: not built yet; placeholder so the binary and its --help exist.
+// `kasocki serve`: the gateway. Parses options (command line over config file), wires the
+// Kafka layer, the Engine.IO/Socket.IO servers and the gateway on one event-loop thread, and
+// runs until SIGINT/SIGTERM.
+#include <fstream>
 #include <iostream>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "cli/endpoint.hpp"
+#include "cli/serve_config.hpp"
 #include "cli/subcommands.hpp"
-#include "cli/usage.hpp"
+#include "libkasocki/common/log.hpp"
+#include "libkasocki/gateway/gateway.hpp"
+#include "libkasocki/http/listener.hpp"
+#include "libkasocki/kafka/client_context.hpp"
+#include "libkasocki/kafka/metadata_cache.hpp"
 
 namespace kasocki::cli {
 
+namespace {
+
+void route_health(http::listener& listener, kafka::metadata_cache& metadata) {
+  listener.route("/healthz", [&metadata](auto& stream, auto& request)
+                                 -> boost::asio::awaitable<http::connection_next> {
+    auto snapshot = metadata.snapshot();
+    bool healthy = snapshot && snapshot->healthy;
+    nlohmann::ordered_json body{{"status", healthy ? "ok" : "unavailable"},
+                                {"kafka", healthy ? "reachable" : "unreachable"}};
+    if (snapshot && snapshot->last_error) body["error"] = snapshot->last_error->message;
+    auto response = http::json_response(request, healthy ? 200 : 503, body.dump());
+    auto [ec, n] = co_await boost::beast::http::async_write(
+        stream, response, boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return ec ? http::connection_next::close : http::connection_next::keep_alive;
+  });
+}
+
+}  // namespace
+
 int serve_main(int argc, char** argv) {
-  po::options_description options("Options");
-  po::variables_map vm;
-  if (auto status = parse_or_exit("serve", "(not implemented yet)", argc, argv, options, {}, vm))
-    return *status;
-  std::cerr << "kasocki serve: not implemented yet\n";
-  return 1;
+  serve_config config;
+  if (auto status = parse_serve_config(argc, argv, config)) return *status;
+  log::set_level(config.log_level);
+
+  boost::asio::io_context io;
+  auto kafka_context = kafka::client_context::create(io.get_executor(), config.kafka);
+  if (!kafka_context) {
+    std::cerr << "kasocki serve: " << kafka_context.error().message << "\n";
+    return 2;
+  }
+  kafka::metadata_cache metadata(*kafka_context.value());
+  engineio::server engine(io.get_executor(), config.engine);
+  socketio::server sio(io.get_executor(), engine, config.socketio);
+  gateway::gateway gateway(*kafka_context.value(), metadata, sio, config.gateway);
+
+  http::listener_options http_options;
+  http_options.body_limit = config.engine.max_payload;
+  http::listener listener(io.get_executor(), http_options);
+  listener.route(config.path, [&engine](auto& stream, auto& request) {
+    return engine.handle(stream, request);
+  });
+  route_health(listener, metadata);
+  if (auto ec = listener.listen(config.listen)) {
+    log::error("cannot listen", {{"address", config.listen_text}, {"error", ec.message()}});
+    return 1;
+  }
+  metadata.start();
+  listener.start();
+  log::info("kasocki serve listening",
+            {{"address", config.listen_text}, {"path", config.path}, {"brokers", config.kafka.brokers}});
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto ec, int) {
+    if (ec) return;
+    log::info("shutting down");
+    listener.stop();
+    metadata.stop();
+    engine.close_all();  // every client gets an Engine.IO close
+    // A second signal exits at once.
+    signals.async_wait([](auto ec, int) {
+      if (!ec) std::_Exit(1);
+    });
+    auto grace = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(500));
+    grace->async_wait([&io, grace](auto) { io.stop(); });
+  });
+  io.run();
+  engine.end_all();  // sessions still waiting for a poll end now, releasing Kafka readers
+  io.restart();
+  io.run_for(std::chrono::milliseconds(200));
+  return 0;
 }
 
 }  // namespace kasocki::cli

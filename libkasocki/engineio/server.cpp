@@ -95,6 +95,11 @@ void server::close_all() {
   for (auto& [sid, s] : sessions) s->close("server shutting down");
 }
 
+void server::end_all() {
+  auto sessions = sessions_;
+  for (auto& [sid, s] : sessions) s->end("server shutting down");
+}
+
 void server::add_cors(const http_request& request, http_response& response) const {
   if (options_.cors_origins.empty()) return;
   auto origin = request[http::field::origin];

@@ -47,6 +47,8 @@ class server {
 
   // Closes every session (server close: clients get a close packet).
   void close_all();
+  // Ends every session at once (no close packet): for the last step of a shutdown.
+  void end_all();
   std::size_t session_count() const { return sessions_.size(); }
   const server_options& options() const { return options_; }
 

@@ -71,22 +71,42 @@ void socket::disconnect(bool close_transport) {
 
 void socket::dispatch_event(json data, std::optional<std::uint64_t> ack_id) {
   if (!connected_ || !data.is_array() || data.empty() || !data[0].is_string()) return;
-  auto it = handlers_.find(data[0].get<std::string>());
   ack_sender ack;
-  if (ack_id) {
-    ack = [self = weak_from_this(), id = *ack_id, sent = false](json args) mutable {
-      auto s = self.lock();
-      if (!s || sent) return;
-      sent = true;
-      if (!args.is_array()) args = json::array({std::move(args)});
-      s->send_packet(packet{packet_type::ack, s->nsp_, id, 0, std::move(args)});
-    };
-  }
-  if (it == handlers_.end()) return;  // unknown events are ignored, as the reference does
+  if (ack_id) ack = ack_sender(weak_from_this(), *ack_id);
   json args = json::array();
   for (std::size_t i = 1; i < data.size(); ++i) args.push_back(std::move(data[i]));
+  const auto& name = data[0].get_ref<const std::string&>();
+  auto it = handlers_.find(name);
+  if (it == handlers_.end()) {
+    // Unknown events are ignored, as the reference does, unless the application wants them.
+    if (on_unknown_) on_unknown_(name, std::move(args), std::move(ack));
+    return;
+  }
   auto handler = it->second;  // the handler may replace itself
   handler(std::move(args), std::move(ack));
+}
+
+void ack_sender::operator()(json args) {
+  auto s = owner_.lock();
+  if (!s || !id_ || sent_) return;
+  sent_ = true;
+  if (!args.is_array()) args = json::array({std::move(args)});
+  s->send_packet(packet{packet_type::ack, s->nsp_, *id_, 0, std::move(args)});
+}
+
+std::string ack_sender::raw_prefix() const {
+  std::string prefix = "3";
+  if (auto s = owner_.lock(); s && s->nsp_ != "/") prefix += s->nsp_ + ",";
+  if (id_) prefix += std::to_string(*id_);
+  prefix += '[';
+  return prefix;
+}
+
+void ack_sender::send_raw(const engineio::out_packet& p) {
+  auto s = owner_.lock();
+  if (!s || !id_ || sent_) return;
+  sent_ = true;
+  s->send_encoded(p);
 }
 
 void socket::dispatch_ack(std::uint64_t id, json args) {

@@ -21,8 +21,24 @@ namespace kasocki::socketio {
 class socket;
 class connection;
 
-// Answers an ack request: the arguments array of the ACK packet. Empty when no ack was asked.
-using ack_sender = std::function<void(json args)>;
+// Answers an ack request once (later calls are ignored). False when the client asked for no ack.
+class ack_sender {
+ public:
+  ack_sender() = default;
+  ack_sender(std::weak_ptr<socket> owner, std::uint64_t id) : owner_(std::move(owner)), id_(id) {}
+  explicit operator bool() const { return id_.has_value(); }
+  // Sends the ACK packet with `args` (an array; anything else is wrapped in one).
+  void operator()(json args);
+  // For pre-encoded answers: the packet text up to the arguments, e.g. `3` + id + `[`
+  // (with the namespace when not "/"), and the sender of the finished packet.
+  std::string raw_prefix() const;
+  void send_raw(const engineio::out_packet& p);
+
+ private:
+  std::weak_ptr<socket> owner_;
+  std::optional<std::uint64_t> id_;
+  bool sent_ = false;
+};
 // An event from the client: its arguments (the payload array without the event name).
 using event_handler = std::function<void(json args, ack_sender ack)>;
 // A client's answer to a server emit with ack; nullopt on timeout or disconnect.
@@ -38,6 +54,10 @@ class socket : public std::enable_shared_from_this<socket> {
   bool connected() const { return connected_; }
 
   void on(std::string event, event_handler handler);
+  // Events with no handler of their own: (event name, args, ack).
+  void on_unknown(std::function<void(std::string_view, json, ack_sender)> handler) {
+    on_unknown_ = std::move(handler);
+  }
   // Called once when the socket goes away (client or server disconnect, transport closed).
   void on_disconnect(std::function<void(std::string_view reason)> handler);
 
@@ -70,6 +90,8 @@ class socket : public std::enable_shared_from_this<socket> {
   bool connected_ = true;
   std::unordered_map<std::string, event_handler> handlers_;
   std::function<void(std::string_view)> on_disconnect_;
+  std::function<void(std::string_view, json, ack_sender)> on_unknown_;
+  friend class ack_sender;
   std::uint64_t next_ack_id_ = 0;
   struct pending_ack {
     ack_handler handler;

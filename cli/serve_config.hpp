@@ -1,0 +1,34 @@
+// The configuration of `kasocki serve`: command-line options over an optional JSON config file
+// (same names as the long options), validated into the option structs of each layer. Pure
+// except for reading the config file.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "libkasocki/common/log.hpp"
+#include "libkasocki/engineio/options.hpp"
+#include "libkasocki/gateway/gateway.hpp"
+#include "libkasocki/kafka/kafka_config.hpp"
+#include "libkasocki/socketio/server.hpp"
+
+namespace kasocki::cli {
+
+struct serve_config {
+  boost::asio::ip::tcp::endpoint listen;
+  std::string listen_text = "0.0.0.0:6927";
+  std::string path = "/socket.io/";
+  log::level log_level = log::level::info;
+  kafka::kafka_config kafka;
+  engineio::server_options engine;
+  socketio::server_options socketio;
+  gateway::gateway_options gateway;
+};
+
+// Fills `config` from argv (and --config FILE). Returns an exit status when the process should
+// stop (0 after --help, 2 on a usage or configuration error, with the message on stderr).
+std::optional<int> parse_serve_config(int argc, char** argv, serve_config& config);
+
+}  // namespace kasocki::cli

@@ -1,0 +1,237 @@
+// See client_session.hpp: the event handlers of the contract.
+#include "libkasocki/gateway/client_session.hpp"
+
+#include "libkasocki/kafka/consumer_source.hpp"
+#include "libkasocki/kafka/offset_resolver.hpp"
+
+namespace kasocki::gateway {
+
+using socketio::json;
+
+namespace {
+
+// Errors of the Kafka layer as the client sees them.
+kasocki_error to_client_error(const kafka::kafka_error& e) {
+  if (e.name == "UNKNOWN_TOPIC_OR_PART" || e.name == "_UNKNOWN_PARTITION" ||
+      e.name == "_INVALID_ARG")
+    return invalid_assignment_error(e.message);
+  return kafka_error(e.message, e.name);
+}
+
+kafka::assignment_request to_kafka_request(const assignment_request& r) {
+  kafka::assignment_request k;
+  k.topic = r.topic;
+  k.partition = r.partition;
+  if (r.offset)
+    k.start = kafka::start_position::at_offset(*r.offset);
+  else if (r.timestamp)
+    k.start = kafka::start_position::at_timestamp(*r.timestamp);
+  return k;
+}
+
+topic_partitions to_topic_partitions(const kafka::metadata_snapshot& snapshot) {
+  return topic_partitions(snapshot.topics.begin(), snapshot.topics.end());
+}
+
+}  // namespace
+
+client_session::client_session(gateway& owner, std::shared_ptr<socketio::socket> socket)
+    : owner_(owner), socket_(socket) {
+  ++owner_.sessions_;
+}
+
+client_session::~client_session() {
+  --owner_.sessions_;
+  close_source();
+}
+
+void client_session::start() {
+  auto socket = socket_.lock();
+  if (!socket) return;
+  handle("subscribe", &client_session::subscribe);
+  handle("filter", &client_session::filter);
+  handle("consume", &client_session::consume);
+  handle("start", &client_session::start_pushing);
+  handle("stop", &client_session::stop_pushing);
+  std::weak_ptr<client_session> weak = weak_from_this();
+  socket->on_unknown([weak](std::string_view event, json, socketio::ack_sender ack) {
+    if (auto self = weak.lock())
+      self->fail(ack, std::string(event).c_str(),
+                 invalid_request_error("unknown event '" + std::string(event) + "'"));
+  });
+  // The socket's disconnect handler owns the session; dropping it releases Kafka.
+  socket->on_disconnect([self = shared_from_this()](std::string_view) mutable {
+    self->close_source();
+    self->consumes_.clear();
+    self.reset();
+  });
+  owner_.metadata_.when_ready([weak](kafka::snapshot_ptr metadata) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (metadata && metadata->healthy) return self->on_ready(metadata);
+    // Not reachable at the last fetch: ask once more before giving up on this client.
+    self->owner_.metadata_.refresh([weak](kafka::snapshot_ptr fresh) {
+      if (auto self = weak.lock()) self->on_ready(fresh);
+    });
+  });
+}
+
+void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
+  auto socket = socket_.lock();
+  if (!socket) return;
+  if (!metadata || !metadata->healthy) {
+    std::string why = metadata && metadata->last_error ? metadata->last_error->message
+                                                       : std::string("no answer from the brokers");
+    emit_error("connect", kafka_unavailable_error("Kafka is not reachable: " + why));
+    socket->disconnect(true);
+    return;
+  }
+  auto topics = available_topics(to_topic_partitions(*metadata), owner_.options_.allowed_topics);
+  socket->emit("ready", json::array({topics}));
+  ready_ = true;
+  auto queued = std::move(before_ready_);
+  before_ready_.clear();
+  for (auto& event : queued) event();
+}
+
+void client_session::handle(const char* event, handler h) {
+  auto socket = socket_.lock();
+  std::weak_ptr<client_session> weak = weak_from_this();
+  socket->on(event, [weak, h](json args, socketio::ack_sender ack) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!self->ready_) {  // handled after `ready`, in order
+      self->before_ready_.push_back([weak, h, args = std::move(args), ack]() mutable {
+        if (auto self = weak.lock()) ((*self).*h)(std::move(args), std::move(ack));
+      });
+      return;
+    }
+    ((*self).*h)(std::move(args), std::move(ack));
+  });
+}
+
+// ---- replies ----
+
+void client_session::reply(socketio::ack_sender& ack, const char*, json result) {
+  if (ack) ack(json::array({nullptr, std::move(result)}));
+}
+
+void client_session::emit_error(const char* event, const kasocki_error& error) {
+  if (auto socket = socket_.lock()) socket->emit("err", json::array({to_json(error, event)}));
+}
+
+void client_session::fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error) {
+  // Errors of an event handler go to its ack and come as an `err` event too.
+  if (ack) ack(json::array({to_json(error, event), nullptr}));
+  emit_error(event, error);
+}
+
+// ---- subscribe ----
+
+void client_session::subscribe(json args, socketio::ack_sender ack) {
+  if (source_ || subscribing_) return fail(ack, "subscribe", already_subscribed_error());
+  auto requests = parse_subscribe_spec(args.empty() ? json() : args[0], owner_.options_.subscribe);
+  if (!requests) return fail(ack, "subscribe", requests.error());
+  subscribing_ = true;
+  auto snapshot = owner_.metadata_.snapshot();
+  bool all_known = snapshot != nullptr;
+  for (const auto& r : *requests)
+    if (all_known && !snapshot->partition_count(r.topic)) all_known = false;
+  if (all_known) return subscribe_checked(std::move(*requests), std::move(ack));
+  // A topic the cache does not know may have been created since the last refresh.
+  owner_.metadata_.refresh([weak = weak_from_this(), requests = std::move(*requests),
+                            ack = std::move(ack)](kafka::snapshot_ptr) mutable {
+    if (auto self = weak.lock()) self->subscribe_checked(std::move(requests), std::move(ack));
+  });
+}
+
+void client_session::subscribe_checked(std::vector<assignment_request> requests,
+                                       socketio::ack_sender ack) {
+  auto snapshot = owner_.metadata_.snapshot();
+  if (!snapshot || !snapshot->healthy) {
+    subscribing_ = false;
+    return fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
+  }
+  if (auto error = check_assignment(requests, to_topic_partitions(*snapshot),
+                                    owner_.options_.allowed_topics)) {
+    subscribing_ = false;
+    return fail(ack, "subscribe", *error);
+  }
+  std::vector<kafka::assignment_request> kafka_requests;
+  for (const auto& r : requests) kafka_requests.push_back(to_kafka_request(r));
+  std::weak_ptr<client_session> weak = weak_from_this();
+  kafka::resolve_assignments(
+      owner_.kafka_, *snapshot, std::move(kafka_requests),
+      [weak, ack = std::move(ack)](auto resolved) mutable {
+        auto self = weak.lock();
+        if (!self) return;
+        if (!resolved) {
+          self->subscribing_ = false;
+          return self->fail(ack, "subscribe", to_client_error(resolved.error()));
+        }
+        auto assignments = resolved.value();
+        kafka::open_consumer_source(
+            self->owner_.kafka_, assignments,
+            [weak, ack = std::move(ack), assignments](auto source) mutable {
+              auto self = weak.lock();
+              if (!self) return;  // gone meanwhile: dropping `source` closes it
+              self->subscribing_ = false;
+              if (!source) return self->fail(ack, "subscribe", to_client_error(source.error()));
+              self->source_ = std::move(source).value();
+              json result = json::array();
+              for (const auto& a : assignments) {
+                json item = {{"topic", a.topic}, {"partition", a.partition}, {"offset", a.offset}};
+                if (a.reset) item["reset"] = true;
+                result.push_back(std::move(item));
+              }
+              self->reply(ack, "subscribe", std::move(result));
+              self->pump();  // consumes may be waiting
+            });
+      });
+}
+
+// ---- filter, consume, start, stop ----
+
+void client_session::filter(json args, socketio::ack_sender ack) {
+  json filters = args.empty() ? json() : std::move(args[0]);
+  auto compiled = filter::compile_filters(filters, owner_.options_.filters);
+  if (!compiled)
+    return fail(ack, "filter", invalid_filter_error(compiled.error().message, std::move(filters)));
+  filters_ = compiled.value();
+  reply(ack, "filter", filters_.stored());
+}
+
+void client_session::consume(json, socketio::ack_sender ack) {
+  if (!source_) return fail(ack, "consume", not_subscribed_error());
+  if (consumes_.size() >= owner_.options_.max_outstanding_consumes)
+    return fail(ack, "consume",
+                invalid_request_error("too many outstanding consume calls (limit " +
+                                      std::to_string(owner_.options_.max_outstanding_consumes) +
+                                      ")"));
+  // Without an ack there is nowhere to deliver the message: it still counts as a request.
+  consumes_.push_back(std::move(ack));
+  pump();
+}
+
+void client_session::start_pushing(json, socketio::ack_sender ack) {
+  if (!source_) return fail(ack, "start", not_subscribed_error());
+  if (started_) return fail(ack, "start", already_started_error());
+  started_ = true;
+  reply(ack, "start", nullptr);  // the ack goes out before the first message
+  pump();
+}
+
+void client_session::stop_pushing(json, socketio::ack_sender ack) {
+  // Messages already read stay in batches_ and go out after the next start or to consumes.
+  started_ = false;
+  reply(ack, "stop", nullptr);
+}
+
+void client_session::close_source() {
+  if (source_) source_->close();
+  source_.reset();
+  batches_.clear();
+  started_ = false;
+}
+
+}  // namespace kasocki::gateway

@@ -1,0 +1,71 @@
+// One client's Kasocki session: its subscription (a kafka::message_source), filters, the
+// outstanding consumes and the started flag, and the delivery loop that moves messages from
+// Kafka to the client in order, without gaps or duplicates, as fast as the client reads.
+// Event-loop thread only; sends through its socket.io socket.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "libkasocki/filter/filter_set.hpp"
+#include "libkasocki/gateway/augment.hpp"
+#include "libkasocki/gateway/errors.hpp"
+#include "libkasocki/gateway/gateway.hpp"
+#include "libkasocki/kafka/message_source.hpp"
+#include "libkasocki/socketio/socket.hpp"
+
+namespace kasocki::gateway {
+
+class client_session : public std::enable_shared_from_this<client_session> {
+ public:
+  client_session(gateway& owner, std::shared_ptr<socketio::socket> socket);
+  ~client_session();
+  // Registers the event handlers and sends `ready` once Kafka metadata is known.
+  void start();
+
+ private:
+  using handler = void (client_session::*)(socketio::json, socketio::ack_sender);
+  void handle(const char* event, handler h);
+  void on_ready(const kafka::snapshot_ptr& metadata);
+
+  void subscribe(socketio::json args, socketio::ack_sender ack);
+  void subscribe_checked(std::vector<assignment_request> requests, socketio::ack_sender ack);
+  void filter(socketio::json args, socketio::ack_sender ack);
+  void consume(socketio::json args, socketio::ack_sender ack);
+  void start_pushing(socketio::json args, socketio::ack_sender ack);
+  void stop_pushing(socketio::json args, socketio::ack_sender ack);
+
+  // Delivery: takes messages from the pending batches (fetching more when empty) while a
+  // consume waits or the client is started and its send queue has room.
+  void pump();
+  bool has_demand() const;
+  void on_batch(kafka::message_batch batch);
+  void deliver(const kafka::message_view& m);
+
+  void reply(socketio::ack_sender& ack, const char* event, socketio::json result);
+  void fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error);
+  void emit_error(const char* event, const kasocki_error& error);
+  void close_source();
+
+  gateway& owner_;
+  std::weak_ptr<socketio::socket> socket_;
+  bool ready_ = false;
+  std::vector<std::function<void()>> before_ready_;  // events that came before `ready`
+
+  bool subscribing_ = false;
+  std::unique_ptr<kafka::message_source> source_;
+  filter::filter_set filters_;
+  std::deque<socketio::ack_sender> consumes_;
+  bool started_ = false;
+
+  std::deque<kafka::message_batch> batches_;  // read from Kafka, not yet delivered
+  std::size_t next_in_front_ = 0;             // index of the next message of batches_.front()
+  bool fetching_ = false;
+  bool waiting_writable_ = false;
+  bool pumping_ = false;
+  augmenter augmenter_;
+};
+
+}  // namespace kasocki::gateway
