@@ -70,6 +70,7 @@ def test_js_client_v2(server, mode):
     assert result["ack"] == ["hi", {"a": 1}]
     assert result["binary_back"] == [b(1, 2, 3), {"nested": b(4, 5)}, "text"]
     assert result["binary_ack"] == [b(6, 7, 8)]
+    assert result["custom_auth"] == {"token": "v2"}
     assert result["unknown_namespace_error"] == "Invalid namespace"
     assert result["ack_after_refusal"] == ["still"]
 

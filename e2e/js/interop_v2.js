@@ -36,6 +36,13 @@ async function main() {
   result.binary_back = plain(await withDeadline(back, "binary message-back"));
   result.binary_ack = plain(await emitWithAckArgs(socket, "message-with-ack", Buffer.from([6, 7, 8])));
 
+  // socket.io 2.x sends its query with the CONNECT of a namespace: `40/custom?token=v2,`.
+  const custom = io(`${url}/custom`, options);
+  const customAuth = once(custom, "auth");
+  await withDeadline(once(custom, "connect"), "connect /custom");
+  result.custom_auth = plain((await withDeadline(customAuth, "auth on /custom"))[0]);
+  custom.close();
+
   // socket.io 2.x reports a refused namespace as an "error" event, with a string or an object.
   const random = io(`${url}/random`, options);
   const [error] = await withDeadline(once(random, "error"), "error on /random");
