@@ -284,6 +284,8 @@ def test_v3_websocket(server):
         error = ws_recv(ws)
     # v3 may carry the error as a plain string: 44/random,"Invalid namespace"
     assert error.startswith("44/random,") and "Invalid namespace" in error, error
+    ws.send('421["message-with-ack","still"]')  # the refusal leaves `/` connected
+    assert ws_recv(ws) == '431["still"]'
     ws.close()
 
 
