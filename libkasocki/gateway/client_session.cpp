@@ -1,6 +1,10 @@
 // See client_session.hpp: the event handlers of the contract.
 #include "libkasocki/gateway/client_session.hpp"
 
+#include <limits>
+
+#include <boost/asio/steady_timer.hpp>
+
 #include "libkasocki/kafka/consumer_source.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
@@ -22,11 +26,24 @@ kafka::assignment_request to_kafka_request(const assignment_request& r) {
   kafka::assignment_request k;
   k.topic = r.topic;
   k.partition = r.partition;
-  if (r.offset)
-    k.start = kafka::start_position::at_offset(*r.offset);
-  else if (r.timestamp)
+  if (r.offset) {
+    // The contract resets every offset outside [low, high], negative ones included; the Kafka
+    // layer refuses negative offsets, so ask for one that is out of range on the other side.
+    // Both resolve the same way (per auto.offset.reset, marked reset), and the ack shows only
+    // the resolved offset.
+    k.start = kafka::start_position::at_offset(
+        *r.offset < 0 ? std::numeric_limits<std::int64_t>::max() : *r.offset);
+  } else if (r.timestamp)
     k.start = kafka::start_position::at_timestamp(*r.timestamp);
   return k;
+}
+
+bool all_topics_known(const kafka::snapshot_ptr& snapshot,
+                      const std::vector<assignment_request>& requests) {
+  if (!snapshot) return false;
+  for (const auto& r : requests)
+    if (!snapshot->partition_count(r.topic)) return false;
+  return true;
 }
 
 topic_partitions to_topic_partitions(const kafka::metadata_snapshot& snapshot) {
@@ -120,7 +137,8 @@ void client_session::emit_error(const char* event, const kasocki_error& error) {
   if (auto socket = socket_.lock()) socket->emit("err", json::array({to_json(error, event)}));
 }
 
-void client_session::fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error) {
+void client_session::fail(socketio::ack_sender& ack, const char* event,
+                          const kasocki_error& error) {
   // Errors of an event handler go to its ack and come as an `err` event too.
   if (ack) ack(json::array({to_json(error, event), nullptr}));
   emit_error(event, error);
@@ -133,15 +151,32 @@ void client_session::subscribe(json args, socketio::ack_sender ack) {
   auto requests = parse_subscribe_spec(args.empty() ? json() : args[0], owner_.options_.subscribe);
   if (!requests) return fail(ack, "subscribe", requests.error());
   subscribing_ = true;
-  auto snapshot = owner_.metadata_.snapshot();
-  bool all_known = snapshot != nullptr;
-  for (const auto& r : *requests)
-    if (all_known && !snapshot->partition_count(r.topic)) all_known = false;
-  if (all_known) return subscribe_checked(std::move(*requests), std::move(ack));
-  // A topic the cache does not know may have been created since the last refresh.
-  owner_.metadata_.refresh([weak = weak_from_this(), requests = std::move(*requests),
-                            ack = std::move(ack)](kafka::snapshot_ptr) mutable {
-    if (auto self = weak.lock()) self->subscribe_checked(std::move(requests), std::move(ack));
+  if (all_topics_known(owner_.metadata_.snapshot(), *requests))
+    return subscribe_checked(std::move(*requests), std::move(ack));
+  // A topic the cache does not know may have been created since its last fetch. The cache is
+  // rate limited: within metadata_min_refresh_gap of its last fetch it answers from that fetch,
+  // and it joins a fetch already in flight; either may predate the topic. So when the first
+  // answer still lacks a topic, ask once more when the gap is over: that fetch starts after this
+  // subscribe arrived, and only its answer justifies a TopicNotAvailableError.
+  std::weak_ptr<client_session> weak = weak_from_this();
+  owner_.metadata_.refresh([weak, requests = std::move(*requests),
+                            ack = std::move(ack)](kafka::snapshot_ptr snapshot) mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!snapshot || !snapshot->healthy || all_topics_known(snapshot, requests))
+      return self->subscribe_checked(std::move(requests), std::move(ack));
+    const auto gap = self->owner_.kafka_.config().metadata_min_refresh_gap;
+    auto timer = std::make_shared<boost::asio::steady_timer>(self->owner_.kafka_.loop());
+    timer->expires_at(snapshot->fetched_at + gap + std::chrono::milliseconds(1));
+    timer->async_wait([weak, timer, requests = std::move(requests),
+                       ack = std::move(ack)](boost::system::error_code) mutable {
+      auto self = weak.lock();
+      if (!self) return;
+      self->owner_.metadata_.refresh([weak, requests = std::move(requests),
+                                      ack = std::move(ack)](kafka::snapshot_ptr) mutable {
+        if (auto self = weak.lock()) self->subscribe_checked(std::move(requests), std::move(ack));
+      });
+    });
   });
 }
 
@@ -204,10 +239,10 @@ void client_session::filter(json args, socketio::ack_sender ack) {
 void client_session::consume(json, socketio::ack_sender ack) {
   if (!source_) return fail(ack, "consume", not_subscribed_error());
   if (consumes_.size() >= owner_.options_.max_outstanding_consumes)
-    return fail(ack, "consume",
-                invalid_request_error("too many outstanding consume calls (limit " +
-                                      std::to_string(owner_.options_.max_outstanding_consumes) +
-                                      ")"));
+    return fail(
+        ack, "consume",
+        invalid_request_error("too many outstanding consume calls (limit " +
+                              std::to_string(owner_.options_.max_outstanding_consumes) + ")"));
   // Without an ack there is nowhere to deliver the message: it still counts as a request.
   consumes_.push_back(std::move(ack));
   pump();
