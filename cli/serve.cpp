@@ -17,6 +17,7 @@
 #include "libkasocki/common/log.hpp"
 #include "libkasocki/gateway/gateway.hpp"
 #include "libkasocki/http/listener.hpp"
+#include "libkasocki/http/static_files.hpp"
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
 
@@ -60,10 +61,11 @@ int serve_main(int argc, char** argv) {
   http::listener_options http_options;
   http_options.body_limit = config.engine.max_payload;
   http::listener listener(io.get_executor(), http_options);
-  listener.route(config.path, [&engine](auto& stream, auto& request) {
-    return engine.handle(stream, request);
-  });
+  listener.route(
+      config.path, [&engine](auto& stream, auto& request) { return engine.handle(stream, request); },
+      [&engine](const auto& headers) { engine.payload_too_large(headers); });
   route_health(listener, metadata);
+  if (config.ui) http::route_ui(listener, config.path, {config.ui_assets});
   if (auto ec = listener.listen(config.listen)) {
     log::error("cannot listen", {{"address", config.listen_text}, {"error", ec.message()}});
     return 1;

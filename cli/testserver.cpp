@@ -32,7 +32,8 @@ void echo_engineio(const std::shared_ptr<engineio::session>& s, const engineio::
   s->set_handlers(
       [weak](engineio::packet&& p) {
         if (auto s = weak.lock())
-          s->send(engineio::make_out_packet(engineio::packet_type::message, std::move(p.data), p.binary));
+          s->send(engineio::make_out_packet(engineio::packet_type::message, std::move(p.data),
+                                            p.binary));
       },
       nullptr);
 }
@@ -81,13 +82,17 @@ int testserver_main(int argc, char** argv) {
   socketio::server sio(io.get_executor(), sio_engine, sio_options);
   install_socketio_handlers(sio);
 
-  http::listener listener(io.get_executor(), http::listener_options{});
-  listener.route("/engine.io/", [&](auto& stream, auto& request) {
-    return raw_engine.handle(stream, request);
-  });
-  listener.route("/socket.io/", [&](auto& stream, auto& request) {
-    return sio_engine.handle(stream, request);
-  });
+  http::listener_options http_options;
+  http_options.body_limit = reference_options().max_payload;
+  http::listener listener(io.get_executor(), http_options);
+  listener.route(
+      "/engine.io/",
+      [&](auto& stream, auto& request) { return raw_engine.handle(stream, request); },
+      [&](const auto& headers) { raw_engine.payload_too_large(headers); });
+  listener.route(
+      "/socket.io/",
+      [&](auto& stream, auto& request) { return sio_engine.handle(stream, request); },
+      [&](const auto& headers) { sio_engine.payload_too_large(headers); });
   if (auto ec = listener.listen(*endpoint)) {
     std::cerr << "kasocki testserver: cannot listen on " << listen << ": " << ec.message() << "\n";
     return 1;

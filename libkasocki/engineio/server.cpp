@@ -46,10 +46,12 @@ asio::awaitable<connection_next> server::handle(boost::beast::tcp_stream& stream
     co_return co_await respond(stream, request, std::move(response));
   }
   auto parsed = parse_request_query(request.target());
-  if (!parsed) co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+  if (!parsed)
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
   query q = *parsed;
   if (q.transport != "polling" && q.transport != "websocket")
-    co_return co_await respond(stream, request, error_response(request, http_error::unknown_transport));
+    co_return co_await respond(stream, request,
+                               error_response(request, http_error::unknown_transport));
   if (q.eio == "4")
     q.protocol = 4;
   else if (q.eio == "3" && options_.allow_eio3)
@@ -95,6 +97,12 @@ void server::close_all() {
   for (auto& [sid, s] : sessions) s->close("server shutting down");
 }
 
+void server::payload_too_large(const http_request& headers) {
+  auto q = parse_request_query(headers.target());
+  if (!q || !q->sid) return;
+  if (auto s = find(*q->sid)) s->end("payload too large");
+}
+
 void server::end_all() {
   auto sessions = sessions_;
   for (auto& [sid, s] : sessions) s->end("server shutting down");
@@ -118,9 +126,9 @@ void server::add_cors(const http_request& request, http_response& response) cons
 }
 
 http_response server::error_response(const http_request& request, http_error e) const {
-  http_response response{e == http_error::forbidden ? http::status::forbidden
-                                                    : http::status::bad_request,
-                         request.version()};
+  http_response response{
+      e == http_error::forbidden ? http::status::forbidden : http::status::bad_request,
+      request.version()};
   response.set(http::field::content_type, "application/json");
   response.body() = http_error_body(e);
   add_cors(request, response);

@@ -45,6 +45,9 @@ class server {
   boost::asio::awaitable<connection_next> handle(boost::beast::tcp_stream& stream,
                                                  http_request& request);
 
+  // A request whose body exceeded maxPayload (the listener answers 413): its session ends.
+  void payload_too_large(const http_request& headers);
+
   // Closes every session (server close: clients get a close packet).
   void close_all();
   // Ends every session at once (no close packet): for the last step of a shutdown.

@@ -7,10 +7,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "libkasocki/engineio/server.hpp"
+#include "libkasocki/engineio/websocket_frame.hpp"
 
 namespace kasocki::engineio {
 
@@ -32,9 +34,9 @@ constexpr char type_digits[] = "0123456";
 constexpr char v3_binary_marker = 4;
 
 asio::awaitable<bool> write_packet(ws_connection& c, const out_packet& p, int protocol) {
-  std::array<asio::const_buffer, 4> buffers{
-      asio::buffer(&type_digits[static_cast<int>(p.type)], 1), asio::buffer(p.head),
-      asio::buffer(view(p.body)), asio::buffer(p.tail)};
+  std::array<asio::const_buffer, 4> buffers{asio::buffer(&type_digits[static_cast<int>(p.type)], 1),
+                                            asio::buffer(p.head), asio::buffer(view(p.body)),
+                                            asio::buffer(p.tail)};
   if (p.binary) {
     buffers[0] = protocol >= 4 ? asio::const_buffer() : asio::buffer(&v3_binary_marker, 1);
   }
@@ -55,7 +57,11 @@ asio::awaitable<std::optional<packet>> read_packet(ws_connection& c, int protoco
   co_return c.ws.got_text() ? decode_text_packet(data) : decode_binary_frame(data, protocol);
 }
 
+// Writes every packet queued for the session as frames in one buffer and one write: with many
+// small messages, one syscall per frame would cap throughput far below what the data path can
+// do. Beast did the handshake and keeps reading; only this loop writes after the upgrade.
 asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
+  std::string batch;
   while (true) {
     while (!s->has_queued() && !s->ended()) {
       auto& signal = s->wake_signal();
@@ -64,16 +70,20 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     }
     if (s->ended()) break;
     bool closing = s->closing();  // then the close packet is the last one queued
-    for (const auto& p : s->take_queue()) {
-      if (!co_await write_packet(*c, p, s->protocol())) {
-        s->end("transport error");
-        break;
-      }
+    batch.clear();
+    for (const auto& p : s->take_queue()) append_packet_frame(batch, p, s->protocol());
+    auto [ec, n] = co_await asio::async_write(beast::get_lowest_layer(c->ws), asio::buffer(batch),
+                                              as_tuple(use_awaitable));
+    if (ec) {
+      s->end("transport error");
+      break;
     }
     if (closing) {
       s->end("server close");
       break;
     }
+    // Don't keep a huge buffer around after a burst.
+    if (batch.capacity() > (1 << 20)) std::string().swap(batch);
   }
   co_await c->ws.async_close(websocket::close_code::normal, as_tuple(use_awaitable));
 }

@@ -151,7 +151,9 @@ void session::interrupt_poll() {
   wake();
 }
 
-bool session::take_poll_interrupt() { return std::exchange(poll_interrupted_, false); }
+bool session::take_poll_interrupt() {
+  return std::exchange(poll_interrupted_, false);
+}
 
 void session::upgrade_to_websocket() {
   transport_ = transport_kind::websocket;
@@ -159,6 +161,8 @@ void session::upgrade_to_websocket() {
   wake();
 }
 
-void session::wake() { wake_.cancel(); }
+void session::wake() {
+  wake_.cancel();
+}
 
 }  // namespace kasocki::engineio

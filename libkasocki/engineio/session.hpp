@@ -4,11 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <vector>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -22,8 +22,8 @@ using asio::use_awaitable;
 listener::listener(asio::any_io_executor executor, listener_options options)
     : executor_(executor), options_(options), acceptor_(executor) {}
 
-void listener::route(std::string prefix, handler h) {
-  routes_.emplace_back(std::move(prefix), std::move(h));
+void listener::route(std::string prefix, handler h, oversize_handler on_oversize) {
+  routes_.push_back(route_entry{std::move(prefix), std::move(h), std::move(on_oversize)});
 }
 
 boost::system::error_code listener::listen(const asio::ip::tcp::endpoint& endpoint) {
@@ -35,7 +35,9 @@ boost::system::error_code listener::listen(const asio::ip::tcp::endpoint& endpoi
   return ec;
 }
 
-void listener::start() { asio::co_spawn(executor_, accept_loop(), asio::detached); }
+void listener::start() {
+  asio::co_spawn(executor_, accept_loop(), asio::detached);
+}
 
 void listener::stop() {
   boost::system::error_code ignored;
@@ -57,15 +59,10 @@ asio::awaitable<void> listener::accept_loop() {
   }
 }
 
-const listener::handler* listener::find_route(std::string_view path) const {
-  const handler* best = nullptr;
-  std::size_t best_length = 0;
-  for (const auto& [prefix, h] : routes_) {
-    if (path.starts_with(prefix) && prefix.size() >= best_length) {
-      best = &h;
-      best_length = prefix.size();
-    }
-  }
+const listener::route_entry* listener::find_route(std::string_view path) const {
+  const route_entry* best = nullptr;
+  for (const auto& r : routes_)
+    if (path.starts_with(r.prefix) && (!best || r.prefix.size() >= best->prefix.size())) best = &r;
   return best;
 }
 
@@ -90,6 +87,10 @@ asio::awaitable<void> listener::serve(beast::tcp_stream stream) {
       http_request dummy{bhttp::verb::get, "/", 11};
       dummy.keep_alive(false);
       if (ec == bhttp::error::body_limit) {
+        const auto& headers = parser.get();
+        if (const auto* r = find_route(engineio::target_path(headers.target()));
+            r && r->on_oversize)
+          r->on_oversize(headers);
         auto r = json_response(dummy, 413, R"({"error":"request body too large"})");
         co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
       } else if (ec == bhttp::error::header_limit) {
@@ -107,12 +108,12 @@ asio::awaitable<void> listener::serve(beast::tcp_stream stream) {
     http_request request = parser.release();
     connection_next next = connection_next::close;
     auto path = engineio::target_path(request.target());
-    if (const handler* h = find_route(path)) {
-      next = co_await (*h)(stream, request);
+    if (const route_entry* r = find_route(path)) {
+      next = co_await r->on_request(stream, request);
     } else {
-      auto r = json_response(request, 404, R"({"error":"not found"})");
-      auto [wec, wn] = co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
-      next = (wec || !r.keep_alive()) ? connection_next::close : connection_next::keep_alive;
+      auto response = json_response(request, 404, R"({"error":"not found"})");
+      auto [wec, wn] = co_await bhttp::async_write(stream, response, as_tuple(use_awaitable));
+      next = (wec || !response.keep_alive()) ? connection_next::close : connection_next::keep_alive;
     }
     // After `close` the stream may have been taken over (websocket): leave it alone; its
     // destructor closes the socket.

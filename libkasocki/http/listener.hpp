@@ -22,20 +22,24 @@ using engineio::http_request;
 using engineio::http_response;
 
 struct listener_options {
-  std::size_t header_limit = 8 * 1024;     // bytes of request line + headers
-  std::size_t body_limit = 1'000'000;      // bytes of a request body (set to maxPayload)
-  std::chrono::seconds idle_timeout{60};   // a keep-alive connection waiting for a request
+  std::size_t header_limit = 8 * 1024;    // bytes of request line + headers
+  std::size_t body_limit = 1'000'000;     // bytes of a request body (set to maxPayload)
+  std::chrono::seconds idle_timeout{60};  // a keep-alive connection waiting for a request
 };
 
 class listener {
  public:
-  using handler =
-      std::function<boost::asio::awaitable<connection_next>(boost::beast::tcp_stream&, http_request&)>;
+  using handler = std::function<boost::asio::awaitable<connection_next>(boost::beast::tcp_stream&,
+                                                                        http_request&)>;
 
   listener(boost::asio::any_io_executor executor, listener_options options);
 
+  // Told about a request of the route whose body exceeded the limit (headers only); the
+  // listener answers it 413 itself.
+  using oversize_handler = std::function<void(const http_request& headers)>;
+
   // Requests whose path starts with `prefix` go to `h`; the longest prefix wins.
-  void route(std::string prefix, handler h);
+  void route(std::string prefix, handler h, oversize_handler on_oversize = {});
   // Binds and listens; returns the error (address in use, permission) without throwing.
   boost::system::error_code listen(const boost::asio::ip::tcp::endpoint& endpoint);
   void start();
@@ -45,12 +49,17 @@ class listener {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::beast::tcp_stream stream);
-  const handler* find_route(std::string_view path) const;
+  struct route_entry {
+    std::string prefix;
+    handler on_request;
+    oversize_handler on_oversize;
+  };
+  const route_entry* find_route(std::string_view path) const;
 
   boost::asio::any_io_executor executor_;
   listener_options options_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::vector<std::pair<std::string, handler>> routes_;
+  std::vector<route_entry> routes_;
 };
 
 // A response with a JSON body, e.g. {"error":"not found"}.

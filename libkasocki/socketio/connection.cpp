@@ -2,11 +2,30 @@
 #include "libkasocki/socketio/connection.hpp"
 
 #include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
 
 namespace kasocki::socketio {
 
 connection::connection(server& srv, std::shared_ptr<engineio::session> session)
     : server_(srv), session_(std::move(session)), connect_timer_(srv.executor()) {}
+
+namespace {
+
+// The parameters of a query ("?a=1&b=2", or a whole request target) as a JSON object of
+// strings, leaving out Engine.IO's own.
+json query_object(std::string_view target) {
+  json auth = json::object();
+  if (target.starts_with('?')) target.remove_prefix(1);
+  auto params = boost::urls::parse_query(target);
+  if (!params) return auth;
+  for (auto param : *params)
+    if (param.key != "EIO" && param.key != "transport" && param.key != "sid" &&
+        param.key != "b64" && param.key != "t")
+      auth[std::string(param.key)] = std::string(param.value);
+  return auth;
+}
+
+}  // namespace
 
 void connection::start(const engineio::http_request& handshake) {
   // The session's handlers own this connection; the cycle ends when the session ends.
@@ -15,13 +34,9 @@ void connection::start(const engineio::http_request& handshake) {
                          [self](std::string_view reason) { self->on_close(reason); });
   if (protocol() < 4) {
     // socket.io 2.x: "/" is connected by the server at once; auth comes as query parameters.
-    json auth = json::object();
-    if (auto url = boost::urls::parse_origin_form(handshake.target()))
-      for (auto param : url->params())
-        if (param.key != "EIO" && param.key != "transport" && param.key != "sid" &&
-            param.key != "b64" && param.key != "t")
-          auth[std::string(param.key)] = std::string(param.value);
-    connect("/", std::move(auth));
+    std::string_view target = handshake.target();
+    auto q = target.find('?');
+    connect("/", query_object(q == std::string_view::npos ? std::string_view() : target.substr(q)));
     return;
   }
   connect_timer_.expires_after(server_.options().connect_timeout);
@@ -33,15 +48,20 @@ void connection::start(const engineio::http_request& handshake) {
 
 void connection::send(packet p) {
   auto encoded = encode_packet(p);
-  session_->send(engineio::make_out_packet(engineio::packet_type::message, std::move(encoded.text)));
+  session_->send(
+      engineio::make_out_packet(engineio::packet_type::message, std::move(encoded.text)));
   for (auto& attachment : encoded.attachments)
-    session_->send(engineio::make_out_packet(engineio::packet_type::message,
-                                             std::move(attachment), /*binary=*/true));
+    session_->send(engineio::make_out_packet(engineio::packet_type::message, std::move(attachment),
+                                             /*binary=*/true));
 }
 
-void connection::remove_socket(const std::string& nsp) { sockets_.erase(nsp); }
+void connection::remove_socket(const std::string& nsp) {
+  sockets_.erase(nsp);
+}
 
-void connection::close() { session_->close("server disconnect"); }
+void connection::close() {
+  session_->close("server disconnect");
+}
 
 void connection::fail(std::string_view reason) {
   // An invalid packet (or no CONNECT in time) closes the whole connection.
@@ -77,6 +97,11 @@ void connection::on_packet(packet&& p) {
   switch (p.type) {
     case packet_type::connect: {
       json auth = p.data ? std::move(*p.data) : json::object();
+      if (auto q = p.nsp.find('?'); q != std::string::npos && protocol() < 4) {
+        // socket.io 2.x: `40/nsp?key=value,` carries its auth as a query.
+        auth = query_object(std::string_view(p.nsp).substr(q));
+        p.nsp.resize(q);
+      }
       return connect(p.nsp, std::move(auth));
     }
     case packet_type::disconnect:
@@ -106,7 +131,8 @@ void connection::on_packet(packet&& p) {
 void connection::connect(const std::string& nsp, json auth) {
   const auto* on_connection = server_.find_namespace(nsp);
   if (!on_connection) {
-    json error = protocol() >= 4 ? json{{"message", "Invalid namespace"}} : json("Invalid namespace");
+    json error =
+        protocol() >= 4 ? json{{"message", "Invalid namespace"}} : json("Invalid namespace");
     send(packet{packet_type::connect_error, nsp, std::nullopt, 0, std::move(error)});
     return;
   }

@@ -16,7 +16,7 @@ namespace kasocki::socketio {
 
 struct server_options {
   std::chrono::milliseconds connect_timeout{45000};  // first CONNECT must come within
-  std::size_t max_attachments = 10;                 // binary attachments per packet
+  std::size_t max_attachments = 10;                  // binary attachments per packet
 };
 
 class server {

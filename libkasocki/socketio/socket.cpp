@@ -16,7 +16,9 @@ void socket::on_disconnect(std::function<void(std::string_view)> handler) {
   on_disconnect_ = std::move(handler);
 }
 
-engineio::session* socket::session() const { return connected_ ? owner_->session() : nullptr; }
+engineio::session* socket::session() const {
+  return connected_ ? owner_->session() : nullptr;
+}
 
 void socket::send_packet(packet p) {
   if (!connected_) return;
@@ -38,7 +40,8 @@ void socket::emit_with_ack(std::string_view event, json args, ack_handler on_ack
     return;
   }
   std::uint64_t id = next_ack_id_++;
-  auto timer = std::make_unique<boost::asio::steady_timer>(owner_->session()->wake_signal().get_executor(), timeout);
+  auto timer = std::make_unique<boost::asio::steady_timer>(
+      owner_->session()->wake_signal().get_executor(), timeout);
   timer->async_wait([self = weak_from_this(), id](auto ec) {
     auto s = self.lock();
     if (ec || !s) return;
