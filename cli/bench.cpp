@@ -1,18 +1,170 @@
-// `kasocki bench`: not built yet; placeholder so the binary and its --help exist.
+// `kasocki bench`: the load client. Opens N connections to a Kasocki server, subscribes them
+// (topic end, every partition from offset 0, or a timestamp), optionally sets filters, drives
+// `start` or `consume`, and prints one compact JSON line of figures per run: throughput,
+// end-to-end latency percentiles, offset gaps/duplicates, the bench's own CPU time and, given
+// --server-pid, the server's CPU time and peak memory. Does I/O: network, /proc, stdout, stderr.
+#include <cmath>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "cli/bench_process.hpp"
+#include "cli/bench_run.hpp"
 #include "cli/subcommands.hpp"
 #include "cli/usage.hpp"
+#include "client/request_args.hpp"
 
 namespace kasocki::cli {
+namespace {
+
+using ordered = nlohmann::ordered_json;
+
+double rounded(double value, int digits = 3) {
+  double scale = std::pow(10.0, digits);
+  return std::round(value * scale) / scale;
+}
+
+double per_second(double amount, double seconds) {
+  return seconds > 0 ? amount / seconds : 0.0;
+}
+
+}  // namespace
 
 int bench_main(int argc, char** argv) {
   po::options_description options("Options");
+  bench::bench_config config;
+  std::string transport, from, mode, scenario;
+  std::vector<std::string> filters;
+  int server_pid = 0;
+  options.add_options()                                                                        //
+      ("url", po::value(&config.url)->required(), "server URL, e.g. http://127.0.0.1:6927")    //
+      ("topic", po::value(&config.topic)->required(), "topic to read")                         //
+      ("clients", po::value(&config.clients)->default_value(1), "connections to open")         //
+      ("transport", po::value(&transport)->default_value("websocket"), "websocket | polling")  //
+      ("from", po::value(&from)->default_value("end"),
+       "end | beginning (every partition at offset 0) | TIMESTAMP (ms or ISO 8601)")           //
+      ("mode", po::value(&mode)->default_value("start"), "start (pushed) | consume (pulled)")  //
+      ("outstanding", po::value(&config.outstanding)->default_value(1),
+       "consume events in flight per connection")                                                 //
+      ("filter", po::value(&filters), "PATH=VALUE filter, VALUE as JSON or string (repeatable)")  //
+      ("messages", po::value(&config.messages)->default_value(0),
+       "stop after this many messages in total (0: no limit)")  //
+      ("duration", po::value(&config.duration)->default_value(0),
+       "stop after this many seconds of driving (0: no limit)")  //
+      ("until-end", po::bool_switch(&config.until_end),
+       "stop when every connection has received the last offset (at start) of every partition")  //
+      ("scenario", po::value(&scenario)->default_value("adhoc"), "label for the result line")    //
+      ("server-pid", po::value(&server_pid)->default_value(0),
+       "report this process's CPU time and peak memory (the server's)");
   po::variables_map vm;
-  if (auto status = parse_or_exit("bench", "(not implemented yet)", argc, argv, options, {}, vm))
+  if (auto status = parse_or_exit("bench",
+                                  "Load client: many connections, throughput and latency figures, "
+                                  "one JSON line per run.",
+                                  argc, argv, options, {}, vm))
     return *status;
-  std::cerr << "kasocki bench: not implemented yet\n";
-  return 1;
+  auto usage_error = [](const std::string& message) {
+    std::cerr << "kasocki bench: " << message << "\nTry 'kasocki bench --help'.\n";
+    return 2;
+  };
+  if (transport == "websocket") {
+    config.transport = client::transport_mode::websocket;
+  } else if (transport == "polling") {
+    config.transport = client::transport_mode::polling_only;
+  } else {
+    return usage_error("--transport must be websocket or polling");
+  }
+  if (from == "end") {
+    config.from = bench::start_from::end;
+  } else if (from == "beginning") {
+    config.from = bench::start_from::beginning;
+  } else if (auto ms = client::parse_since(from)) {
+    config.from = bench::start_from::timestamp;
+    config.from_timestamp = *ms;
+  } else {
+    return usage_error("--from must be end, beginning or a timestamp, not '" + from + "'");
+  }
+  if (mode == "start") {
+    config.mode = bench::drive_mode::start;
+  } else if (mode == "consume") {
+    config.mode = bench::drive_mode::consume;
+  } else {
+    return usage_error("--mode must be start or consume");
+  }
+  if (config.clients < 1) return usage_error("--clients must be at least 1");
+  if (config.outstanding < 1) return usage_error("--outstanding must be at least 1");
+  if (config.messages < 0 || config.duration < 0)
+    return usage_error("--messages and --duration must not be negative");
+  std::vector<std::pair<std::string, client::json>> filter_items;
+  for (const auto& f : filters) {
+    auto item = client::parse_filter(f);
+    if (!item) return usage_error("--filter wants PATH=VALUE, not '" + f + "'");
+    filter_items.push_back(std::move(*item));
+  }
+  config.filters = client::build_filters(filter_items);
+
+  // Many connections need many descriptors; the default soft limit is often 1024.
+  bench::raise_open_file_limit();
+  std::optional<bench::process_figures> server_before;
+  double bench_cpu_before = 0;
+  auto on_begin = [&] {
+    bench_cpu_before = bench::self_cpu_seconds();
+    if (server_pid > 0) server_before = bench::read_process(server_pid);
+  };
+  bench::bench_result r = bench::run_bench(config, on_begin);
+  double bench_cpu = bench::self_cpu_seconds() - bench_cpu_before;
+  std::optional<bench::process_figures> server_after;
+  if (server_pid > 0) {
+    server_after = bench::read_process(server_pid);
+    if (!server_before || !server_after)
+      std::cerr << "kasocki bench: cannot read /proc/" << server_pid << "\n";
+  }
+
+  bool filtered = !config.filters.is_null();
+  auto ms = [](std::uint64_t micros) { return rounded(static_cast<double>(micros) / 1000.0); };
+  ordered line;
+  line["scenario"] = scenario;
+  line["clients"] = config.clients;
+  line["messages"] = r.messages;
+  line["seconds"] = rounded(r.seconds);
+  line["msgs_per_s"] = rounded(per_second(static_cast<double>(r.messages), r.seconds), 0);
+  line["MB_per_s"] = rounded(per_second(static_cast<double>(r.bytes) / 1e6, r.seconds), 2);
+  line["p50_ms"] = ms(r.latency->percentile(0.50));
+  line["p99_ms"] = ms(r.latency->percentile(0.99));
+  line["max_ms"] = ms(r.latency->max());
+  // Filters skip offsets, so holes are expected then: only order and repeats are checked.
+  line["gaps"] = filtered ? ordered(nullptr) : ordered(r.gaps);
+  line["duplicates"] = r.duplicates;
+  if (server_pid > 0) {
+    bool known = server_before && server_after;
+    line["server_peak_rss_mb"] = known ? ordered(rounded(server_after->peak_rss_mb, 1)) : ordered();
+    line["server_cpu_s"] =
+        known ? ordered(rounded(server_after->cpu_seconds - server_before->cpu_seconds, 2))
+              : ordered();
+  }
+  line["bench_cpu_s"] = rounded(bench_cpu, 2);
+  line["transport"] = transport;
+  line["mode"] = mode;
+  if (config.mode == bench::drive_mode::consume) line["outstanding"] = config.outstanding;
+  line["from"] = from;
+  if (filtered) {
+    line["filters"] = config.filters;
+    line["gap_check"] = "off: filters skip offsets";
+  } else if (r.missing > 0) {
+    line["missing"] = r.missing;
+  }
+  if (r.partitions > 0) {
+    line["evaluated"] = r.evaluated;
+    line["evaluated_per_s"] = rounded(per_second(static_cast<double>(r.evaluated), r.seconds), 0);
+  }
+  line["reached_end"] = r.reached_end;
+  line["stopped_by"] = r.stopped_by;
+  if (r.unparsed > 0) line["unparsed"] = r.unparsed;
+  if (r.errors > 0) line["errors"] = r.errors;
+  line["setup_s"] = rounded(r.setup_seconds);
+  if (r.status != 0) line["failure"] = r.failure;
+  std::cout << line.dump() << std::endl;
+  if (r.status != 0) std::cerr << "kasocki bench: " << r.failure << "\n";
+  return r.status;
 }
 
 }  // namespace kasocki::cli

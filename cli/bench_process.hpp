@@ -1,0 +1,32 @@
+// Process figures for `kasocki bench`: the bench's own CPU time, a server's CPU time and peak
+// memory from /proc, and raising the open-file limit for many connections. Does I/O (reads
+// /proc, calls getrusage/setrlimit); Linux only.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace kasocki::cli::bench {
+
+// User + system CPU seconds this process has used so far.
+double self_cpu_seconds();
+
+struct process_figures {
+  double cpu_seconds = 0;  // utime + stime from /proc/PID/stat
+  double peak_rss_mb = 0;  // VmHWM from /proc/PID/status, in MiB
+};
+
+// nullopt when the process does not exist or /proc cannot be read.
+std::optional<process_figures> read_process(int pid);
+
+// utime + stime (fields 14 and 15) of a /proc/PID/stat line, in clock ticks. The command name
+// in parentheses may contain spaces and parentheses, so fields are counted after the last ')'.
+std::optional<unsigned long long> parse_stat_cpu_ticks(std::string_view stat_line);
+
+// The VmHWM value of /proc/PID/status text, in kB.
+std::optional<unsigned long long> parse_status_hwm_kb(std::string_view status_text);
+
+// Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit.
+unsigned long long raise_open_file_limit();
+
+}  // namespace kasocki::cli::bench
