@@ -87,7 +87,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       ("ping-interval", po::value(&ping_interval)->default_value(25000), "Engine.IO ping interval, ms")
       ("ping-timeout", po::value(&ping_timeout)->default_value(20000), "Engine.IO ping timeout, ms")
       ("max-payload", po::value(&max_payload)->default_value(1'000'000), "largest client packet, bytes")
-      ("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients");
+      ("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")
+      ("no-ui", "do not serve the live page at / nor the socket.io client script")
+      ("ui-assets", po::value(&config.ui_assets), "serve the page's files from DIR before the built-in copies");
   po::variables_map vm;
   std::vector<std::string> file_tokens;
   try {
@@ -155,6 +157,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.ping_timeout = std::chrono::milliseconds(ping_timeout);
   config.engine.max_payload = max_payload;
   config.engine.allow_eio3 = !vm.count("no-eio3");
+  config.ui = !vm.count("no-ui");
   if (config.path.empty() || config.path.front() != '/') config.path = "/" + config.path;
   if (config.path.back() != '/') config.path += '/';
   return std::nullopt;

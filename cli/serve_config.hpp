@@ -20,6 +20,8 @@ struct serve_config {
   boost::asio::ip::tcp::endpoint listen;
   std::string listen_text = "0.0.0.0:6927";
   std::string path = "/socket.io/";
+  bool ui = true;          // the live page at / (--no-ui turns it off)
+  std::string ui_assets;  // --ui-assets DIR: page files read from here first (editing the page)
   log::level log_level = log::level::info;
   kafka::kafka_config kafka;
   engineio::server_options engine;
