@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,23 @@ std::optional<std::string_view> ack_result(run_state& st, boost::system::error_c
   return parts->second;
 }
 
+// An `err` event. Errors of our own requests also come in their acks, which report them: the
+// event is a duplicate. A KafkaUnavailableError ends the connection: fatal. Anything else happened
+// while delivering (a skipped undecodable message, an offset reset, a Kafka error the server
+// retries): printed to stderr, and reading goes on with the exit status unchanged.
+void on_err_event(run_state& st, const json& error) {
+  static const std::set<std::string> request_events = {"subscribe", "filter", "consume", "start",
+                                                       "stop"};
+  if (error.is_object() && error.contains("socketEvent") && error["socketEvent"].is_string() &&
+      request_events.count(error["socketEvent"].get<std::string>()))
+    return;
+  if (!error.is_object() || error.value("name", json()) == "KafkaUnavailableError")
+    return st.fail(error);
+  if (st.stopping) return;
+  std::fflush(stdout);  // keep stdout and stderr in order on a terminal
+  std::cerr << error.dump() << std::endl;
+}
+
 json one_arg(json arg) {
   json args = json::array();
   args.push_back(std::move(arg));
@@ -158,7 +176,7 @@ asio::awaitable<void> run(run_state& st) {
     st.stop();
   });
   sio.on("err", [&](json args, client::socketio_client::ack_reply) {
-    st.fail(args.empty() ? json(nullptr) : args[0]);
+    on_err_event(st, args.empty() ? json(nullptr) : args[0]);
   });
   sio.on_raw("message", [&](std::string_view args) {
     if (!st.stopping) st.print(args);
@@ -188,6 +206,19 @@ asio::awaitable<void> run(run_state& st) {
 
 }  // namespace
 
+constexpr const char* help_text =
+    "Read topics through a Kasocki server.\n"
+    "  kasocki client topics --url URL             print the topics the server offers\n"
+    "  kasocki client consume|start --url URL (--topic T | --assign T:P:OFFSET)...\n"
+    "consume pulls messages with acked `consume` events, start has them pushed; either prints\n"
+    "one message per line as compact JSON on stdout, until -n messages, --duration seconds, or\n"
+    "SIGINT/SIGTERM. --since starts every --topic at that time instead of at its end.\n"
+    "Errors: a refused request (e.g. TopicNotAvailableError), a lost connection or Kafka being\n"
+    "unavailable prints the error object as one JSON line on stderr and exits with status 1.\n"
+    "An `err` event while reading (e.g. a DeserializationError: the server skipped a message\n"
+    "that is not a JSON object) is printed to stderr too, but reading goes on and does not\n"
+    "change the exit status. Exit status: 0 done, 1 error, 2 bad usage.";
+
 int client_main(int argc, char** argv) {
   po::options_description options("Options");
   std::string mode, url, since, transport;
@@ -209,8 +240,7 @@ int client_main(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("mode", 1);
   po::variables_map vm;
-  if (auto status = parse_or_exit("client", "Read topics through a Kasocki server.", argc, argv,
-                                  options, positional, vm))
+  if (auto status = parse_or_exit("client", help_text, argc, argv, options, positional, vm))
     return *status;
   auto usage_error = [](const std::string& message) {
     std::cerr << "kasocki client: " << message << "\nTry 'kasocki client --help'.\n";
