@@ -22,10 +22,12 @@ constexpr const char* summary =
     "names (e.g. {\"brokers\": \"k1:9092\", \"X\": [\"security.protocol=SSL\"]}); the command\n"
     "line wins over the file.";
 
-// Turns the config file into command-line tokens, stored after the real command line so that
-// the command line wins (program_options keeps the first value stored).
-std::optional<std::vector<std::string>> config_file_tokens(const std::string& path,
-                                                           std::string& error) {
+// Turns the config file into command-line tokens, each with the option it sets. They are
+// stored after the real command line, and only for options the command line did not set, so that
+// the command line wins (also for repeatable options, which would otherwise add up).
+using file_token = std::pair<std::string, std::string>;  // option name, token
+std::optional<std::vector<file_token>> config_file_tokens(const std::string& path,
+                                                          std::string& error) {
   std::ifstream in(path);
   if (!in) {
     error = "cannot read config file '" + path + "'";
@@ -36,7 +38,7 @@ std::optional<std::vector<std::string>> config_file_tokens(const std::string& pa
     error = "config file '" + path + "' is not a JSON object";
     return std::nullopt;
   }
-  std::vector<std::string> tokens;
+  std::vector<file_token> tokens;
   auto scalar = [](const nlohmann::json& v) {
     return v.is_string() ? v.get<std::string>() : v.dump();
   };
@@ -44,13 +46,14 @@ std::optional<std::vector<std::string>> config_file_tokens(const std::string& pa
     if (key == "config") continue;
     std::string flag = key.size() == 1 ? "-" + key : "--" + key;
     if (value.is_boolean()) {
-      if (value.get<bool>()) tokens.push_back(flag);
+      if (value.get<bool>()) tokens.emplace_back(key, flag);
     } else if (value.is_array()) {
-      for (const auto& item : value) tokens.push_back(flag + (key.size() == 1 ? "" : "=") + scalar(item));
+      for (const auto& item : value)
+        tokens.emplace_back(key, flag + (key.size() == 1 ? "" : "=") + scalar(item));
     } else if (value.is_object()) {  // "X": {"k": "v"}
-      for (const auto& [k, v] : value.items()) tokens.push_back(flag + k + "=" + scalar(v));
+      for (const auto& [k, v] : value.items()) tokens.emplace_back(key, flag + k + "=" + scalar(v));
     } else {
-      tokens.push_back(flag + (key.size() == 1 ? "" : "=") + scalar(value));
+      tokens.emplace_back(key, flag + (key.size() == 1 ? "" : "=") + scalar(value));
     }
   }
   return tokens;
@@ -91,7 +94,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       ("no-ui", "do not serve the live page at / nor the socket.io client script")
       ("ui-assets", po::value(&config.ui_assets), "serve the page's files from DIR before the built-in copies");
   po::variables_map vm;
-  std::vector<std::string> file_tokens;
+  std::vector<file_token> file_tokens;
   try {
     // First pass only for --config, so its tokens can go in before notify().
     po::options_description only_config;
@@ -111,9 +114,12 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
     // reported by the full parse below
   }
   if (auto status = parse_or_exit("serve", summary, argc, argv, options, {}, vm)) return *status;
-  if (!file_tokens.empty()) {
+  std::vector<std::string> from_file;
+  for (auto& [key, token] : file_tokens)
+    if (!vm.count(key) || vm[key].defaulted()) from_file.push_back(std::move(token));
+  if (!from_file.empty()) {
     try {
-      po::store(po::command_line_parser(file_tokens).options(options).run(), vm);
+      po::store(po::command_line_parser(from_file).options(options).run(), vm);
       po::notify(vm);
     } catch (const po::error& e) {
       std::cerr << "kasocki serve: config file: " << e.what() << "\n";
