@@ -287,15 +287,22 @@
     $("shown").textContent = 0;
   });
 
-  // Messages per second over the last second, updated every second.
+  // Messages per second over the last RATE_WINDOW seconds, updated every second: steadier than
+  // the last second alone, and a burst stays visible for a moment.
+  const RATE_WINDOW = 5;
+  const perSecond = [];
   let lastCount = 0;
   let lastTime = performance.now();
   setInterval(() => {
     const now = performance.now();
-    const rate = ((received - lastCount) * 1000) / (now - lastTime);
-    $("rate").textContent = rate < 10 ? rate.toFixed(1) : Math.round(rate);
+    perSecond.push({ count: received - lastCount, ms: now - lastTime });
+    if (perSecond.length > RATE_WINDOW) perSecond.shift();
     lastCount = received;
     lastTime = now;
+    const count = perSecond.reduce((sum, s) => sum + s.count, 0);
+    const ms = perSecond.reduce((sum, s) => sum + s.ms, 0);
+    const rate = (count * 1000) / ms;
+    $("rate").textContent = rate < 10 ? rate.toFixed(1) : Math.round(rate);
   }, 1000);
 
   // ---- errors ----
