@@ -13,6 +13,9 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "libkasocki/kafka/client_context.hpp"
 
@@ -27,6 +30,10 @@ struct consumer_handle {
   // Generic errors (broker down, ...) that the error callback collected while the event loop
   // drained the queue; only touched on the event loop until closing.
   std::vector<kafka_error> errors;
+  // The statistics hook of the config, and where it runs (parsing stays off the event loop).
+  std::function<void(const std::string&, const std::string&)> statistics;
+  std::optional<client_context::pool_executor> pool;
+  std::string name;  // rd_kafka_name(), the statistics' handle name
 
   ~consumer_handle() {  // worker pool: blocks until librdkafka's threads are gone
     closing = true;
@@ -39,6 +46,7 @@ struct consumer_handle {
       rd_kafka_destroy(rk);
     }
     if (write_fd >= 0) ::close(write_fd);
+    if (statistics) statistics(name, "");
   }
 };
 
@@ -48,6 +56,16 @@ void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* handle = static_cast<consumer_handle*>(opaque);
   if (handle->closing.load()) return;
   handle->errors.push_back(error_from_code(err, reason == nullptr ? "" : reason));
+}
+
+// librdkafka's statistics, on whichever thread serves the consumer queue (often the event loop):
+// copied and handed to the worker pool.
+int on_statistics(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  auto* handle = static_cast<consumer_handle*>(opaque);
+  if (handle->statistics && handle->pool)
+    boost::asio::post(*handle->pool, [hook = handle->statistics, name = handle->name,
+                                      doc = std::string(json, len)] { hook(name, doc); });
+  return 0;  // librdkafka frees `json`
 }
 
 // Owns the consumed messages of one batch, and the handle they belong to.
@@ -75,12 +93,18 @@ result<opened_consumer> open_blocking(const kafka_config& config,
                     [pool](consumer_handle* h) { boost::asio::post(pool, [h] { delete h; }); });
   rd_kafka_conf_set_opaque(conf.value(), handle.get());
   rd_kafka_conf_set_error_cb(conf.value(), on_error);
+  if (config.statistics) {
+    handle->statistics = config.statistics;
+    handle->pool = pool;
+    rd_kafka_conf_set_stats_cb(conf.value(), on_statistics);
+  }
   std::array<char, 512> errstr{};
   handle->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.value(), errstr.data(), errstr.size());
   if (handle->rk == nullptr) {
     rd_kafka_conf_destroy(conf.value());
     return invalid_argument(std::string("cannot create a Kafka consumer: ") + errstr.data());
   }
+  handle->name = rd_kafka_name(handle->rk);
   rd_kafka_poll_set_consumer(handle->rk);
   handle->queue = rd_kafka_queue_get_consumer(handle->rk);
   if (handle->queue == nullptr) {

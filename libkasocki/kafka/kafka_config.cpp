@@ -4,6 +4,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "libkasocki/common/log.hpp"
+
 #include <array>
 #include <string>
 
@@ -37,8 +39,21 @@ property_list defaults(const kafka_config& config, handle_role role) {
                  {"queued.max.messages.kbytes", std::to_string(config.consumer_queue_kbytes)},
                  {"enable.partition.eof", "false"},
              });
+    if (config.statistics)
+      p.emplace_back("statistics.interval.ms", std::to_string(config.statistics_interval.count()));
   }
   return p;
+}
+
+// librdkafka's own log lines (any of its threads), as structured log lines. Levels are syslog's.
+void log_line(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+  const auto l = level <= 3   ? log::level::error
+                 : level == 4 ? log::level::warn
+                 : level <= 6 ? log::level::info
+                              : log::level::debug;
+  if (!log::enabled(l)) return;
+  log::write(l, text,
+             {{"source", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
 }
 
 // Applied after the user's properties: Kasocki never writes to Kafka.
@@ -88,6 +103,7 @@ status validate(const kafka_config& config) {
 
 result<rd_kafka_conf_t*> make_conf(const kafka_config& config, handle_role role) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, log_line);
   auto apply = [&](const property_list& list) -> status {
     for (const auto& [key, value] : list) {
       if (auto s = set(conf, key, value); !s) return s;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,12 @@ struct kafka_config {
   // fetch.wait.max.ms: how long the broker may hold a fetch for fetch.min.bytes (1). 100 ms
   // bounds the latency of a message on an idle partition; under load fetches return full.
   int fetch_wait_max_ms = 100;
+
+  // Receives librdkafka's statistics of every consumer handle: (handle name, JSON document) on
+  // the worker pool, and (handle name, "") once the handle is destroyed. Unset: no statistics.
+  std::function<void(const std::string& handle, const std::string& json)> statistics;
+  // statistics.interval.ms of consumers when `statistics` is set (`-X` may override it).
+  std::chrono::milliseconds statistics_interval{5'000};
 };
 
 // Splits "key=value" (the `-X` argument). Error when there is no '=' or the key is empty.
@@ -70,7 +77,8 @@ enum class handle_role {
   consumer,  // a reader's consumer: assign only, never subscribe or commit
 };
 
-// A new librdkafka conf for `role` (caller owns it: rd_kafka_new takes it on success, else
+// A new librdkafka conf for `role`, whose log lines go to the project's structured log (caller
+// owns it: rd_kafka_new takes it on success, else
 // rd_kafka_conf_destroy). Error names the offending property.
 result<rd_kafka_conf_t*> make_conf(const kafka_config& config, handle_role role);
 
