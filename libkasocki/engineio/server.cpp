@@ -69,12 +69,35 @@ asio::awaitable<connection_next> server::handle(boost::beast::tcp_stream& stream
   co_return co_await handle_polling(stream, request, q);
 }
 
+std::optional<http_response> server::admit(boost::beast::tcp_stream& stream,
+                                           const http_request& request,
+                                           std::shared_ptr<void>& ticket) {
+  if (!on_admission_) return std::nullopt;
+  boost::system::error_code ec;
+  auto peer = boost::beast::get_lowest_layer(stream).socket().remote_endpoint(ec).address();
+  auto verdict = on_admission_(request, peer);
+  if (verdict.status == 0) {
+    ticket = std::move(verdict.ticket);
+    return std::nullopt;
+  }
+  http_response response{static_cast<http::status>(verdict.status), request.version()};
+  response.set(http::field::content_type, "application/json");
+  response.body() = std::move(verdict.body);
+  add_cors(request, response);
+  return response;
+}
+
 std::shared_ptr<session> server::create_session(int protocol, transport_kind transport,
-                                                const http_request& handshake) {
+                                                const http_request& handshake,
+                                                std::shared_ptr<void> ticket) {
   auto s = std::make_shared<session>(executor_, make_session_id(), protocol, transport, options_);
   sessions_.emplace(s->sid(), s);
-  // The session removes itself from the table when it ends, whoever ends it.
-  s->set_end_observer([this, sid = s->sid()] { sessions_.erase(sid); });
+  // The session removes itself from the table when it ends, whoever ends it, and gives its
+  // admission ticket back then (not when the last reference to the session goes).
+  s->set_end_observer([this, sid = s->sid(), ticket = std::move(ticket)]() mutable {
+    sessions_.erase(sid);
+    ticket.reset();
+  });
   if (on_connection_) on_connection_(s, handshake);
   s->start();
   return s;

@@ -5,10 +5,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -32,8 +34,17 @@ class server {
   // query parameters and headers (auth for EIO=3, client address).
   using connection_handler =
       std::function<void(const std::shared_ptr<session>&, const http_request& handshake)>;
-  // Lets the application refuse a handshake (limits): return false to answer 403 Forbidden.
-  using admission_handler = std::function<bool(const http_request& handshake)>;
+  // What the application answers to a new handshake (limits): `status` 0 admits it, and the
+  // session holds `ticket` until it ends; any other status refuses it with that HTTP status and
+  // `body` (JSON).
+  struct admission {
+    unsigned status = 0;
+    std::string body;
+    std::shared_ptr<void> ticket;
+  };
+  // Called for every handshake (polling or websocket) with the socket's peer address.
+  using admission_handler =
+      std::function<admission(const http_request& handshake, const boost::asio::ip::address& peer)>;
 
   server(boost::asio::any_io_executor executor, server_options options);
 
@@ -65,7 +76,11 @@ class server {
   boost::asio::awaitable<connection_next> handle_websocket(boost::beast::tcp_stream& stream,
                                                            http_request& request, const query& q);
   std::shared_ptr<session> create_session(int protocol, transport_kind transport,
-                                          const http_request& handshake);
+                                          const http_request& handshake,
+                                          std::shared_ptr<void> ticket);
+  // Runs the admission handler: the refusal response, or nullopt with `ticket` set.
+  std::optional<http_response> admit(boost::beast::tcp_stream& stream, const http_request& request,
+                                     std::shared_ptr<void>& ticket);
   std::string open_packet_data(const session& s) const;
   std::shared_ptr<session> find(const std::string& sid) const;
 

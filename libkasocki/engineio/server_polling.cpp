@@ -27,9 +27,10 @@ asio::awaitable<connection_next> server::handle_polling(boost::beast::tcp_stream
     if (request.method() != http::verb::get)
       co_return co_await respond(stream, request,
                                  error_response(request, http_error::bad_handshake_method));
-    if (on_admission_ && !on_admission_(request))
-      co_return co_await respond(stream, request, error_response(request, http_error::forbidden));
-    auto s = create_session(q.protocol, transport_kind::polling, request);
+    std::shared_ptr<void> ticket;
+    if (auto refused = admit(stream, request, ticket))
+      co_return co_await respond(stream, request, std::move(*refused));
+    auto s = create_session(q.protocol, transport_kind::polling, request, std::move(ticket));
     std::vector<out_packet> open;
     open.push_back(make_out_packet(packet_type::open, open_packet_data(*s)));
     http_response response{http::status::ok, request.version()};

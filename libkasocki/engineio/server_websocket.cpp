@@ -116,12 +116,13 @@ void configure(websocket::stream<beast::tcp_stream>& ws, const server_options& o
 asio::awaitable<connection_next> server::handle_websocket(beast::tcp_stream& stream,
                                                           http_request& request, const query& q) {
   std::shared_ptr<session> s;
+  std::shared_ptr<void> ticket;
   if (q.sid) {
     s = find(*q.sid);
     if (!s || s->ended())
       co_return co_await respond(stream, request, error_response(request, http_error::unknown_sid));
-  } else if (on_admission_ && !on_admission_(request)) {
-    co_return co_await respond(stream, request, error_response(request, http_error::forbidden));
+  } else if (auto refused = admit(stream, request, ticket)) {
+    co_return co_await respond(stream, request, std::move(*refused));
   }
 
   auto c = std::make_shared<ws_connection>(std::move(stream));
@@ -130,7 +131,7 @@ asio::awaitable<connection_next> server::handle_websocket(beast::tcp_stream& str
   if (ec) co_return connection_next::close;
 
   if (!s) {  // a websocket-only session: the open packet is the first frame
-    s = create_session(q.protocol, transport_kind::websocket, request);
+    s = create_session(q.protocol, transport_kind::websocket, request, std::move(ticket));
     if (!co_await write_packet(*c, make_out_packet(packet_type::open, open_packet_data(*s)),
                                q.protocol)) {
       s->end("transport error");
