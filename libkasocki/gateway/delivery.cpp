@@ -4,11 +4,25 @@
 // Event-loop thread only.
 #include "libkasocki/gateway/client_session.hpp"
 
+#include "libkasocki/http/metrics.hpp"
+
 namespace kasocki::gateway {
 
 namespace {
 constexpr std::string_view message_event_prefix = R"(2["message",)";
+
+// Per-message counters, looked up once (an increment is one relaxed atomic add).
+struct delivery_counters {
+  metrics::counter& delivered = metrics::global().counter("kasocki_messages_delivered_total");
+  metrics::counter& bytes = metrics::global().counter("kasocki_bytes_delivered_total");
+  metrics::counter& filtered = metrics::global().counter("kasocki_messages_filtered_total");
+  metrics::counter& undecodable = metrics::global().counter("kasocki_deserialization_errors_total");
+};
+delivery_counters& counters() {
+  static delivery_counters c;
+  return c;
 }
+}  // namespace
 
 bool client_session::has_demand() const {
   if (!consumes_.empty()) return true;
@@ -69,10 +83,14 @@ void client_session::on_batch(kafka::message_batch batch) {
 
 void client_session::deliver(const kafka::message_view& m) {
   if (!augmenter_.parse(m.value)) {
+    counters().undecodable.inc();
     emit_error("message", deserialization_error(m.topic, m.partition, m.offset));
     return;
   }
-  if (!filters_.empty() && !filters_.matches(augmenter_.root())) return;
+  if (!filters_.empty() && !filters_.matches(augmenter_.root())) {
+    counters().filtered.inc();
+    return;
+  }
   kafka_position position{m.topic, m.partition, m.offset, m.timestamp, m.key};
   auto socket = socket_.lock();
   if (!socket) return;
@@ -82,11 +100,15 @@ void client_session::deliver(const kafka::message_view& m) {
     if (!ack) return;  // a consume sent without an ack: the message is its answer, unseen
     engineio::out_packet p;
     p.body = make_shared_bytes(augmenter_.splice(position, ack.raw_prefix() + "null,", "]"));
+    counters().delivered.inc();
+    counters().bytes.inc(view(p.body).size());
     ack.send_raw(p);
     return;
   }
   engineio::out_packet p;
   p.body = make_shared_bytes(augmenter_.splice(position, message_event_prefix, "]"));
+  counters().delivered.inc();
+  counters().bytes.inc(view(p.body).size());
   socket->send_encoded(p);
 }
 
