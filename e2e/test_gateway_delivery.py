@@ -356,6 +356,23 @@ def test_events_sent_before_ready_are_handled_after_it_in_order(gateway, raw_con
     assert reply[1]["type"] == "new" and reply[1]["_kafka"]["offset"] == 2  # the filter applied
 
 
+def test_events_sent_while_subscribing_wait_for_its_answer(gateway, raw_connect):
+    client = raw_connect(gateway)
+    client.send("40")
+    client.recv_until(lambda p: p.startswith('2["ready",'))
+    # subscribe, then consume and a second subscribe at once: they are handled after the first
+    # subscribe is answered, in order.
+    client.send('420["subscribe",[{"topic":"%s","partition":0,"offset":0}]]' % ONE)
+    client.send('421["consume"]')
+    client.send('422["subscribe","%s"]' % ONE)
+    packets = client.recv_until(lambda p: p.startswith("32"))
+    acks = [p for p in packets if p.startswith("3")]
+    assert [p[:2] for p in acks] == ["30", "31", "32"], packets
+    assert json.loads(acks[0][2:]) == [None, [at(ONE)]]
+    assert json.loads(acks[1][2:])[1]["_kafka"]["offset"] == 0
+    assert json.loads(acks[2][2:])[0]["name"] == "AlreadySubscribedError"
+
+
 def test_unknown_event_gets_an_error(gateway, connect):
     client = connect(gateway)
     error = client.fails("subscribe_all", ONE)

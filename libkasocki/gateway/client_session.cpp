@@ -5,6 +5,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "libkasocki/http/metrics.hpp"
 #include "libkasocki/kafka/consumer_source.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
@@ -106,9 +107,21 @@ void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
   auto topics = available_topics(to_topic_partitions(*metadata), owner_.options_.allowed_topics);
   socket->emit("ready", json::array({topics}));
   ready_ = true;
-  auto queued = std::move(before_ready_);
-  before_ready_.clear();
-  for (auto& event : queued) event();
+  run_deferred();
+}
+
+void client_session::run_deferred() {
+  // In arrival order, until one of them starts a subscribe: the rest wait for its answer.
+  while (!deferred_.empty() && !subscribing_) {
+    auto event = std::move(deferred_.front());
+    deferred_.pop_front();
+    event();
+  }
+}
+
+void client_session::end_subscribe() {
+  subscribing_ = false;
+  run_deferred();
 }
 
 void client_session::handle(const char* event, handler h) {
@@ -117,8 +130,10 @@ void client_session::handle(const char* event, handler h) {
   socket->on(event, [weak, h](json args, socketio::ack_sender ack) {
     auto self = weak.lock();
     if (!self) return;
-    if (!self->ready_) {  // handled after `ready`, in order
-      self->before_ready_.push_back([weak, h, args = std::move(args), ack]() mutable {
+    // Events before `ready`, or while a subscribe is being resolved, are handled after it, in
+    // order: a client may send subscribe and consume back to back.
+    if (!self->ready_ || self->subscribing_ || !self->deferred_.empty()) {
+      self->deferred_.push_back([weak, h, args = std::move(args), ack]() mutable {
         if (auto self = weak.lock()) ((*self).*h)(std::move(args), std::move(ack));
       });
       return;
@@ -134,6 +149,7 @@ void client_session::reply(socketio::ack_sender& ack, const char*, json result) 
 }
 
 void client_session::emit_error(const char* event, const kasocki_error& error) {
+  metrics::global().counter("kasocki_errors_total", {{"name", error.name}}).inc();
   if (auto socket = socket_.lock()) socket->emit("err", json::array({to_json(error, event)}));
 }
 
@@ -184,13 +200,13 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
                                        socketio::ack_sender ack) {
   auto snapshot = owner_.metadata_.snapshot();
   if (!snapshot || !snapshot->healthy) {
-    subscribing_ = false;
-    return fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
+    fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
+    return end_subscribe();
   }
   if (auto error = check_assignment(requests, to_topic_partitions(*snapshot),
                                     owner_.options_.allowed_topics)) {
-    subscribing_ = false;
-    return fail(ack, "subscribe", *error);
+    fail(ack, "subscribe", *error);
+    return end_subscribe();
   }
   std::vector<kafka::assignment_request> kafka_requests;
   for (const auto& r : requests) kafka_requests.push_back(to_kafka_request(r));
@@ -201,8 +217,8 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
         auto self = weak.lock();
         if (!self) return;
         if (!resolved) {
-          self->subscribing_ = false;
-          return self->fail(ack, "subscribe", to_client_error(resolved.error()));
+          self->fail(ack, "subscribe", to_client_error(resolved.error()));
+          return self->end_subscribe();
         }
         auto assignments = resolved.value();
         kafka::open_consumer_source(
@@ -210,9 +226,12 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
             [weak, ack = std::move(ack), assignments](auto source) mutable {
               auto self = weak.lock();
               if (!self) return;  // gone meanwhile: dropping `source` closes it
-              self->subscribing_ = false;
-              if (!source) return self->fail(ack, "subscribe", to_client_error(source.error()));
+              if (!source) {
+                self->fail(ack, "subscribe", to_client_error(source.error()));
+                return self->end_subscribe();
+              }
               self->source_ = std::move(source).value();
+              metrics::global().gauge("kasocki_sessions_subscribed").inc();
               json result = json::array();
               for (const auto& a : assignments) {
                 json item = {{"topic", a.topic}, {"partition", a.partition}, {"offset", a.offset}};
@@ -220,7 +239,7 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
                 result.push_back(std::move(item));
               }
               self->reply(ack, "subscribe", std::move(result));
-              self->pump();  // consumes may be waiting
+              self->end_subscribe();  // events sent meanwhile, e.g. consume
             });
       });
 }
@@ -252,18 +271,22 @@ void client_session::start_pushing(json, socketio::ack_sender ack) {
   if (!source_) return fail(ack, "start", not_subscribed_error());
   if (started_) return fail(ack, "start", already_started_error());
   started_ = true;
+  metrics::global().gauge("kasocki_sessions_started").inc();
   reply(ack, "start", nullptr);  // the ack goes out before the first message
   pump();
 }
 
 void client_session::stop_pushing(json, socketio::ack_sender ack) {
   // Messages already read stay in batches_ and go out after the next start or to consumes.
+  if (started_) metrics::global().gauge("kasocki_sessions_started").dec();
   started_ = false;
   reply(ack, "stop", nullptr);
 }
 
 void client_session::close_source() {
   if (source_) source_->close();
+  if (source_) metrics::global().gauge("kasocki_sessions_subscribed").dec();
+  if (started_) metrics::global().gauge("kasocki_sessions_started").dec();
   source_.reset();
   batches_.clear();
   started_ = false;

@@ -52,7 +52,10 @@ class client_session : public std::enable_shared_from_this<client_session> {
   gateway& owner_;
   std::weak_ptr<socketio::socket> socket_;
   bool ready_ = false;
-  std::vector<std::function<void()>> before_ready_;  // events that came before `ready`
+  // Events that came before `ready` or during a subscribe, handled after it in order.
+  std::deque<std::function<void()>> deferred_;
+  void run_deferred();
+  void end_subscribe();
 
   bool subscribing_ = false;
   std::unique_ptr<kafka::message_source> source_;
