@@ -78,7 +78,7 @@ async function subscribeAndFilter(page, checkRefusals) {
     await page.click("#apply-filter");
     await page.waitForSelector("#filter-status.bad >> text=not JSON");
   }
-  await page.fill("#filters", JSON.stringify(JSON.parse(filterJson), null, 1));
+  await page.fill("#filters", filterJson);
   await page.click("#apply-filter");
   await page.waitForSelector("#filter-status.good");
   check((await page.textContent("#filter-status")).startsWith("active: "), "filter echoed");
@@ -90,6 +90,12 @@ async function subscribeAndFilter(page, checkRefusals) {
 const countAtLeast = (page, n) =>
   page.waitForFunction((k) => document.querySelectorAll("#messages .message").length >= k, n);
 
+// Clicking scrolled the page: pictures are taken from the top, where the counters are.
+async function screenshot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(outDir, name) });
+}
+
 async function steps(page) {
   await subscribeAndFilter(page, true);
   console.log("STARTED");
@@ -99,7 +105,7 @@ async function steps(page) {
   check(shown.length === matching, `${shown.length} messages shown, ${matching} expected`);
   check(Number(await page.textContent("#count")) === matching, "received counter");
   checkFiltered(shown);
-  await page.screenshot({ path: path.join(outDir, "page.png") });
+  await screenshot(page, "page.png");
 
   await page.click("#stop");
   await page.waitForSelector("#read-status >> text=stopped");
@@ -121,7 +127,7 @@ async function watch(page) {
   await page.click("#stop");
   await page.waitForSelector("#read-status >> text=stopped");
   checkFiltered(await listed(page));
-  await page.screenshot({ path: path.join(outDir, "page.png") });
+  await screenshot(page, "page.png");
 }
 
 async function main() {
@@ -151,7 +157,7 @@ async function main() {
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
-    await page.screenshot({ path: path.join(outDir, "phone.png") });
+    await screenshot(page, "phone.png");
 
     check(pageErrors.length === 0, `errors in the page: ${pageErrors.join("; ")}`);
     console.log("DONE");
