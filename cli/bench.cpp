@@ -126,7 +126,7 @@ int bench_main(int argc, char** argv) {
   line["clients"] = config.clients;
   line["messages"] = r.messages;
   line["seconds"] = rounded(r.seconds);
-  line["msgs_per_s"] = rounded(per_second(static_cast<double>(r.messages), r.seconds), 0);
+  line["msgs_per_s"] = std::llround(per_second(static_cast<double>(r.messages), r.seconds));
   line["MB_per_s"] = rounded(per_second(static_cast<double>(r.bytes) / 1e6, r.seconds), 2);
   line["p50_ms"] = ms(r.latency->percentile(0.50));
   line["p99_ms"] = ms(r.latency->percentile(0.99));
@@ -154,7 +154,7 @@ int bench_main(int argc, char** argv) {
   }
   if (r.partitions > 0) {
     line["evaluated"] = r.evaluated;
-    line["evaluated_per_s"] = rounded(per_second(static_cast<double>(r.evaluated), r.seconds), 0);
+    line["evaluated_per_s"] = std::llround(per_second(static_cast<double>(r.evaluated), r.seconds));
   }
   line["reached_end"] = r.reached_end;
   line["stopped_by"] = r.stopped_by;

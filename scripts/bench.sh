@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Benchmarks of the Kasocki gateway: starts Kafka, preloads the bench topic (1,000,000 wiki
+# recent-change events in 6 partitions, once), builds a Release binary, then for each scenario
+# and run starts a fresh `kasocki serve` (so peak memory is per run), drives it with
+# `kasocki bench`, and finally writes the results into docs/PERFORMANCE.md (between the
+# results markers; the rest of the file is kept). Does I/O: Kafka, a build folder, a server
+# process on a free local port, the docs file.
+#
+#   scripts/bench.sh [SCENARIO...]     default: replay consume1 consume64 filtered polling
+#
+# Environment:
+#   BENCH_RUNS      runs per scenario (default 3); the table shows the median run
+#   BENCH_BUILD     build folder (default build-release)
+#   BENCH_KASOCKI   use this kasocki binary instead of building one (e.g. to compare two builds)
+#   BENCH_OUTPUT    the results file (default docs/PERFORMANCE.md)
+#   BENCH_TOPIC     topic (default kasocki_bench); BENCH_COUNT events in it (default 1000000)
+#   KAFKA_BOOTSTRAP another cluster instead of the local broker of scripts/kafka.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+runs=${BENCH_RUNS:-3}
+build=${BENCH_BUILD:-build-release}
+output=${BENCH_OUTPUT:-docs/PERFORMANCE.md}
+topic=${BENCH_TOPIC:-kasocki_bench}
+count=${BENCH_COUNT:-1000000}
+python=$root/.venv/bin/python
+[[ -x $python ]] || python=python3
+all_scenarios=(replay consume1 consume64 filtered polling)
+scenarios=("$@")
+((${#scenarios[@]})) || scenarios=("${all_scenarios[@]}")
+
+say() { echo "bench.sh: $*" >&2; }
+
+# The bench options of each scenario. Every scenario has a --duration cap so a slow server
+# still finishes the whole run in about ten minutes; the figures stay rates.
+scenario_args() {
+  case $1 in
+    replay) echo "--from beginning --mode start --until-end --duration 30" ;;
+    consume1) echo "--from beginning --mode consume --outstanding 1 --messages 200000 --duration 15" ;;
+    consume64) echo "--from beginning --mode consume --outstanding 64 --messages 1000000 --duration 15" ;;
+    filtered)
+      echo "--from beginning --mode start --until-end --duration 30" \
+        "--filter meta.domain=commons.wikimedia.org --filter title=/^Category:/"
+      ;;
+    polling) echo "--from beginning --mode start --transport polling --until-end --duration 20" ;;
+    *) return 1 ;;
+  esac
+}
+for s in "${scenarios[@]}"; do
+  scenario_args "$s" >/dev/null || {
+    say "unknown scenario '$s' (known: ${all_scenarios[*]})"
+    exit 2
+  }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kasocki-bench.XXXXXX")
+server_pid=""
+stop_server() {
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+say "kafka"
+scripts/kafka.sh start >&2
+bootstrap=$(scripts/kafka.sh bootstrap)
+# The broker's CPU time is reported too: on a small machine it shares the cores with the server.
+kafka_pid=$(scripts/kafka.sh status 2>/dev/null | sed -n 's/^running (pid \([0-9]*\),.*/\1/p' || true)
+hz=$(getconf CLK_TCK)
+
+say "preloading $topic (skipped when complete)"
+producer_command=("$python" scripts/bench_producer.py --topic "$topic" --count "$count" --partitions 6 --bootstrap "$bootstrap")
+"${producer_command[@]}"
+
+if [[ -n ${BENCH_KASOCKI:-} ]]; then
+  kasocki=$BENCH_KASOCKI
+  build_note="BENCH_KASOCKI=$kasocki (not built by bench.sh)"
+else
+  say "release build in $build"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKASOCKI_TESTS=OFF >/dev/null
+  ninja -C "$build" -j2 kasocki_cli >&2
+  kasocki=$build/cli/kasocki
+  build_note="Release build in $build"
+fi
+
+free_port() {
+  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_server() {
+  local port
+  port=$(free_port)
+  "$kasocki" serve --listen "127.0.0.1:$port" --brokers "$bootstrap" --log-level warn --no-ui \
+    2>>"$work/serve.log" &
+  server_pid=$!
+  server_url=http://127.0.0.1:$port
+  for _ in $(seq 100); do
+    curl -fs "$server_url/healthz" >/dev/null 2>&1 && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  say "kasocki serve did not come up; its log:"
+  tail -20 "$work/serve.log" >&2
+  exit 1
+}
+
+# utime + stime of a process in clock ticks (fields 14 and 15 after the command name).
+process_ticks() {
+  [[ -n $1 && -r /proc/$1/stat ]] || {
+    echo 0
+    return
+  }
+  sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+# "busy total" ticks of the whole machine, from the first line of /proc/stat.
+machine_ticks() {
+  awk '/^cpu / { idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i; print total - idle, total }' /proc/stat
+}
+
+results=$work/results.jsonl
+: >"$results"
+failures=0
+for s in "${scenarios[@]}"; do
+  for run in $(seq "$runs"); do
+    start_server
+    read -ra extra <<<"$(scenario_args "$s")"
+    args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
+    say "$s run $run/$runs: kasocki bench ${args[*]}"
+    kafka_before=$(process_ticks "$kafka_pid")
+    read -r busy_before total_before < <(machine_ticks)
+    if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
+      failures=$((failures + 1))
+    fi
+    kafka_after=$(process_ticks "$kafka_pid")
+    read -r busy_after total_after < <(machine_ticks)
+    echo "$line" >&2
+    kafka_centis=null
+    [[ -n $kafka_pid ]] && kafka_centis=$(((kafka_after - kafka_before) * 100 / hz))
+    # Whole-process figures (setup included): the broker's CPU seconds and how busy all cores
+    # were, to tell a saturated machine from a server that waits.
+    [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
+      --arg command "kasocki bench ${args[*]/$server_url/URL} --server-pid PID" \
+      --argjson kafka "$kafka_centis" \
+      --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
+      '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
+            command: $command}' >>"$results"
+    stop_server
+  done
+done
+
+"$python" scripts/bench_report.py --results "$results" --output "$output" \
+  --runs "$runs" --producer "${producer_command[*]/$python/.venv/bin/python}" \
+  --invocation "scripts/bench.sh $*" --build "$build_note"
+say "results written to $output"
+((failures == 0)) || {
+  say "$failures run(s) failed"
+  exit 1
+}
