@@ -39,6 +39,13 @@ json one_arg(json value) {
   return args;
 }
 
+// Why a connect failed: the error, plus the server's CONNECT_ERROR payload when there is one.
+std::string describe(const client::connect_result& connected) {
+  std::string text = connected.error.message();
+  if (!connected.data.is_null()) text += " " + connected.data.dump();
+  return text;
+}
+
 class driver {
  public:
   driver(asio::io_context& ioc, const bench_config& config, bench_result& result,
@@ -100,7 +107,7 @@ class driver {
     client::socketio_client sio(ioc_.get_executor(), options);
     auto connected = co_await sio.connect(config_.url);
     if (connected.error) {
-      fail("probe connect: " + connected.error.message() + " " + connected.data.dump());
+      fail("probe connect: " + describe(connected));
       co_return false;
     }
     auto reply = co_await sio.call("subscribe", one_arg(json(config_.topic)));
@@ -141,7 +148,7 @@ class driver {
   asio::awaitable<void> run_connection(connection& c) {
     auto connected = co_await c.sio->connect(config_.url);
     if (connected.error) {
-      fail("connect: " + connected.error.message() + " " + connected.data.dump());
+      fail("connect: " + describe(connected));
       co_return;
     }
     if (stopping_) co_return c.sio->disconnect();
