@@ -4,8 +4,8 @@
 #include <fstream>
 #include <iostream>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,7 +16,9 @@
 #include "cli/subcommands.hpp"
 #include "libkasocki/common/log.hpp"
 #include "libkasocki/gateway/gateway.hpp"
+#include "libkasocki/http/limits.hpp"
 #include "libkasocki/http/listener.hpp"
+#include "libkasocki/http/metrics.hpp"
 #include "libkasocki/http/static_files.hpp"
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
@@ -26,17 +28,68 @@ namespace kasocki::cli {
 namespace {
 
 void route_health(http::listener& listener, kafka::metadata_cache& metadata) {
-  listener.route("/healthz", [&metadata](auto& stream, auto& request)
+  listener.route(
+      "/healthz",
+      [&metadata](auto& stream, auto& request) -> boost::asio::awaitable<http::connection_next> {
+        auto snapshot = metadata.snapshot();
+        bool healthy = snapshot && snapshot->healthy;
+        nlohmann::ordered_json body{{"status", healthy ? "ok" : "unavailable"},
+                                    {"kafka", healthy ? "reachable" : "unreachable"}};
+        if (snapshot && snapshot->last_error) body["error"] = snapshot->last_error->message;
+        auto response = http::json_response(request, healthy ? 200 : 503, body.dump());
+        auto [ec, n] = co_await boost::beast::http::async_write(
+            stream, response, boost::asio::as_tuple(boost::asio::use_awaitable));
+        co_return ec ? http::connection_next::close : http::connection_next::keep_alive;
+      });
+}
+
+// GET /metrics: every counter of the process in the Prometheus text format.
+void route_metrics(http::listener& listener) {
+  listener.route("/metrics", [](auto& stream, auto& request)
                                  -> boost::asio::awaitable<http::connection_next> {
+    namespace bhttp = boost::beast::http;
+    http::http_response response{bhttp::status::ok, request.version()};
+    response.set(bhttp::field::content_type, metrics::content_type);
+    response.set(bhttp::field::cache_control, "no-store");
+    response.body() = metrics::global().render();
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    auto [ec, n] = co_await bhttp::async_write(stream, response,
+                                               boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return ec || !response.keep_alive() ? http::connection_next::close
+                                           : http::connection_next::keep_alive;
+  });
+}
+
+// The families computed at scrape time from event-loop state, and the ones that must be listed
+// (at 0) before their first increment. Removed again by the returned guard.
+std::shared_ptr<void> register_metrics(engineio::server& engine, kafka::metadata_cache& metadata) {
+  auto& r = metrics::global();
+  r.collect("kasocki_connections", metrics::metric_type::gauge, [&engine] {
+    std::size_t counts[2][2] = {};  // [websocket][eio 4]
+    for (const auto& [sid, s] : engine.sessions())
+      ++counts[s->transport() == engineio::transport_kind::websocket][s->protocol() >= 4];
+    std::vector<metrics::sample> out;
+    for (int ws : {0, 1})
+      for (int v4 : {0, 1})
+        out.push_back({{{"transport", ws ? "websocket" : "polling"}, {"eio", v4 ? "4" : "3"}},
+                       static_cast<double>(counts[ws][v4])});
+    return out;
+  });
+  r.collect("kasocki_kafka_reachable", metrics::metric_type::gauge, [&metadata] {
     auto snapshot = metadata.snapshot();
-    bool healthy = snapshot && snapshot->healthy;
-    nlohmann::ordered_json body{{"status", healthy ? "ok" : "unavailable"},
-                                {"kafka", healthy ? "reachable" : "unreachable"}};
-    if (snapshot && snapshot->last_error) body["error"] = snapshot->last_error->message;
-    auto response = http::json_response(request, healthy ? 200 : 503, body.dump());
-    auto [ec, n] = co_await boost::beast::http::async_write(
-        stream, response, boost::asio::as_tuple(boost::asio::use_awaitable));
-    co_return ec ? http::connection_next::close : http::connection_next::keep_alive;
+    return std::vector<metrics::sample>{{{}, snapshot && snapshot->healthy ? 1.0 : 0.0}};
+  });
+  r.gauge("kasocki_sessions_subscribed");
+  r.gauge("kasocki_sessions_started");
+  for (auto name : {"kasocki_messages_delivered_total", "kasocki_bytes_delivered_total",
+                    "kasocki_messages_filtered_total", "kasocki_deserialization_errors_total"})
+    r.counter(name);
+  r.declare("kasocki_errors_total", metrics::metric_type::counter);
+  r.declare("kasocki_limit_rejections_total", metrics::metric_type::counter);
+  return std::shared_ptr<void>(nullptr, [&r](void*) {
+    r.collect("kasocki_connections", metrics::metric_type::gauge, nullptr);
+    r.collect("kasocki_kafka_reachable", metrics::metric_type::gauge, nullptr);
   });
 }
 
@@ -48,23 +101,35 @@ int serve_main(int argc, char** argv) {
   log::set_level(config.log_level);
 
   boost::asio::io_context io;
+  // Before the Kafka context: its worker pool hands statistics over until it is joined.
+  metrics::kafka_statistics kafka_statistics(metrics::global());
+  config.kafka.statistics = [&kafka_statistics](const std::string& handle,
+                                                const std::string& json) {
+    if (json.empty())
+      kafka_statistics.closed(handle);
+    else
+      kafka_statistics.update(handle, json);
+  };
   auto kafka_context = kafka::client_context::create(io.get_executor(), config.kafka);
   if (!kafka_context) {
     std::cerr << "kasocki serve: " << kafka_context.error().message << "\n";
     return 2;
   }
   kafka::metadata_cache metadata(*kafka_context.value());
+  http::admission_control admission(config.admission);  // outlives the sessions' tickets
   engineio::server engine(io.get_executor(), config.engine);
+  engine.on_admission(http::make_admission_handler(admission));
   socketio::server sio(io.get_executor(), engine, config.socketio);
   gateway::gateway gateway(*kafka_context.value(), metadata, sio, config.gateway);
 
-  http::listener_options http_options;
-  http_options.body_limit = config.engine.max_payload;
-  http::listener listener(io.get_executor(), http_options);
+  http::listener listener(io.get_executor(), config.http);
   listener.route(
-      config.path, [&engine](auto& stream, auto& request) { return engine.handle(stream, request); },
+      config.path,
+      [&engine](auto& stream, auto& request) { return engine.handle(stream, request); },
       [&engine](const auto& headers) { engine.payload_too_large(headers); });
   route_health(listener, metadata);
+  route_metrics(listener);
+  auto metrics_guard = register_metrics(engine, metadata);
   if (config.ui) http::route_ui(listener, config.path, {config.ui_assets});
   if (auto ec = listener.listen(config.listen)) {
     log::error("cannot listen", {{"address", config.listen_text}, {"error", ec.message()}});
@@ -72,8 +137,9 @@ int serve_main(int argc, char** argv) {
   }
   metadata.start();
   listener.start();
-  log::info("kasocki serve listening",
-            {{"address", config.listen_text}, {"path", config.path}, {"brokers", config.kafka.brokers}});
+  log::info(
+      "kasocki serve listening",
+      {{"address", config.listen_text}, {"path", config.path}, {"brokers", config.kafka.brokers}});
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto ec, int) {

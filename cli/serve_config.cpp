@@ -1,6 +1,7 @@
 // See serve_config.hpp.
 #include "cli/serve_config.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -18,9 +19,9 @@ namespace {
 
 constexpr const char* summary =
     "Run the Kasocki gateway: socket.io clients (path /socket.io/) read Kafka topics.\n"
-    "Options may also come from --config FILE, a JSON object whose keys are the long option\n"
-    "names (e.g. {\"brokers\": \"k1:9092\", \"X\": [\"security.protocol=SSL\"]}); the command\n"
-    "line wins over the file.";
+    "Options may also come from --config FILE, a JSON object (comments allowed) whose keys are the\n"
+    "long option names (e.g. {\"brokers\": \"k1:9092\", \"X\": [\"security.protocol=SSL\"]}); the\n"
+    "command line wins over the file. --print-config shows the result, secrets masked.";
 
 // Turns the config file into command-line tokens, each with the option it sets. They are
 // stored after the real command line, and only for options the command line did not set, so that
@@ -33,7 +34,8 @@ std::optional<std::vector<file_token>> config_file_tokens(const std::string& pat
     error = "cannot read config file '" + path + "'";
     return std::nullopt;
   }
-  auto doc = nlohmann::json::parse(in, nullptr, false);
+  // Comments (// and /* */) are allowed, so a config file can explain itself.
+  auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
   if (doc.is_discarded() || !doc.is_object()) {
     error = "config file '" + path + "' is not a JSON object";
     return std::nullopt;
@@ -70,7 +72,53 @@ std::vector<std::string> split_list(const std::vector<std::string>& values) {
   return out;
 }
 
+bool is_secret_property(std::string_view name) {
+  std::string lower(name);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view word : {"password", "secret", "key"})
+    if (lower.find(word) != std::string::npos) return true;
+  return false;
+}
+
+// The value of one parsed option as JSON (null when its type is not one of ours).
+nlohmann::ordered_json option_value(const boost::any& value) {
+  if (value.empty()) return true;  // a flag that was given
+  if (auto* v = boost::any_cast<std::string>(&value)) return *v;
+  if (auto* v = boost::any_cast<std::vector<std::string>>(&value)) return *v;
+  if (auto* v = boost::any_cast<long>(&value)) return *v;
+  if (auto* v = boost::any_cast<int>(&value)) return *v;
+  if (auto* v = boost::any_cast<unsigned>(&value)) return *v;
+  if (auto* v = boost::any_cast<unsigned long>(&value)) return *v;
+  if (auto* v = boost::any_cast<double>(&value)) return *v;
+  if (auto* v = boost::any_cast<bool>(&value)) return *v;
+  return nullptr;
+}
+
 }  // namespace
+
+nlohmann::ordered_json effective_config(const po::options_description& options,
+                                        const po::variables_map& vm) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& option : options.options()) {
+    const std::string& name = option->long_name();
+    if (name == "help" || name == "config" || name == "print-config") continue;
+    if (!vm.count(name)) {
+      if (option->semantic()->max_tokens() == 0) out[name] = false;  // a flag not given
+      continue;
+    }
+    auto value = option_value(vm[name].value());
+    if (name == "X" && value.is_array()) {
+      for (auto& item : value) {  // key=value: the value of a secret is masked
+        auto text = item.get<std::string>();
+        auto eq = text.find('=');
+        if (eq != std::string::npos && is_secret_property(text.substr(0, eq)))
+          item = text.substr(0, eq + 1) + "***";
+      }
+    }
+    out[name] = std::move(value);
+  }
+  return out;
+}
 
 std::optional<int> parse_serve_config(int argc, char** argv, serve_config& config) {
   po::options_description options("Options");
@@ -78,6 +126,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   std::string brokers, log_level, config_file;
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
+  long idle = 0, http_idle = 0;
   options.add_options()
       ("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"), "HOST:PORT to listen on")
       ("brokers", po::value(&brokers)->default_value("localhost:9092"), "Kafka bootstrap servers, comma separated")
@@ -92,7 +141,24 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       ("max-payload", po::value(&max_payload)->default_value(1'000'000), "largest client packet, bytes")
       ("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")
       ("no-ui", "do not serve the live page at / nor the socket.io client script")
-      ("ui-assets", po::value(&config.ui_assets), "serve the page's files from DIR before the built-in copies");
+      ("ui-assets", po::value(&config.ui_assets), "serve the page's files from DIR before the built-in copies")
+      ("tls-cert", po::value(&config.tls_cert), "PEM certificate chain: serve https and wss (needs --tls-key)")
+      ("tls-key", po::value(&config.tls_key), "PEM private key of --tls-cert")
+      ("print-config", "print the effective configuration as JSON (secrets masked) and exit")
+      // Limits: each refusal names its option and counts in kasocki_limit_rejections_total.
+      ("max-connections", po::value(&config.admission.max_connections)->default_value(10'000), "open sessions in total (0: no limit); more get HTTP 429")
+      ("max-connections-per-ip", po::value(&config.admission.max_connections_per_ip)->default_value(64), "open sessions per client address (0: no limit); more get HTTP 429")
+      ("new-sessions-per-ip-per-second", po::value(&config.admission.new_sessions_per_ip_per_second)->default_value(20), "new sessions per client address per second, sustained (0: no limit)")
+      ("new-sessions-burst", po::value(&config.admission.new_sessions_burst)->default_value(40), "new sessions one client address may open at once")
+      ("trusted-proxy", po::value(&config.admission.trusted_proxies)->composing(), "address or CIDR network of a reverse proxy whose X-Forwarded-For names the client (repeatable, comma separated)")
+      ("max-http-header-bytes", po::value(&config.http.header_limit)->default_value(8 * 1024), "request line + headers, bytes; more get HTTP 431")
+      ("http-idle-timeout", po::value(&http_idle)->default_value(60), "seconds a keep-alive connection may wait for its next request")
+      ("max-subscribe-items", po::value(&config.gateway.subscribe.max_items)->default_value(1000), "assignments in one subscribe")
+      ("max-outstanding-consumes", po::value(&config.gateway.max_outstanding_consumes)->default_value(1000), "consume calls waiting per client")
+      ("max-filter-keys", po::value(&config.gateway.filters.max_keys)->default_value(32), "entries in one filters object")
+      ("max-filter-depth", po::value(&config.gateway.filters.max_depth)->default_value(16), "segments in one dotted filter path")
+      ("max-filter-pattern", po::value(&config.gateway.filters.max_pattern)->default_value(1000), "characters of one /regex/ filter")
+      ("idle-timeout", po::value(&idle)->default_value(600), "seconds a session may go without subscribe, consume or start (and nothing pending) before it is disconnected (0: never)");
   po::variables_map vm;
   std::vector<file_token> file_tokens;
   try {
@@ -163,9 +229,34 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.ping_timeout = std::chrono::milliseconds(ping_timeout);
   config.engine.max_payload = max_payload;
   config.engine.allow_eio3 = !vm.count("no-eio3");
+  if (idle < 0 || http_idle <= 0 || config.http.header_limit == 0 ||
+      config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
+      config.gateway.filters.max_keys == 0 || config.gateway.filters.max_depth == 0 ||
+      config.admission.new_sessions_per_ip_per_second < 0) {
+    std::cerr << "kasocki serve: --idle-timeout and --new-sessions-per-ip-per-second must be >= 0,"
+                 " the other limits > 0\n";
+    return 2;
+  }
+  config.gateway.idle_timeout = std::chrono::seconds(idle);
+  config.http.idle_timeout = std::chrono::seconds(http_idle);
+  config.http.body_limit = max_payload;
+  config.admission.trusted_proxies = split_list(config.admission.trusted_proxies);
+  if (auto parsed = http::proxy_set::parse(config.admission.trusted_proxies);
+      auto* error = std::get_if<std::string>(&parsed)) {
+    std::cerr << "kasocki serve: --trusted-proxy: " << *error << "\n";
+    return 2;
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    std::cerr << "kasocki serve: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
   config.ui = !vm.count("no-ui");
   if (config.path.empty() || config.path.front() != '/') config.path = "/" + config.path;
   if (config.path.back() != '/') config.path += '/';
+  if (vm.count("print-config")) {
+    std::cout << effective_config(options, vm).dump(2) << "\n";
+    return 0;
+  }
   return std::nullopt;
 }
 

@@ -7,10 +7,15 @@
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+#include <nlohmann/json.hpp>
 
 #include "libkasocki/common/log.hpp"
 #include "libkasocki/engineio/options.hpp"
 #include "libkasocki/gateway/gateway.hpp"
+#include "libkasocki/http/limits.hpp"
+#include "libkasocki/http/listener.hpp"
 #include "libkasocki/kafka/kafka_config.hpp"
 #include "libkasocki/socketio/server.hpp"
 
@@ -20,17 +25,27 @@ struct serve_config {
   boost::asio::ip::tcp::endpoint listen;
   std::string listen_text = "0.0.0.0:6927";
   std::string path = "/socket.io/";
-  bool ui = true;          // the live page at / (--no-ui turns it off)
+  bool ui = true;         // the live page at / (--no-ui turns it off)
   std::string ui_assets;  // --ui-assets DIR: page files read from here first (editing the page)
   log::level log_level = log::level::info;
+  std::string tls_cert;  // PEM files: with both set, the listener serves https/wss only
+  std::string tls_key;
   kafka::kafka_config kafka;
   engineio::server_options engine;
   socketio::server_options socketio;
   gateway::gateway_options gateway;
+  http::admission_limits admission;  // sessions in total / per address, new-session rate
+  http::listener_options http;       // header and body sizes (body_limit = engine.max_payload)
 };
 
 // Fills `config` from argv (and --config FILE). Returns an exit status when the process should
 // stop (0 after --help, 2 on a usage or configuration error, with the message on stderr).
 std::optional<int> parse_serve_config(int argc, char** argv, serve_config& config);
+
+// The effective options as a JSON object with the long option names as keys (a valid config
+// file): flags not given are false, options without a value are left out, and the value of
+// every -X property whose name contains "password", "secret" or "key" is "***".
+nlohmann::ordered_json effective_config(const boost::program_options::options_description& options,
+                                        const boost::program_options::variables_map& vm);
 
 }  // namespace kasocki::cli

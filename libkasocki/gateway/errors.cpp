@@ -90,6 +90,22 @@ kasocki_error offset_reset_error(std::string_view topic, std::int32_t partition,
               std::move(details));
 }
 
+kasocki_error limit_error(std::string name, std::string message, std::string_view limit,
+                          std::int64_t max) {
+  json details = json::object();
+  details["limit"] = std::string(limit);
+  details["max"] = max;
+  return make(std::move(name), std::move(message) + " (limit " + std::string(limit) + ")",
+              std::move(details));
+}
+
+kasocki_error idle_timeout_error(std::int64_t seconds) {
+  return limit_error(
+      "IdleTimeoutError",
+      "no subscribe, consume or start for " + std::to_string(seconds) + " s: disconnecting",
+      "idle-timeout", seconds);
+}
+
 kasocki_error invalid_request_error(std::string message) {
   return make("InvalidRequestError", std::move(message));
 }

@@ -78,6 +78,14 @@ kasocki_error kafka_unavailable_error(std::string message);
 // new one when known.
 kasocki_error offset_reset_error(std::string_view topic, std::int32_t partition,
                                  std::int64_t offset, std::optional<std::int64_t> reset_to);
+// A configured limit refused a request: `limit` is the option that sets it (e.g.
+// "max-outstanding-consumes"), `max` its value; both go into the details. Named after the
+// request's own error (e.g. InvalidRequestError) so clients need no new case.
+kasocki_error limit_error(std::string name, std::string message, std::string_view limit,
+                          std::int64_t max);
+// The session did nothing (no subscribe, consume or start, nothing pending) for `seconds`: it is
+// disconnected after this error (limit "idle-timeout").
+kasocki_error idle_timeout_error(std::int64_t seconds);
 // An event name the gateway does not handle, or an argument of the wrong shape that no more
 // specific error covers.
 kasocki_error invalid_request_error(std::string message);

@@ -3,6 +3,7 @@
 // Event-loop thread only; reads Kafka through the kafka/ layer.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,11 +17,14 @@
 namespace kasocki::gateway {
 
 struct gateway_options {
-  std::vector<std::string> allowed_topics;  // empty: every (non-internal) topic
-  subscribe_limits subscribe;               // items per subscribe
-  filter::filter_limits filters;            // keys, depth, pattern length
+  std::vector<std::string> allowed_topics;      // empty: every (non-internal) topic
+  subscribe_limits subscribe;                   // items per subscribe
+  filter::filter_limits filters;                // keys, depth, pattern length
   std::size_t max_outstanding_consumes = 1000;  // consume calls waiting per client
   std::size_t fetch_batch = 1024;               // messages asked from Kafka at a time
+  // A session with no subscribe, consume or start for this long, and nothing pending (not
+  // started, no consume waiting), gets IdleTimeoutError and is disconnected. 0: never. 10 min.
+  std::chrono::seconds idle_timeout{600};
 };
 
 class gateway {

@@ -124,8 +124,12 @@ result<std::vector<assignment_request>> parse_subscribe_spec(const json& spec,
   }
   if (spec.empty()) return invalid_assignment_error("subscribe needs at least one assignment");
   if (spec.size() > limits.max_items) {
-    return invalid_assignment_error("subscribe takes at most " + std::to_string(limits.max_items) +
-                                    " assignments, got " + std::to_string(spec.size()));
+    auto error = invalid_assignment_error(
+        "subscribe takes at most " + std::to_string(limits.max_items) + " assignments, got " +
+        std::to_string(spec.size()) + " (limit max-subscribe-items)");
+    error.details["limit"] = "max-subscribe-items";
+    error.details["max"] = limits.max_items;
+    return error;
   }
   // Whole topics, and (topic, partition) pairs, seen so far: any overlap is ambiguous.
   std::set<std::string> whole_topics;

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libkasocki/http/metrics.hpp"
+
 namespace kasocki::http {
 
 namespace ip = boost::asio::ip;
@@ -213,6 +215,31 @@ std::size_t admission_control::tracked_addresses() const {
 
 admission_counters admission_control::counters() const {
   return state_->counters;
+}
+
+engineio::server::admission_handler make_admission_handler(admission_control& control) {
+  return [&control](const engineio::http_request& handshake, const ip::address& peer) {
+    engineio::server::admission verdict;
+    // Several X-Forwarded-For lines are one list, in order (RFC 9110, 5.3).
+    std::string forwarded;
+    if (!control.trusted_proxies().empty()) {
+      auto [first, last] = handshake.equal_range("X-Forwarded-For");
+      for (auto it = first; it != last; ++it) {
+        if (!forwarded.empty()) forwarded += ',';
+        forwarded += it->value();
+      }
+    }
+    auto result = control.admit(client_address(peer, forwarded, control.trusted_proxies()));
+    if (auto* ticket = std::get_if<admission_control::ticket>(&result)) {
+      verdict.ticket = std::move(*ticket);
+      return verdict;
+    }
+    const auto& refused = std::get<refusal>(result);
+    metrics::global().counter("kasocki_limit_rejections_total", {{"limit", refused.limit}}).inc();
+    verdict.status = 429;
+    verdict.body = refused.body();
+    return verdict;
+  };
 }
 
 }  // namespace kasocki::http

@@ -16,6 +16,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "libkasocki/engineio/server.hpp"
+
 namespace kasocki::http {
 
 struct admission_limits {
@@ -107,5 +109,10 @@ class admission_control {
   proxy_set proxies_;
   std::shared_ptr<state> state_;  // shared with the tickets, which may outlive this object
 };
+
+// The Engine.IO server's admission hook for `control`: resolves the client address (peer or
+// trusted X-Forwarded-For), admits or answers 429 with the refusal's body, and counts each
+// refusal in kasocki_limit_rejections_total{limit}. `control` must outlive the server.
+engineio::server::admission_handler make_admission_handler(admission_control& control);
 
 }  // namespace kasocki::http

@@ -1,0 +1,164 @@
+// Unit tests of the admission limits: client address resolution behind trusted proxies, the
+// per-address and total session limits, the new-session rate, and ticket release.
+#include "libkasocki/http/limits.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace kasocki::http {
+namespace {
+
+namespace ip = boost::asio::ip;
+using namespace std::chrono_literals;
+
+ip::address addr(const char* text) {
+  return ip::make_address(text);
+}
+
+proxy_set proxies(std::vector<std::string> entries) {
+  auto parsed = proxy_set::parse(entries);
+  EXPECT_TRUE(std::holds_alternative<proxy_set>(parsed));
+  return std::get<proxy_set>(parsed);
+}
+
+TEST(ProxySet, ParsesAddressesAndNetworks) {
+  auto set = proxies({"10.0.0.0/8", "192.168.1.7", "fd00::/8", " ::1 "});
+  EXPECT_TRUE(set.contains(addr("10.1.2.3")));
+  EXPECT_FALSE(set.contains(addr("11.0.0.1")));
+  EXPECT_TRUE(set.contains(addr("192.168.1.7")));
+  EXPECT_FALSE(set.contains(addr("192.168.1.8")));
+  EXPECT_TRUE(set.contains(addr("fd12::1")));
+  EXPECT_FALSE(set.contains(addr("fe80::1")));
+  EXPECT_TRUE(set.contains(addr("::1")));
+  EXPECT_TRUE(set.contains(addr("::ffff:10.9.9.9")));  // v4-mapped counts as IPv4
+}
+
+TEST(ProxySet, RefusesBadEntriesNamingThem) {
+  for (const char* bad : {"nonsense", "10.0.0.0/33", "10.0.0.0/x", "::/129", ""}) {
+    auto parsed = proxy_set::parse({bad});
+    ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << bad;
+    EXPECT_NE(std::get<std::string>(parsed).find(std::string("'") + bad + "'"), std::string::npos);
+  }
+}
+
+TEST(ClientAddress, IgnoresTheHeaderWithoutTrustedProxies) {
+  EXPECT_EQ(client_address(addr("1.2.3.4"), "9.9.9.9", proxy_set{}), addr("1.2.3.4"));
+}
+
+TEST(ClientAddress, IgnoresTheHeaderFromAnUntrustedPeer) {
+  auto trusted = proxies({"10.0.0.1"});
+  EXPECT_EQ(client_address(addr("1.2.3.4"), "9.9.9.9", trusted), addr("1.2.3.4"));
+}
+
+TEST(ClientAddress, TakesTheRightmostUntrustedHop) {
+  auto trusted = proxies({"10.0.0.0/8"});
+  // The client wrote "6.6.6.6" itself; the proxy chain appended the real client and a hop.
+  EXPECT_EQ(client_address(addr("10.0.0.1"), "6.6.6.6, 5.5.5.5,10.0.0.2", trusted),
+            addr("5.5.5.5"));
+  EXPECT_EQ(client_address(addr("10.0.0.1"), "5.5.5.5", trusted), addr("5.5.5.5"));
+  // A malformed hop stops the walk at the last trusted one.
+  EXPECT_EQ(client_address(addr("10.0.0.1"), "5.5.5.5, garbage", trusted), addr("10.0.0.1"));
+  EXPECT_EQ(client_address(addr("10.0.0.1"), "", trusted), addr("10.0.0.1"));
+  EXPECT_EQ(client_address(addr("::ffff:10.0.0.1"), "::ffff:5.5.5.5", trusted), addr("5.5.5.5"));
+}
+
+admission_limits no_rate(std::size_t total, std::size_t per_ip) {
+  admission_limits l;
+  l.max_connections = total;
+  l.max_connections_per_ip = per_ip;
+  l.new_sessions_per_ip_per_second = 0;
+  return l;
+}
+
+TEST(AdmissionControl, LimitsSessionsPerAddressAndReleasesOnTicketDrop) {
+  admission_control control(no_rate(100, 2));
+  auto a = control.admit(addr("1.1.1.1"));
+  auto b = control.admit(addr("1.1.1.1"));
+  ASSERT_TRUE(std::holds_alternative<admission_control::ticket>(a));
+  ASSERT_TRUE(std::holds_alternative<admission_control::ticket>(b));
+  auto c = control.admit(addr("::ffff:1.1.1.1"));  // the same client over IPv6
+  ASSERT_TRUE(std::holds_alternative<refusal>(c));
+  EXPECT_EQ(std::get<refusal>(c).limit, "max-connections-per-ip");
+  auto body = nlohmann::json::parse(std::get<refusal>(c).body());
+  EXPECT_EQ(body["limit"], "max-connections-per-ip");
+  EXPECT_EQ(body["max"], 2);
+  EXPECT_NE(body["message"].get<std::string>().find("max-connections-per-ip = 2"),
+            std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<admission_control::ticket>(control.admit(addr("2.2.2.2"))));
+  EXPECT_EQ(control.open_sessions(addr("1.1.1.1")), 2u);
+  a = admission_control::ticket();  // one session ended
+  EXPECT_EQ(control.open_sessions(addr("1.1.1.1")), 1u);
+  EXPECT_TRUE(std::holds_alternative<admission_control::ticket>(control.admit(addr("1.1.1.1"))));
+  EXPECT_EQ(control.counters().refused_per_ip, 1u);
+}
+
+TEST(AdmissionControl, LimitsSessionsInTotal) {
+  admission_control control(no_rate(2, 0));
+  std::vector<admission_control::ticket> held;
+  for (const char* a : {"1.0.0.1", "1.0.0.2"}) {
+    auto r = control.admit(addr(a));
+    ASSERT_TRUE(std::holds_alternative<admission_control::ticket>(r));
+    held.push_back(std::get<admission_control::ticket>(r));
+  }
+  auto refused = control.admit(addr("1.0.0.3"));
+  ASSERT_TRUE(std::holds_alternative<refusal>(refused));
+  EXPECT_EQ(std::get<refusal>(refused).limit, "max-connections");
+  held.pop_back();
+  EXPECT_TRUE(std::holds_alternative<admission_control::ticket>(control.admit(addr("1.0.0.3"))));
+  EXPECT_EQ(control.counters().refused_max_connections, 1u);
+}
+
+TEST(AdmissionControl, LimitsTheNewSessionRatePerAddress) {
+  admission_limits limits = no_rate(0, 0);
+  limits.new_sessions_per_ip_per_second = 2;
+  limits.new_sessions_burst = 3;
+  admission_control control(limits);
+  const auto t0 = admission_control::clock::time_point{} + 1h;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(
+        std::holds_alternative<admission_control::ticket>(control.admit(addr("7.7.7.7"), t0)));
+  auto refused = control.admit(addr("7.7.7.7"), t0);
+  ASSERT_TRUE(std::holds_alternative<refusal>(refused));
+  EXPECT_EQ(std::get<refusal>(refused).limit, "new-sessions-per-ip-per-second");
+  // Another address has its own bucket.
+  EXPECT_TRUE(
+      std::holds_alternative<admission_control::ticket>(control.admit(addr("8.8.8.8"), t0)));
+  // Half a second later one token is back (2/s), not two.
+  EXPECT_TRUE(std::holds_alternative<admission_control::ticket>(
+      control.admit(addr("7.7.7.7"), t0 + 500ms)));
+  EXPECT_TRUE(std::holds_alternative<refusal>(control.admit(addr("7.7.7.7"), t0 + 500ms)));
+  EXPECT_EQ(control.counters().refused_rate, 2u);
+}
+
+TEST(AdmissionControl, PrunesAddressesThatHoldNothing) {
+  admission_limits limits = no_rate(0, 0);
+  limits.new_sessions_per_ip_per_second = 1000;
+  admission_control control(limits);
+  const auto t0 = admission_control::clock::time_point{} + 1h;
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    auto r = control.admit(ip::address_v4(0x0a000000 + i), t0 + std::chrono::seconds(i));
+    ASSERT_TRUE(std::holds_alternative<admission_control::ticket>(r));
+  }  // each ticket is dropped at once
+  EXPECT_LT(control.tracked_addresses(), 2100u);
+}
+
+TEST(AdmissionControl, TicketsOutliveTheControl) {
+  admission_control::ticket held;
+  {
+    admission_control control(no_rate(1, 1));
+    held = std::get<admission_control::ticket>(control.admit(addr("1.1.1.1")));
+  }
+  held.reset();  // must not touch freed memory (checked by the sanitizer build)
+  SUCCEED();
+}
+
+TEST(AdmissionControl, CreateRefusesABadProxy) {
+  admission_limits limits;
+  limits.trusted_proxies = {"10.0.0.0/8", "bogus"};
+  auto made = admission_control::create(limits);
+  ASSERT_TRUE(std::holds_alternative<std::string>(made));
+  EXPECT_NE(std::get<std::string>(made).find("bogus"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kasocki::http
