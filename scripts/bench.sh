@@ -124,6 +124,7 @@ machine_ticks() {
 
 results=$work/results.jsonl
 : >"$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failures=0
 for s in "${scenarios[@]}"; do
   for run in $(seq "$runs"); do
@@ -155,7 +156,8 @@ done
 
 "$python" scripts/bench_report.py --results "$results" --output "$output" \
   --runs "$runs" --producer "${producer_command[*]/$python/.venv/bin/python}" \
-  --invocation "scripts/bench.sh $*" --build "$build_note"
+  --invocation "scripts/bench.sh $*" --build "$build_note" \
+  --load "$load_before before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
 say "results written to $output"
 ((failures == 0)) || {
   say "$failures run(s) failed"

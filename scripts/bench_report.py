@@ -90,9 +90,10 @@ def render(results: list[dict], args: argparse.Namespace) -> str:
     for result in results:
         by_scenario.setdefault(result["scenario"], []).append(result)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [BEGIN, "", f"Run on {now}, commit {git_commit()}, {args.runs} run(s) per scenario "
-           "(the table shows the median run by the target's figure).", "", *machine(),
-           f"- binary: {args.build}", ""]
+    out = [BEGIN, "", f"Run on {now}, working tree at commit {git_commit()}, {args.runs} run(s) "
+           "per scenario (the table shows the median run by the target's figure).", "",
+           *machine(),
+           f"- binary: {args.build}", f"- load average (1/5/15 min): {args.load or '-'}", ""]
     out += ["| scenario | target | result | pass | msgs/s | evaluated/s | MB/s | p50 / p99 / "
             "max ms | gaps / dup | server CPU | server peak RSS MB | bench CPU | Kafka CPU | "
             "all cores busy | stopped by |",
@@ -153,6 +154,7 @@ def main() -> int:
     parser.add_argument("--producer", default="")
     parser.add_argument("--invocation", default="scripts/bench.sh")
     parser.add_argument("--build", default="Release build in build-release")
+    parser.add_argument("--load", default="", help="load averages during the run")
     args = parser.parse_args()
     with open(args.results, encoding="utf-8") as lines:
         results = [json.loads(line) for line in lines if line.strip()]
