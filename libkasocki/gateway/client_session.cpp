@@ -39,6 +39,22 @@ kafka::assignment_request to_kafka_request(const assignment_request& r) {
   return k;
 }
 
+// The filter layer words its size errors "more than N keys", "path deeper than N", "pattern
+// longer than N characters"; the client also gets the option that sets the limit.
+void name_filter_limit(kasocki_error& error, const filter::filter_limits& limits) {
+  auto name = [&](const char* limit, std::size_t max) {
+    error.details["limit"] = limit;
+    error.details["max"] = max;
+    error.message += std::string(" (limit ") + limit + ")";
+  };
+  if (error.message.find(" keys, more than ") != std::string::npos)
+    name("max-filter-keys", limits.max_keys);
+  else if (error.message.find("path deeper than ") != std::string::npos)
+    name("max-filter-depth", limits.max_depth);
+  else if (error.message.find("pattern longer than ") != std::string::npos)
+    name("max-filter-pattern", limits.max_pattern);
+}
+
 bool all_topics_known(const kafka::snapshot_ptr& snapshot,
                       const std::vector<assignment_request>& requests) {
   if (!snapshot) return false;
@@ -83,6 +99,10 @@ void client_session::start() {
     self->consumes_.clear();
     self.reset();
   });
+  idle_ = std::make_unique<idle_watch>(
+      owner_.kafka_.loop(), owner_.options_.idle_timeout,
+      [this] { return started_ || !consumes_.empty(); }, [this] { on_idle(); });
+  idle_->start();
   owner_.metadata_.when_ready([weak](kafka::snapshot_ptr metadata) {
     auto self = weak.lock();
     if (!self) return;
@@ -92,6 +112,13 @@ void client_session::start() {
       if (auto self = weak.lock()) self->on_ready(fresh);
     });
   });
+}
+
+void client_session::on_idle() {
+  auto socket = socket_.lock();
+  if (!socket) return;
+  emit_error("idle", idle_timeout_error(owner_.options_.idle_timeout.count()));
+  socket->disconnect(true);
 }
 
 void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
@@ -163,6 +190,7 @@ void client_session::fail(socketio::ack_sender& ack, const char* event,
 // ---- subscribe ----
 
 void client_session::subscribe(json args, socketio::ack_sender ack) {
+  idle_->touch();
   if (source_ || subscribing_) return fail(ack, "subscribe", already_subscribed_error());
   auto requests = parse_subscribe_spec(args.empty() ? json() : args[0], owner_.options_.subscribe);
   if (!requests) return fail(ack, "subscribe", requests.error());
@@ -249,25 +277,33 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
 void client_session::filter(json args, socketio::ack_sender ack) {
   json filters = args.empty() ? json() : std::move(args[0]);
   auto compiled = filter::compile_filters(filters, owner_.options_.filters);
-  if (!compiled)
-    return fail(ack, "filter", invalid_filter_error(compiled.error().message, std::move(filters)));
+  if (!compiled) {
+    auto error = invalid_filter_error(compiled.error().message, std::move(filters));
+    name_filter_limit(error, owner_.options_.filters);
+    return fail(ack, "filter", error);
+  }
   filters_ = compiled.value();
   reply(ack, "filter", filters_.stored());
 }
 
 void client_session::consume(json, socketio::ack_sender ack) {
+  idle_->touch();
   if (!source_) return fail(ack, "consume", not_subscribed_error());
   if (consumes_.size() >= owner_.options_.max_outstanding_consumes)
     return fail(
         ack, "consume",
-        invalid_request_error("too many outstanding consume calls (limit " +
-                              std::to_string(owner_.options_.max_outstanding_consumes) + ")"));
+        limit_error("InvalidRequestError",
+                    "too many outstanding consume calls: " +
+                        std::to_string(owner_.options_.max_outstanding_consumes) + " wait already",
+                    "max-outstanding-consumes",
+                    static_cast<std::int64_t>(owner_.options_.max_outstanding_consumes)));
   // Without an ack there is nowhere to deliver the message: it still counts as a request.
   consumes_.push_back(std::move(ack));
   pump();
 }
 
 void client_session::start_pushing(json, socketio::ack_sender ack) {
+  idle_->touch();
   if (!source_) return fail(ack, "start", not_subscribed_error());
   if (started_) return fail(ack, "start", already_started_error());
   started_ = true;

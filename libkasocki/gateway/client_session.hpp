@@ -13,6 +13,7 @@
 #include "libkasocki/gateway/augment.hpp"
 #include "libkasocki/gateway/errors.hpp"
 #include "libkasocki/gateway/gateway.hpp"
+#include "libkasocki/gateway/idle_watch.hpp"
 #include "libkasocki/kafka/message_source.hpp"
 #include "libkasocki/socketio/socket.hpp"
 
@@ -69,6 +70,10 @@ class client_session : public std::enable_shared_from_this<client_session> {
   bool waiting_writable_ = false;
   bool pumping_ = false;
   augmenter augmenter_;
+  // The idle-session limit: subscribe, consume and start are activity; started or a consume
+  // waiting is never idle.
+  std::unique_ptr<idle_watch> idle_;
+  void on_idle();
 };
 
 }  // namespace kasocki::gateway
