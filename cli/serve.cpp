@@ -45,20 +45,20 @@ void route_health(http::listener& listener, kafka::metadata_cache& metadata) {
 
 // GET /metrics: every counter of the process in the Prometheus text format.
 void route_metrics(http::listener& listener) {
-  listener.route("/metrics", [](auto& stream, auto& request)
-                                 -> boost::asio::awaitable<http::connection_next> {
-    namespace bhttp = boost::beast::http;
-    http::http_response response{bhttp::status::ok, request.version()};
-    response.set(bhttp::field::content_type, metrics::content_type);
-    response.set(bhttp::field::cache_control, "no-store");
-    response.body() = metrics::global().render();
-    response.keep_alive(request.keep_alive());
-    response.prepare_payload();
-    auto [ec, n] = co_await bhttp::async_write(stream, response,
-                                               boost::asio::as_tuple(boost::asio::use_awaitable));
-    co_return ec || !response.keep_alive() ? http::connection_next::close
-                                           : http::connection_next::keep_alive;
-  });
+  listener.route("/metrics",
+                 [](auto& stream, auto& request) -> boost::asio::awaitable<http::connection_next> {
+                   namespace bhttp = boost::beast::http;
+                   http::http_response response{bhttp::status::ok, request.version()};
+                   response.set(bhttp::field::content_type, metrics::content_type);
+                   response.set(bhttp::field::cache_control, "no-store");
+                   response.body() = metrics::global().render();
+                   response.keep_alive(request.keep_alive());
+                   response.prepare_payload();
+                   auto [ec, n] = co_await bhttp::async_write(
+                       stream, response, boost::asio::as_tuple(boost::asio::use_awaitable));
+                   co_return ec || !response.keep_alive() ? http::connection_next::close
+                                                          : http::connection_next::keep_alive;
+                 });
 }
 
 // The families computed at scrape time from event-loop state, and the ones that must be listed
@@ -122,6 +122,14 @@ int serve_main(int argc, char** argv) {
   socketio::server sio(io.get_executor(), engine, config.socketio);
   gateway::gateway gateway(*kafka_context.value(), metadata, sio, config.gateway);
 
+  if (!config.tls_cert.empty()) {
+    std::string error;
+    config.http.tls = http::load_tls_context(config.tls_cert, config.tls_key, error);
+    if (!config.http.tls) {
+      std::cerr << "kasocki serve: " << error << "\n";
+      return 2;
+    }
+  }
   http::listener listener(io.get_executor(), config.http);
   listener.route(
       config.path,
@@ -139,7 +147,10 @@ int serve_main(int argc, char** argv) {
   listener.start();
   log::info(
       "kasocki serve listening",
-      {{"address", config.listen_text}, {"path", config.path}, {"brokers", config.kafka.brokers}});
+      {{"address", config.listen_text},
+       {"scheme", config.http.tls ? "https" : "http"},
+       {"path", config.path},
+       {"brokers", config.kafka.brokers}});
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto ec, int) {

@@ -19,9 +19,9 @@ namespace {
 
 constexpr const char* summary =
     "Run the Kasocki gateway: socket.io clients (path /socket.io/) read Kafka topics.\n"
-    "Options may also come from --config FILE, a JSON object (comments allowed) whose keys are the\n"
-    "long option names (e.g. {\"brokers\": \"k1:9092\", \"X\": [\"security.protocol=SSL\"]}); the\n"
-    "command line wins over the file. --print-config shows the result, secrets masked.";
+    "Options may also come from --config FILE, a JSON object (comments allowed) whose keys are\n"
+    "the long option names (e.g. {\"brokers\": \"k1:9092\", \"X\": [\"security.protocol=SSL\"]});\n"
+    "the command line wins over the file. --print-config shows the result, secrets masked.";
 
 // Turns the config file into command-line tokens, each with the option it sets. They are
 // stored after the real command line, and only for options the command line did not set, so that
@@ -35,7 +35,8 @@ std::optional<std::vector<file_token>> config_file_tokens(const std::string& pat
     return std::nullopt;
   }
   // Comments (// and /* */) are allowed, so a config file can explain itself.
-  auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  auto doc =
+      nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
   if (doc.is_discarded() || !doc.is_object()) {
     error = "config file '" + path + "' is not a JSON object";
     return std::nullopt;

@@ -35,7 +35,7 @@ std::shared_ptr<session> server::find(const std::string& sid) const {
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-asio::awaitable<connection_next> server::handle(boost::beast::tcp_stream& stream,
+asio::awaitable<connection_next> server::handle(plain_or_tls_stream& stream,
                                                 http_request& request) {
   if (request.method() == http::verb::options && !options_.cors_origins.empty()) {
     http_response response{http::status::no_content, request.version()};
@@ -69,8 +69,7 @@ asio::awaitable<connection_next> server::handle(boost::beast::tcp_stream& stream
   co_return co_await handle_polling(stream, request, q);
 }
 
-std::optional<http_response> server::admit(boost::beast::tcp_stream& stream,
-                                           const http_request& request,
+std::optional<http_response> server::admit(plain_or_tls_stream& stream, const http_request& request,
                                            std::shared_ptr<void>& ticket) {
   if (!on_admission_) return std::nullopt;
   boost::system::error_code ec;
@@ -158,7 +157,7 @@ http_response server::error_response(const http_request& request, http_error e) 
   return response;
 }
 
-asio::awaitable<connection_next> server::respond(boost::beast::tcp_stream& stream,
+asio::awaitable<connection_next> server::respond(plain_or_tls_stream& stream,
                                                  const http_request& request,
                                                  http_response response) {
   response.keep_alive(request.keep_alive());

@@ -11,13 +11,13 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "libkasocki/engineio/errors.hpp"
 #include "libkasocki/engineio/options.hpp"
 #include "libkasocki/engineio/server_query.hpp"
+#include "libkasocki/engineio/server_stream.hpp"
 #include "libkasocki/engineio/session.hpp"
 
 namespace kasocki::engineio {
@@ -53,7 +53,7 @@ class server {
 
   // Serves one HTTP request addressed to the Engine.IO path. A websocket upgrade takes the
   // stream over and returns when the websocket is done.
-  boost::asio::awaitable<connection_next> handle(boost::beast::tcp_stream& stream,
+  boost::asio::awaitable<connection_next> handle(plain_or_tls_stream& stream,
                                                  http_request& request);
 
   // A request whose body exceeded maxPayload (the listener answers 413): its session ends.
@@ -64,27 +64,31 @@ class server {
   // Ends every session at once (no close packet): for the last step of a shutdown.
   void end_all();
   std::size_t session_count() const { return sessions_.size(); }
+  // The open sessions by id (for metrics: transport and protocol of each).
+  const std::unordered_map<std::string, std::shared_ptr<session>>& sessions() const {
+    return sessions_;
+  }
   const server_options& options() const { return options_; }
 
  private:
   using query = request_query;
-  boost::asio::awaitable<connection_next> handle_polling(boost::beast::tcp_stream& stream,
+  boost::asio::awaitable<connection_next> handle_polling(plain_or_tls_stream& stream,
                                                          http_request& request, const query& q);
-  boost::asio::awaitable<connection_next> long_poll(boost::beast::tcp_stream& stream,
+  boost::asio::awaitable<connection_next> long_poll(plain_or_tls_stream& stream,
                                                     http_request& request, const query& q,
                                                     std::shared_ptr<session> s);
-  boost::asio::awaitable<connection_next> handle_websocket(boost::beast::tcp_stream& stream,
+  boost::asio::awaitable<connection_next> handle_websocket(plain_or_tls_stream& stream,
                                                            http_request& request, const query& q);
   std::shared_ptr<session> create_session(int protocol, transport_kind transport,
                                           const http_request& handshake,
                                           std::shared_ptr<void> ticket);
   // Runs the admission handler: the refusal response, or nullopt with `ticket` set.
-  std::optional<http_response> admit(boost::beast::tcp_stream& stream, const http_request& request,
+  std::optional<http_response> admit(plain_or_tls_stream& stream, const http_request& request,
                                      std::shared_ptr<void>& ticket);
   std::string open_packet_data(const session& s) const;
   std::shared_ptr<session> find(const std::string& sid) const;
 
-  boost::asio::awaitable<connection_next> respond(boost::beast::tcp_stream& stream,
+  boost::asio::awaitable<connection_next> respond(plain_or_tls_stream& stream,
                                                   const http_request& request,
                                                   http_response response);
   http_response error_response(const http_request& request, http_error e) const;

@@ -21,7 +21,7 @@ bool wants_binary_payload_v3(const std::vector<out_packet>& packets, bool b64) {
 
 }  // namespace
 
-asio::awaitable<connection_next> server::handle_polling(boost::beast::tcp_stream& stream,
+asio::awaitable<connection_next> server::handle_polling(plain_or_tls_stream& stream,
                                                         http_request& request, const query& q) {
   if (!q.sid) {
     if (request.method() != http::verb::get)
@@ -70,7 +70,7 @@ asio::awaitable<connection_next> server::handle_polling(boost::beast::tcp_stream
   co_return co_await respond(stream, request, std::move(response));
 }
 
-asio::awaitable<connection_next> server::long_poll(boost::beast::tcp_stream& stream,
+asio::awaitable<connection_next> server::long_poll(plain_or_tls_stream& stream,
                                                    http_request& request, const query& q,
                                                    std::shared_ptr<session> s) {
   if (s->poll_pending()) {

@@ -25,8 +25,8 @@ using asio::use_awaitable;
 namespace {
 
 struct ws_connection {
-  explicit ws_connection(beast::tcp_stream&& stream) : ws(std::move(stream)) {}
-  websocket::stream<beast::tcp_stream> ws;
+  explicit ws_connection(plain_or_tls_stream&& stream) : ws(std::move(stream)) {}
+  websocket::stream<plain_or_tls_stream> ws;
   beast::flat_buffer buffer;
 };
 
@@ -59,7 +59,9 @@ asio::awaitable<std::optional<packet>> read_packet(ws_connection& c, int protoco
 
 // Writes every packet queued for the session as frames in one buffer and one write: with many
 // small messages, one syscall per frame would cap throughput far below what the data path can
-// do. Beast did the handshake and keeps reading; only this loop writes after the upgrade.
+// do. Beast did the handshake and keeps reading; only this loop writes after the upgrade. It
+// writes to the websocket's next layer, which is TLS when the connection is: the frames are
+// encrypted in the same single write.
 asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
   std::string batch;
   while (true) {
@@ -72,7 +74,7 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     bool closing = s->closing();  // then the close packet is the last one queued
     batch.clear();
     for (const auto& p : s->take_queue()) append_packet_frame(batch, p, s->protocol());
-    auto [ec, n] = co_await asio::async_write(beast::get_lowest_layer(c->ws), asio::buffer(batch),
+    auto [ec, n] = co_await asio::async_write(c->ws.next_layer(), asio::buffer(batch),
                                               as_tuple(use_awaitable));
     if (ec) {
       s->end("transport error");
@@ -104,7 +106,7 @@ asio::awaitable<void> reader_loop(std::shared_ptr<ws_connection> c, std::shared_
   }
 }
 
-void configure(websocket::stream<beast::tcp_stream>& ws, const server_options& options) {
+void configure(websocket::stream<plain_or_tls_stream>& ws, const server_options& options) {
   beast::get_lowest_layer(ws).expires_never();
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws.read_message_max(options.max_payload);
@@ -113,7 +115,7 @@ void configure(websocket::stream<beast::tcp_stream>& ws, const server_options& o
 
 }  // namespace
 
-asio::awaitable<connection_next> server::handle_websocket(beast::tcp_stream& stream,
+asio::awaitable<connection_next> server::handle_websocket(plain_or_tls_stream& stream,
                                                           http_request& request, const query& q) {
   std::shared_ptr<session> s;
   std::shared_ptr<void> ticket;

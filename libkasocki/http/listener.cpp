@@ -22,8 +22,26 @@ using asio::use_awaitable;
 listener::listener(asio::any_io_executor executor, listener_options options)
     : executor_(executor), options_(options), acceptor_(executor) {}
 
-void listener::route(std::string prefix, handler h, oversize_handler on_oversize) {
-  routes_.push_back(route_entry{std::move(prefix), std::move(h), std::move(on_oversize)});
+std::shared_ptr<asio::ssl::context> load_tls_context(const std::string& cert_file,
+                                                     const std::string& key_file,
+                                                     std::string& error) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                       ec);
+  if (!ec) context->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    error = "TLS certificate '" + cert_file + "': " + ec.message();
+    return nullptr;
+  }
+  context->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    error = "TLS key '" + key_file + "': " + ec.message();
+    return nullptr;
+  }
+  return context;
 }
 
 boost::system::error_code listener::listen(const asio::ip::tcp::endpoint& endpoint) {
@@ -55,7 +73,11 @@ asio::awaitable<void> listener::accept_loop() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) continue;  // e.g. too many open files: keep accepting the next ones
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    asio::co_spawn(executor_, serve(beast::tcp_stream(std::move(socket))), asio::detached);
+    beast::tcp_stream tcp(std::move(socket));
+    if (options_.tls)
+      asio::co_spawn(executor_, serve(stream(std::move(tcp), *options_.tls)), asio::detached);
+    else
+      asio::co_spawn(executor_, serve(stream(std::move(tcp))), asio::detached);
   }
 }
 
@@ -75,13 +97,19 @@ http_response json_response(const http_request& request, unsigned status, std::s
   return response;
 }
 
-asio::awaitable<void> listener::serve(beast::tcp_stream stream) {
+asio::awaitable<void> listener::serve(stream stream) {
+  if (auto* tls = stream.tls()) {
+    stream.next_layer().expires_after(options_.tls_handshake_timeout);
+    auto [ec] =
+        co_await tls->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+    if (ec) co_return;  // not TLS, or a client that gave up: nothing to answer
+  }
   beast::flat_buffer buffer;
   while (true) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
     parser.body_limit(options_.body_limit);
-    stream.expires_after(options_.idle_timeout);
+    stream.next_layer().expires_after(options_.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, as_tuple(use_awaitable));
     if (ec) {
       http_request dummy{bhttp::verb::get, "/", 11};
@@ -104,12 +132,15 @@ asio::awaitable<void> listener::serve(beast::tcp_stream stream) {
       }
       break;
     }
-    stream.expires_never();
+    stream.next_layer().expires_never();
     http_request request = parser.release();
     connection_next next = connection_next::close;
     auto path = engineio::target_path(request.target());
-    if (const route_entry* r = find_route(path)) {
+    const route_entry* r = find_route(path);
+    if (r && r->on_request) {
       next = co_await r->on_request(stream, request);
+    } else if (r && !stream.tls()) {
+      next = co_await r->on_plain_request(stream.next_layer(), request);
     } else {
       auto response = json_response(request, 404, R"({"error":"not found"})");
       auto [wec, wn] = co_await bhttp::async_write(stream, response, as_tuple(use_awaitable));

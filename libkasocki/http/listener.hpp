@@ -1,15 +1,19 @@
 // The HTTP listener: accepts TCP connections, reads requests (with header and body limits) and
-// routes them by path prefix to handlers (Engine.IO, /metrics, /healthz, static files).
-// Does socket I/O; runs on the event-loop thread.
+// routes them by path prefix to handlers (Engine.IO, /metrics, /healthz, static files). With a
+// TLS context every connection is TLS (https, wss): the handshake happens before the first
+// request. Does socket I/O (and reads the certificate files); runs on the event-loop thread.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "libkasocki/engineio/server.hpp"
@@ -20,17 +24,28 @@ namespace kasocki::http {
 using engineio::connection_next;
 using engineio::http_request;
 using engineio::http_response;
+using stream = engineio::plain_or_tls_stream;
 
 struct listener_options {
-  std::size_t header_limit = 8 * 1024;    // bytes of request line + headers
-  std::size_t body_limit = 1'000'000;     // bytes of a request body (set to maxPayload)
-  std::chrono::seconds idle_timeout{60};  // a keep-alive connection waiting for a request
+  std::size_t header_limit = 8 * 1024;             // bytes of request line + headers
+  std::size_t body_limit = 1'000'000;              // bytes of a request body (set to maxPayload)
+  std::chrono::seconds idle_timeout{60};           // a keep-alive connection waiting for a request
+  std::chrono::seconds tls_handshake_timeout{10};  // a new connection's TLS handshake
+  std::shared_ptr<boost::asio::ssl::context> tls;  // set: every connection is TLS
 };
+
+// A TLS server context from PEM files (certificate chain, private key), TLS 1.2 and later.
+// Null with `error` set when a file cannot be read or the key does not match.
+std::shared_ptr<boost::asio::ssl::context> load_tls_context(const std::string& cert_file,
+                                                            const std::string& key_file,
+                                                            std::string& error);
 
 class listener {
  public:
-  using handler = std::function<boost::asio::awaitable<connection_next>(boost::beast::tcp_stream&,
-                                                                        http_request&)>;
+  using handler = std::function<boost::asio::awaitable<connection_next>(stream&, http_request&)>;
+  // A handler written for plain TCP only; over TLS its routes answer 404.
+  using plain_handler = std::function<boost::asio::awaitable<connection_next>(
+      boost::beast::tcp_stream&, http_request&)>;
 
   listener(boost::asio::any_io_executor executor, listener_options options);
 
@@ -39,7 +54,16 @@ class listener {
   using oversize_handler = std::function<void(const http_request& headers)>;
 
   // Requests whose path starts with `prefix` go to `h`; the longest prefix wins.
-  void route(std::string prefix, handler h, oversize_handler on_oversize = {});
+  // `h` takes a `stream&` (plain or TLS) or, for older handlers, a `boost::beast::tcp_stream&`.
+  template <class Handler>
+  void route(std::string prefix, Handler h, oversize_handler on_oversize = {}) {
+    if constexpr (std::is_invocable_v<Handler&, stream&, http_request&>)
+      routes_.push_back(
+          route_entry{std::move(prefix), handler(std::move(h)), {}, std::move(on_oversize)});
+    else
+      routes_.push_back(
+          route_entry{std::move(prefix), {}, plain_handler(std::move(h)), std::move(on_oversize)});
+  }
   // Binds and listens; returns the error (address in use, permission) without throwing.
   boost::system::error_code listen(const boost::asio::ip::tcp::endpoint& endpoint);
   void start();
@@ -48,10 +72,11 @@ class listener {
 
  private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> serve(boost::beast::tcp_stream stream);
+  boost::asio::awaitable<void> serve(stream s);
   struct route_entry {
     std::string prefix;
     handler on_request;
+    plain_handler on_plain_request;
     oversize_handler on_oversize;
   };
   const route_entry* find_route(std::string_view path) const;
