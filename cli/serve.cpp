@@ -2,6 +2,7 @@
 // Kafka layer, the Engine.IO/Socket.IO servers and the gateway on one event-loop thread, and
 // runs until SIGINT/SIGTERM.
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include <boost/asio/as_tuple.hpp>
@@ -110,6 +111,11 @@ int serve_main(int argc, char** argv) {
     else
       kafka_statistics.update(handle, json);
   };
+  // Destroyed after the Kafka context, whose destructor waits for every consumer's close.
+  struct stopped_log {
+    const metrics::kafka_statistics& kafka;
+    ~stopped_log() { log::info("stopped", {{"kafka_consumers_open", kafka.consumers()}}); }
+  } stopped{kafka_statistics};
   auto kafka_context = kafka::client_context::create(io.get_executor(), config.kafka);
   if (!kafka_context) {
     std::cerr << "kasocki serve: " << kafka_context.error().message << "\n";
@@ -152,10 +158,23 @@ int serve_main(int argc, char** argv) {
        {"path", config.path},
        {"brokers", config.kafka.brokers}});
 
+  // Shutdown: stop accepting, tell every client (Engine.IO close), wait until the sessions are
+  // gone (their Kafka consumers close on the worker pool) or the deadline, then exit 0. The
+  // whole process must be gone within 5 s (orchestrators kill after their grace period).
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](auto ec, int) {
+  boost::asio::steady_timer drain(io);
+  auto deadline = std::chrono::steady_clock::now();
+  std::function<void()> wait_drained = [&] {
+    if (engine.session_count() == 0 || std::chrono::steady_clock::now() >= deadline)
+      return io.stop();
+    drain.expires_after(std::chrono::milliseconds(20));  // sessions end without an event here
+    drain.async_wait([&](auto ec) {
+      if (!ec) wait_drained();
+    });
+  };
+  signals.async_wait([&](auto ec, int signal) {
     if (ec) return;
-    log::info("shutting down");
+    log::info("shutting down", {{"signal", signal}, {"sessions", engine.session_count()}});
     listener.stop();
     metadata.stop();
     engine.close_all();  // every client gets an Engine.IO close
@@ -163,13 +182,13 @@ int serve_main(int argc, char** argv) {
     signals.async_wait([](auto ec, int) {
       if (!ec) std::_Exit(1);
     });
-    auto grace = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(500));
-    grace->async_wait([&io, grace](auto) { io.stop(); });
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    wait_drained();
   });
   io.run();
-  engine.end_all();  // sessions still waiting for a poll end now, releasing Kafka readers
+  engine.end_all();  // sessions that never polled for their close end now
   io.restart();
-  io.run_for(std::chrono::milliseconds(200));
+  io.run_for(std::chrono::milliseconds(200));  // their disconnect handlers release Kafka
   return 0;
 }
 

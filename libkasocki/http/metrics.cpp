@@ -162,8 +162,7 @@ kafka_statistics::kafka_statistics(registry& r) : registry_(r) {
   r.collect("kasocki_kafka_consumer_lag", metric_type::gauge, [this] { return lag_samples(); });
   r.collect("kasocki_kafka_fetch_rate", metric_type::gauge, [this] { return rate_samples(); });
   r.collect("kasocki_kafka_consumers", metric_type::gauge, [this] {
-    std::lock_guard lock(mutex_);
-    return std::vector<sample>{{{}, static_cast<double>(handles_.size())}};
+    return std::vector<sample>{{{}, static_cast<double>(consumers())}};
   });
   r.declare("kasocki_kafka_fetched_messages_total", metric_type::counter);
   r.declare("kasocki_kafka_fetched_bytes_total", metric_type::counter);
@@ -192,7 +191,14 @@ bool kafka_statistics::update(const std::string& handle, std::string_view json) 
         partition_stats s;
         s.rxmsgs = p.value("rxmsgs", std::int64_t{0});
         s.rxbytes = p.value("rxbytes", std::int64_t{0});
-        s.lag = p.value("consumer_lag", std::int64_t{-1});
+        // consumer_lag counts from the committed offset, and Kasocki never commits: so the lag
+        // is from the consumer's position (app_offset) to the end it can read (ls_offset under
+        // read_committed, the default, else hi_offset).
+        const auto position = p.value("app_offset", std::int64_t{-1});
+        auto end = p.value("ls_offset", std::int64_t{-1});
+        if (end < 0) end = p.value("hi_offset", std::int64_t{-1});
+        s.lag = position >= 0 && end >= 0 ? std::max<std::int64_t>(0, end - position)
+                                          : p.value("consumer_lag", std::int64_t{-1});
         fresh[{topic, partition}] = s;
       }
     }
@@ -233,6 +239,11 @@ bool kafka_statistics::update(const std::string& handle, std::string_view json) 
 void kafka_statistics::closed(const std::string& handle) {
   std::lock_guard lock(mutex_);
   handles_.erase(handle);
+}
+
+std::size_t kafka_statistics::consumers() const {
+  std::lock_guard lock(mutex_);
+  return handles_.size();
 }
 
 std::vector<sample> kafka_statistics::lag_samples() const {

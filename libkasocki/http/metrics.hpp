@@ -111,6 +111,8 @@ class kafka_statistics {
   bool update(const std::string& handle, std::string_view json);
   // The handle is gone: its lag no longer counts.
   void closed(const std::string& handle);
+  // Handles that reported and are not closed yet.
+  std::size_t consumers() const;
 
  private:
   struct partition_stats {
