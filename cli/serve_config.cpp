@@ -83,7 +83,6 @@ bool is_secret_property(std::string_view name) {
 
 // The value of one parsed option as JSON (null when its type is not one of ours).
 nlohmann::ordered_json option_value(const boost::any& value) {
-  if (value.empty()) return true;  // a flag that was given
   if (auto* v = boost::any_cast<std::string>(&value)) return *v;
   if (auto* v = boost::any_cast<std::vector<std::string>>(&value)) return *v;
   if (auto* v = boost::any_cast<long>(&value)) return *v;
@@ -103,10 +102,11 @@ nlohmann::ordered_json effective_config(const po::options_description& options,
   for (const auto& option : options.options()) {
     const std::string& name = option->long_name();
     if (name == "help" || name == "config" || name == "print-config") continue;
-    if (!vm.count(name)) {
-      if (option->semantic()->max_tokens() == 0) out[name] = false;  // a flag not given
+    if (option->semantic()->max_tokens() == 0) {  // a flag: given or not
+      out[name] = vm.count(name) > 0;
       continue;
     }
+    if (!vm.count(name)) continue;
     auto value = option_value(vm[name].value());
     if (name == "X" && value.is_array()) {
       for (auto& item : value) {  // key=value: the value of a secret is masked
