@@ -108,7 +108,8 @@ TEST(KafkaConfig, ConsumerDefaultsAndNeverWriteGuarantees) {
   config.brokers = "k1:9092,k2:9092";
   const auto consumer = kk::handle_role::consumer;
   EXPECT_EQ(conf_value(config, consumer, "bootstrap.servers"), "k1:9092,k2:9092");
-  EXPECT_EQ(conf_value(config, consumer, "queued.max.messages.kbytes"), "4096");
+  EXPECT_EQ(conf_value(config, consumer, "queued.max.messages.kbytes"),
+            std::to_string(config.consumer_queue_kbytes));
   EXPECT_EQ(conf_value(config, consumer, "fetch.wait.max.ms"), "100");
   EXPECT_EQ(conf_value(config, consumer, "fetch.min.bytes"), "1");
   EXPECT_NE(conf_value(config, consumer, "group.id"), "<unset>");
