@@ -1,0 +1,218 @@
+"""Kafka faults against `kasocki serve`: the broker down at start (unhealthy, KafkaUnavailableError,
+recovery without a restart), the broker stopped and restarted mid-stream (an `err` event, then
+delivery resumes exactly where it stopped), and a topic deleted while clients read it (an `err`
+event, the server stays up).
+
+These tests stop and start a broker, so they use a SECOND broker of their own (scripts/kafka.sh
+with KASOCKI_KAFKA_PORT and KASOCKI_KAFKA_WORK), never the shared one other suites read. Does I/O:
+a java broker process, a temporary data folder, Kafka admin and produce requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+pytest.register_assert_rewrite("gateway_fixture")
+from gateway_fixture import DEADLINE_S, wait_healthy  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+
+pytest_plugins = ["gateway_fixture"]
+
+# Recovery is paced by librdkafka's reconnect backoff and the metadata refresh; generous because
+# the machine is shared.
+RECOVERY_S = 60.0
+
+
+def _two_free_ports() -> int:
+    """A port p such that p and p+1 (the controller) are both free right now."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port >= 65535:
+            continue
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two adjacent free ports")
+
+
+class Broker:
+    """A broker of this module's own, driven by scripts/kafka.sh."""
+
+    def __init__(self):
+        self.port = _two_free_ports()
+        self.work = pathlib.Path(tempfile.mkdtemp(prefix="kasocki-fault-broker-"))
+        self.env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP"}
+        self.env.update(KASOCKI_KAFKA_PORT=str(self.port), KASOCKI_KAFKA_WORK=str(self.work))
+        self.bootstrap = f"localhost:{self.port}"
+
+    def run(self, *args: str) -> None:
+        subprocess.run([str(REPO / "scripts" / "kafka.sh"), *args], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=180)
+
+    def start(self) -> None:
+        self.run("start")
+
+    def stop(self) -> None:
+        self.run("stop")
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def broker():
+    b = Broker()
+    try:
+        b.start()
+        yield b
+    finally:
+        b.remove()  # always: no broker is left behind, whatever the tests did
+
+
+@pytest.fixture
+def running(broker):
+    """The module's broker, running at the start of the test (a failed test may have left it
+    stopped) and after it."""
+    broker.start()
+    yield broker
+    broker.start()
+
+
+@pytest.fixture
+def topic(running):
+    admin = AdminClient({"bootstrap.servers": running.bootstrap})
+    name = f"kasocki_fault_{time.monotonic_ns()}"
+    admin.create_topics([NewTopic(name, 1, 1)])[name].result(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        meta = admin.list_topics(name, timeout=10).topics.get(name)
+        if meta is not None and meta.error is None and all(
+                p.leader >= 0 for p in meta.partitions.values()):
+            return name
+        time.sleep(0.05)
+    raise TimeoutError(f"{name} has no leader")
+
+
+def produce(bootstrap: str, topic: str, values: list[dict]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": "all"})
+    errors = []
+    for v in values:
+        producer.produce(topic, json.dumps(v).encode(),
+                         on_delivery=lambda err, _msg: err and errors.append(err))
+    assert producer.flush(30) == 0, "not every message was delivered"
+    assert not errors, errors
+
+
+def wait_status(server, status: int, timeout: float = RECOVERY_S) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = server.healthz()
+        if last.status_code == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"/healthz did not answer {status} within {timeout}s: "
+                         f"{last.status_code} {last.text}")
+
+
+def test_serve_starts_while_kafka_is_down_and_recovers(running, kasocki_server, connect):
+    running.stop()
+    server = kasocki_server(wait_healthy_too=False, brokers=running.bootstrap)
+    wait_status(server, 503, DEADLINE_S)
+    body = server.healthz().json()
+    assert body["kafka"] == "unreachable", body
+    client = connect(server, wait_ready=False)
+    assert client.disconnected.wait(DEADLINE_S + 10), client.events
+    (error,) = client.errors()
+    assert error["name"] == "KafkaUnavailableError", error
+    assert not client.named("ready")
+
+    running.start()
+    wait_status(server, 200)
+    client = connect(server)  # waits for `ready`
+    assert isinstance(client.topics, list)
+
+
+def test_broker_restart_mid_stream_loses_and_repeats_nothing(running, topic, kasocki_server,
+                                                              connect):
+    server = kasocki_server(brokers=running.bootstrap)
+    produce(running.bootstrap, topic, [{"n": i} for i in range(50)])
+    pushed = connect(server)
+    pushed.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
+    pushed.ok("start")
+    pulled = connect(server)
+    pulled.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
+    assert [pulled.ok("consume")["n"] for _ in range(50)] == list(range(50))
+    pushed.messages(50)
+
+    # A consume waiting through the outage: a client that asks for nothing reads nothing from
+    # Kafka (Kafka is the buffer), so it would hear of the outage only when it asks next.
+    outage_consume = pulled.call_async("consume")
+    running.stop()
+    # Both clients hear about the outage from the delivery loop, as `err` events.
+    for client in (pushed, pulled):
+        client.wait_for(lambda events: any(e == "err" for e, _ in events), "an err event",
+                        RECOVERY_S)
+        assert all(e["name"] in ("KafkaError", "KafkaUnavailableError") for e in client.errors())
+    wait_status(server, 503)
+
+    running.start()
+    wait_status(server, 200)
+    produce(running.bootstrap, topic, [{"n": i} for i in range(50, 100)])
+    offsets = [m["_kafka"]["offset"] for m in pushed.messages(100, timeout=RECOVERY_S)]
+    assert offsets == list(range(100))
+    assert outage_consume.message(timeout=RECOVERY_S)["n"] == 50
+    assert [pulled.ok("consume")["n"] for _ in range(49)] == list(range(51, 100))
+    time.sleep(0.5)  # nothing more may come: a repeat would show up as a 101st message
+    assert len(pushed.named("message")) == 100
+
+
+def test_topic_deleted_while_clients_read_it(running, topic, kasocki_server, connect):
+    server = kasocki_server(brokers=running.bootstrap)
+    produce(running.bootstrap, topic, [{"n": i} for i in range(5)])
+    reader = connect(server)
+    reader.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
+    reader.ok("start")
+    reader.messages(5)
+    waiting = connect(server)
+    waiting.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 5}])
+    pending = waiting.call_async("consume")
+
+    admin = AdminClient({"bootstrap.servers": running.bootstrap})
+    admin.delete_topics([topic], operation_timeout=30)[topic].result(timeout=30)
+    for client in (reader, waiting):
+        client.wait_for(lambda events: any(e == "err" for e, _ in events), "an err event",
+                        RECOVERY_S)
+        error = client.errors()[0]
+        assert error["name"] == "KafkaError", error
+        assert error.get("topic") in (None, topic), error
+    assert not pending.done.is_set() or pending.args[0] is not None
+    # The server stays up and serves others; the topic is gone from `ready`.
+    other = connect(server)
+    deadline = time.monotonic() + RECOVERY_S
+    while topic in other.topics and time.monotonic() < deadline:
+        other.close()
+        time.sleep(0.5)
+        other = connect(server)
+    assert topic not in other.topics
+    assert server.alive()
+    assert server.healthz().status_code == 200
