@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test run, as CI does it: setup, build, unit tests, Kafka + fixtures, e2e suite, and a
-# sanitizer build of the unit tests. Does I/O: installs, builds, starts a broker (left running;
+# The whole test run, as CI does it: setup, build, unit tests, Kafka + fixtures, e2e suite, a
+# sanitizer build of the unit tests, the hardest e2e suites against that sanitizer build, and a
+# bounded run of every fuzz target. Does I/O: installs, builds, starts a broker (left running;
 # .ci/run stops it), runs the tests. Prints which stages failed; exits non-zero if any did.
 #
 #   scripts/test.sh                 every stage
@@ -12,6 +13,7 @@
 #   KASOCKI_JOBS           build parallelism (default 2: the machines have 2 cores)
 #   KAFKA_BOOTSTRAP        test against that cluster instead of starting one
 #   PYTEST_ARGS            extra arguments to pytest (e.g. "-k subscribe -x")
+#   KASOCKI_FUZZ_SECONDS   how long each fuzz target runs (default 15)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,9 +84,73 @@ stage_asan() {
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
 }
 
-stages=(setup build unit kafka e2e asan)
+# The e2e suites that exercise the server hardest, once more against the sanitizer build of the
+# whole tree (kasocki_cli on top of what `asan` built): any AddressSanitizer or UBSan report of
+# any kasocki process fails the stage, even when the test around it passed (reports go to log
+# files, since the suites keep only the output of failed tests). Leak checks stay with the unit
+# tests: a server stopped by SIGTERM mid-stream leaves librdkafka's threads and buffers.
+asan_e2e_suites=(e2e/test_gateway_*.py e2e/test_engineio_conformance.py
+  e2e/test_socketio_conformance.py e2e/test_limits.py e2e/test_hostile.py)
+stage_asan_e2e() {
+  configure build-asan -DKASOCKI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  ninja -C build-asan -j"$jobs" kasocki_cli
+  local logs=$root/build-asan/sanitizer-logs
+  rm -rf "$logs" && mkdir -p "$logs"
+  local status=0
+  # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words on purpose
+  KASOCKI_BUILD_DIR="$root/build-asan" KASOCKI_SANITIZED=1 \
+    ASAN_OPTIONS="detect_leaks=0:log_path=$logs/asan" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan" \
+    .venv/bin/pytest "${asan_e2e_suites[@]}" -q ${PYTEST_ARGS:-} || status=$?
+  if grep -lE "ERROR: AddressSanitizer|runtime error:" "$logs"/* 2>/dev/null; then
+    say "sanitizer reports (above files):"
+    grep -hE -A30 "ERROR: AddressSanitizer|runtime error:" "$logs"/* | head -n 120 >&2
+    return 1
+  fi
+  return "$status"
+}
+
+# Every libFuzzer target for a bounded time (KASOCKI_FUZZ_SECONDS each, default 15) from its
+# seed corpus in tests/fuzz/corpus/<target>. New inputs go to a scratch folder, not the tree; a
+# crash, sanitizer report, leak or 10 s hang fails the stage and leaves the input in
+# build-fuzz/artifacts/. Debug: the build dominates the stage, not the execution speed.
+stage_fuzz() {
+  configure build-fuzz -DKASOCKI_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug
+  local targets
+  mapfile -t targets < <(ninja -C build-fuzz -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): phony$/\1/p')
+  if ((${#targets[@]} == 0)); then
+    say "no fuzz targets to build"
+    return 1
+  fi
+  ninja -C build-fuzz -j"$jobs" "${targets[@]}"
+  local seconds=${KASOCKI_FUZZ_SECONDS:-15} scratch=$root/build-fuzz/scratch failed=()
+  mkdir -p "$root/build-fuzz/artifacts"
+  for target in "${targets[@]}"; do
+    local binary
+    binary=$(find build-fuzz -type f -name "$target" -perm -u+x | head -n 1)
+    rm -rf "${scratch:?}/$target" && mkdir -p "$scratch/$target"
+    local seeds=()
+    [[ -d tests/fuzz/corpus/$target ]] && seeds=("tests/fuzz/corpus/$target")
+    say "fuzz $target for ${seconds}s"
+    if ! "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$root/build-fuzz/artifacts/$target-" -print_final_stats=1 \
+      "$scratch/$target" "${seeds[@]}" >"$root/build-fuzz/$target.log" 2>&1; then
+      tail -n 40 "$root/build-fuzz/$target.log" >&2
+      failed+=("$target")
+    else
+      grep -E "^stat::number_of_executed_units" "$root/build-fuzz/$target.log" >&2 || true
+    fi
+  done
+  ((${#failed[@]} == 0)) || {
+    say "fuzz targets that failed: ${failed[*]}"
+    return 1
+  }
+}
+
+stages=(setup build unit kafka e2e asan asan_e2e fuzz)
 # A stage whose prerequisite failed is skipped, not run against a missing build or broker.
-declare -A needs=([unit]=build [kafka]=setup [e2e]="build kafka" [asan]=setup [build]=setup)
+declare -A needs=([unit]=build [kafka]=setup [e2e]="build kafka" [asan]=setup [build]=setup
+  [asan_e2e]="setup kafka" [fuzz]=setup)
 
 selected=("$@")
 ((${#selected[@]})) || selected=("${stages[@]}")
@@ -106,7 +172,7 @@ for name in "${stages[@]}"; do
   done
   if [[ -n $blocked ]]; then
     result[$name]=skipped
-    summary+=("$(printf '%-6s skipped (%s failed)' "$name" "$blocked")")
+    summary+=("$(printf '%-8s skipped (%s failed)' "$name" "$blocked")")
     continue
   fi
   say "stage $name"
@@ -119,7 +185,7 @@ for name in "${stages[@]}"; do
   status=$?
   set -e
   if ((status == 0)); then result[$name]=ok; else result[$name]=failed; fi
-  summary+=("$(printf '%-6s %-7s %4ds' "$name" "${result[$name]}" $((SECONDS - started)))")
+  summary+=("$(printf '%-8s %-7s %4ds' "$name" "${result[$name]}" $((SECONDS - started)))")
 done
 
 echo >&2
