@@ -105,6 +105,8 @@ def test_max_payload(kasocki_server, connect):
     too_big = requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
                             data="4" + "x" * 2000, timeout=DEADLINE_S)
     assert too_big.status_code == 413, too_big.text
+    assert too_big.json() == {"error": "request body too large", "limit": "max-payload",
+                              "max": 1000}
     # That session is over; others are not affected.
     gone = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
                         timeout=DEADLINE_S)
@@ -125,6 +127,8 @@ def test_http_header_size(kasocki_server):
     server = kasocki_server("--max-http-header-bytes", 2048)
     response = handshake(server, {"X-Padding": "p" * 4000})
     assert response.status_code == 431, response.text
+    assert response.json()["limit"] == "max-http-header-bytes"
+    assert response.json()["max"] == 2048
     admitted(handshake(server, {"X-Padding": "p" * 1000}))
 
 
@@ -205,14 +209,22 @@ def test_idle_timeout_counts_from_the_last_activity(kasocki_server, connect):
 
 
 def test_refusals_are_counted_in_metrics(kasocki_server, connect):
-    server = kasocki_server("--max-connections-per-ip", 1)
-    connect(server)
+    server = kasocki_server("--max-connections-per-ip", 1, "--max-subscribe-items", 1,
+                            "--max-payload", 100)
+    client = connect(server)
     refused_by(handshake(server), "max-connections-per-ip")
+    client.fails("subscribe", [ONE, "kasocki_test_two"], name="InvalidAssignmentError")
+    assert requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid=x",
+                         data="4" * 200, timeout=DEADLINE_S).status_code == 413
     metrics = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S)
     assert metrics.status_code == 200
-    line = next(l for l in metrics.text.splitlines()
-                if l.startswith('kasocki_limit_rejections_total{limit="max-connections-per-ip"}'))
-    assert float(line.split()[-1]) >= 1
+    counts = {}
+    for line in metrics.text.splitlines():
+        if line.startswith("kasocki_limit_rejections_total{"):
+            labels, value = line.rsplit(" ", 1)
+            counts[labels] = float(value)
+    for limit in ("max-connections-per-ip", "max-subscribe-items", "max-payload"):
+        assert counts.get(f'kasocki_limit_rejections_total{{limit="{limit}"}}') == 1, counts
 
 
 def test_a_flood_of_tcp_connections_does_not_stop_the_server(kasocki_server, connect):

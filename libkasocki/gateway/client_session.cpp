@@ -177,6 +177,11 @@ void client_session::reply(socketio::ack_sender& ack, const char*, json result) 
 
 void client_session::emit_error(const char* event, const kasocki_error& error) {
   metrics::global().counter("kasocki_errors_total", {{"name", error.name}}).inc();
+  // A refusal by a configured limit (limit_error, name_filter_limit) is also counted by limit.
+  if (auto limit = error.details.find("limit"); limit != error.details.end() && limit->is_string())
+    metrics::global()
+        .counter("kasocki_limit_rejections_total", {{"limit", limit->get<std::string>()}})
+        .inc();
   if (auto socket = socket_.lock()) socket->emit("err", json::array({to_json(error, event)}));
 }
 

@@ -217,6 +217,14 @@ admission_counters admission_control::counters() const {
   return state_->counters;
 }
 
+std::string size_limit_refusal(std::string_view error, std::string_view limit, std::uint64_t max) {
+  metrics::global()
+      .counter("kasocki_limit_rejections_total", {{"limit", std::string(limit)}})
+      .inc();
+  nlohmann::ordered_json body{{"error", error}, {"limit", limit}, {"max", max}};
+  return body.dump();
+}
+
 engineio::server::admission_handler make_admission_handler(admission_control& control) {
   return [&control](const engineio::http_request& handshake, const ip::address& peer) {
     engineio::server::admission verdict;

@@ -110,6 +110,10 @@ class admission_control {
   std::shared_ptr<state> state_;  // shared with the tickets, which may outlive this object
 };
 
+// The JSON body of a request refused by a size limit, e.g. {"error":"request body too large",
+// "limit":"max-payload","max":1000000}; counts it in kasocki_limit_rejections_total{limit}.
+std::string size_limit_refusal(std::string_view error, std::string_view limit, std::uint64_t max);
+
 // The Engine.IO server's admission hook for `control`: resolves the client address (peer or
 // trusted X-Forwarded-For), admits or answers 429 with the refusal's body, and counts each
 // refusal in kasocki_limit_rejections_total{limit}. `control` must outlive the server.

@@ -1,6 +1,8 @@
 // See listener.hpp.
 #include "libkasocki/http/listener.hpp"
 
+#include "libkasocki/http/limits.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -119,10 +121,14 @@ asio::awaitable<void> listener::serve(stream stream) {
         if (const auto* r = find_route(engineio::target_path(headers.target()));
             r && r->on_oversize)
           r->on_oversize(headers);
-        auto r = json_response(dummy, 413, R"({"error":"request body too large"})");
+        auto r = json_response(
+            dummy, 413,
+            size_limit_refusal("request body too large", "max-payload", options_.body_limit));
         co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
       } else if (ec == bhttp::error::header_limit) {
-        auto r = json_response(dummy, 431, R"({"error":"request headers too large"})");
+        auto r = json_response(dummy, 431,
+                               size_limit_refusal("request headers too large",
+                                                  "max-http-header-bytes", options_.header_limit));
         co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
       } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
                  ec != beast::error::timeout && ec != asio::error::connection_reset &&
