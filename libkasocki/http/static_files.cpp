@@ -143,7 +143,7 @@ static_lookup static_files::lookup(std::string_view path) const {
   return result;
 }
 
-boost::asio::awaitable<connection_next> static_files::handle(boost::beast::tcp_stream& stream,
+boost::asio::awaitable<connection_next> static_files::handle(stream& stream,
                                                              http_request& request) const {
   http_response response;
   const bool head = request.method() == bhttp::verb::head;
@@ -190,7 +190,7 @@ void route_ui(listener& l, const std::string& socketio_path, static_files_option
   files->add(socketio_path + "socket.io.min.js", "socket.io.js", source_tree_socketio_client());
   if (auto client = files->lookup(socketio_path + "socket.io.js"); client.status != 200)
     log::warn("the live page cannot load the socket.io client", {{"detail", client.body}});
-  auto handler = [files](boost::beast::tcp_stream& stream, http_request& request) {
+  auto handler = [files](stream& stream, http_request& request) {
     return files->handle(stream, request);
   };
   l.route("/", handler);
