@@ -245,6 +245,9 @@ void append_kafka_member(std::string& out, const kafka_position& pos) {
 bool augmenter::parse(std::string_view value) {
   parsed_ = false;
   simdjson::dom::object object;
+  // An empty value (a null Kafka payload has a null data pointer) is no object; simdjson would
+  // memcpy from that null pointer, which is undefined even for 0 bytes.
+  if (value.empty()) return false;
   if (parser_.parse(value.data(), value.size()).get(root_)) return false;
   if (root_.get_object().get(object)) return false;
   // simdjson accepted an object: the text is whitespace, '{' ... '}', whitespace.
