@@ -16,7 +16,7 @@ namespace {
 json query_object(std::string_view target) {
   json auth = json::object();
   if (target.starts_with('?')) target.remove_prefix(1);
-  auto params = boost::urls::parse_query(target);
+  auto params = boost::urls::parse_query(boost::core::string_view(target.data(), target.size()));
   if (!params) return auth;
   for (auto param : *params)
     if (param.key != "EIO" && param.key != "transport" && param.key != "sid" &&
