@@ -2,7 +2,6 @@
 #include "libkasocki/socketio/connection.hpp"
 
 #include <boost/url/parse.hpp>
-#include <boost/url/parse_query.hpp>
 
 namespace kasocki::socketio {
 
@@ -16,9 +15,12 @@ namespace {
 json query_object(std::string_view target) {
   json auth = json::object();
   if (target.starts_with('?')) target.remove_prefix(1);
-  auto params = boost::urls::parse_query(boost::core::string_view(target.data(), target.size()));
-  if (!params) return auth;
-  for (auto param : *params)
+  // Through parse_origin_form: Boost.URL 1.81's parse_query reads past the end of its view.
+  std::string origin_form = "/?";
+  origin_form += target;
+  auto url = boost::urls::parse_origin_form(origin_form);
+  if (!url) return auth;
+  for (auto param : url->params())
     if (param.key != "EIO" && param.key != "transport" && param.key != "sid" &&
         param.key != "b64" && param.key != "t")
       auth[std::string(param.key)] = std::string(param.value);
