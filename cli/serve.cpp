@@ -123,6 +123,9 @@ int serve_main(int argc, char** argv) {
   }
   kafka::metadata_cache metadata(*kafka_context.value());
   http::admission_control admission(config.admission);  // outlives the sessions' tickets
+  config.engine.on_limit_rejection = [](std::string_view limit) {
+    metrics::global().counter("kasocki_limit_rejections_total", {{"limit", std::string(limit)}}).inc();
+  };
   engineio::server engine(io.get_executor(), config.engine);
   engine.on_admission(http::make_admission_handler(admission));
   socketio::server sio(io.get_executor(), engine, config.socketio);

@@ -121,6 +121,10 @@ def test_max_payload(kasocki_server, connect):
             ws.recv()
     client = connect(server)
     assert client.ok("filter", {"a": 1}) == {"a": 1}
+    # Both refusals (the 413 and the websocket close) are counted.
+    metrics = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
+    assert 'kasocki_limit_rejections_total{limit="max-payload"} 2' in metrics.splitlines(), \
+        [line for line in metrics.splitlines() if "rejections" in line]
 
 
 def test_http_header_size(kasocki_server):

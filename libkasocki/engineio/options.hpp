@@ -4,22 +4,26 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kasocki::engineio {
 
 struct server_options {
-  std::chrono::milliseconds ping_interval{25000};  // server pings this often (v4)
-  std::chrono::milliseconds ping_timeout{20000};   // pong (v4) / next ping (v3) must come within
+  std::chrono::milliseconds ping_interval{25000};    // server pings this often (v4)
+  std::chrono::milliseconds ping_timeout{20000};     // pong (v4) / next ping (v3) must come within
   std::chrono::milliseconds upgrade_timeout{10000};  // probe..upgrade must finish within
-  std::size_t max_payload = 1'000'000;             // bytes per POST body / websocket message
-  bool allow_eio3 = true;                          // serve socket.io 2.x clients (EIO=3)
+  std::size_t max_payload = 1'000'000;               // bytes per POST body / websocket message
+  bool allow_eio3 = true;                            // serve socket.io 2.x clients (EIO=3)
   // CORS: empty = no CORS headers; "*" = any origin; else the exact origins allowed.
   std::vector<std::string> cors_origins;
   // Bytes a session may hold queued for its client before the application is told to hold off
   // (see session::writable()). 1 MiB.
   std::size_t send_queue_limit = 1 << 20;
+  // Told the name of a limit a client exceeded on a websocket ("max-payload"), for metrics.
+  std::function<void(std::string_view limit)> on_limit_rejection;
 };
 
 }  // namespace kasocki::engineio

@@ -28,6 +28,7 @@ struct ws_connection {
   explicit ws_connection(plain_or_tls_stream&& stream) : ws(std::move(stream)) {}
   websocket::stream<plain_or_tls_stream> ws;
   beast::flat_buffer buffer;
+  boost::system::error_code last_error;  // of the last failed read
 };
 
 constexpr char type_digits[] = "0123456";
@@ -51,6 +52,7 @@ asio::awaitable<std::optional<packet>> read_packet(ws_connection& c, int protoco
   auto [ec, n] = co_await c.ws.async_read(c.buffer, as_tuple(use_awaitable));
   if (ec) {
     failed = true;
+    c.last_error = ec;
     co_return std::nullopt;
   }
   std::string_view data(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
@@ -95,7 +97,11 @@ asio::awaitable<void> reader_loop(std::shared_ptr<ws_connection> c, std::shared_
     bool failed = false;
     auto p = co_await read_packet(*c, s->protocol(), failed);
     if (failed) {
-      s->end("transport close");
+      // Beast closes a message over maxPayload with 1009; count it like the HTTP 413.
+      bool too_big = c->last_error == websocket::error::message_too_big;
+      if (too_big && s->options().on_limit_rejection)
+        s->options().on_limit_rejection("max-payload");
+      s->end(too_big ? "payload too large" : "transport close");
       break;
     }
     if (!p) {  // an undecodable frame closes the connection
