@@ -124,7 +124,9 @@ int serve_main(int argc, char** argv) {
   kafka::metadata_cache metadata(*kafka_context.value());
   http::admission_control admission(config.admission);  // outlives the sessions' tickets
   config.engine.on_limit_rejection = [](std::string_view limit) {
-    metrics::global().counter("kasocki_limit_rejections_total", {{"limit", std::string(limit)}}).inc();
+    metrics::global()
+        .counter("kasocki_limit_rejections_total", {{"limit", std::string(limit)}})
+        .inc();
   };
   engineio::server engine(io.get_executor(), config.engine);
   engine.on_admission(http::make_admission_handler(admission));
@@ -154,12 +156,10 @@ int serve_main(int argc, char** argv) {
   }
   metadata.start();
   listener.start();
-  log::info(
-      "kasocki serve listening",
-      {{"address", config.listen_text},
-       {"scheme", config.http.tls ? "https" : "http"},
-       {"path", config.path},
-       {"brokers", config.kafka.brokers}});
+  log::info("kasocki serve listening", {{"address", config.listen_text},
+                                        {"scheme", config.http.tls ? "https" : "http"},
+                                        {"path", config.path},
+                                        {"brokers", config.kafka.brokers}});
 
   // Shutdown: stop accepting, tell every client (Engine.IO close), wait until the sessions are
   // gone (their Kafka consumers close on the worker pool) or the deadline, then exit 0. The

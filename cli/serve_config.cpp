@@ -128,38 +128,63 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
   long idle = 0, http_idle = 0;
-  options.add_options()
-      ("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"), "HOST:PORT to listen on")
-      ("brokers", po::value(&brokers)->default_value("localhost:9092"), "Kafka bootstrap servers, comma separated")
-      ("X,X", po::value(&properties)->composing(), "librdkafka property key=value (repeatable), e.g. -X auto.offset.reset=earliest")
-      ("allowed-topics", po::value(&allowed)->composing(), "topics clients may consume, comma separated (default: all)")
-      ("config", po::value(&config_file), "JSON config file with any of these options")
-      ("log-level", po::value(&log_level)->default_value("info"), "debug, info, warn, error or off")
-      ("path", po::value(&config.path)->default_value("/socket.io/"), "socket.io path")
-      ("cors-origin", po::value(&cors)->composing(), "allowed CORS origin (repeatable; default *)")
-      ("ping-interval", po::value(&ping_interval)->default_value(25000), "Engine.IO ping interval, ms")
-      ("ping-timeout", po::value(&ping_timeout)->default_value(20000), "Engine.IO ping timeout, ms")
-      ("max-payload", po::value(&max_payload)->default_value(1'000'000), "largest client packet, bytes")
-      ("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")
-      ("no-ui", "do not serve the live page at / nor the socket.io client script")
-      ("ui-assets", po::value(&config.ui_assets), "serve the page's files from DIR before the built-in copies")
-      ("tls-cert", po::value(&config.tls_cert), "PEM certificate chain: serve https and wss (needs --tls-key)")
-      ("tls-key", po::value(&config.tls_key), "PEM private key of --tls-cert")
-      ("print-config", "print the effective configuration as JSON (secrets masked) and exit")
+  options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
+                        "HOST:PORT to listen on")(
+      "brokers", po::value(&brokers)->default_value("localhost:9092"),
+      "Kafka bootstrap servers, comma separated")(
+      "X,X", po::value(&properties)->composing(),
+      "librdkafka property key=value (repeatable), e.g. -X auto.offset.reset=earliest")(
+      "allowed-topics", po::value(&allowed)->composing(),
+      "topics clients may consume, comma separated (default: all)")(
+      "config", po::value(&config_file), "JSON config file with any of these options")(
+      "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn, error or off")(
+      "path", po::value(&config.path)->default_value("/socket.io/"), "socket.io path")(
+      "cors-origin", po::value(&cors)->composing(), "allowed CORS origin (repeatable; default *)")(
+      "ping-interval", po::value(&ping_interval)->default_value(25000),
+      "Engine.IO ping interval, ms")("ping-timeout", po::value(&ping_timeout)->default_value(20000),
+                                     "Engine.IO ping timeout, ms")(
+      "max-payload", po::value(&max_payload)->default_value(1'000'000),
+      "largest client packet, bytes")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
+      "no-ui", "do not serve the live page at / nor the socket.io client script")(
+      "ui-assets", po::value(&config.ui_assets),
+      "serve the page's files from DIR before the built-in copies")(
+      "tls-cert", po::value(&config.tls_cert),
+      "PEM certificate chain: serve https and wss (needs --tls-key)")(
+      "tls-key", po::value(&config.tls_key), "PEM private key of --tls-cert")(
+      "print-config", "print the effective configuration as JSON (secrets masked) and exit")
       // Limits: each refusal names its option and counts in kasocki_limit_rejections_total.
-      ("max-connections", po::value(&config.admission.max_connections)->default_value(10'000), "open sessions in total (0: no limit); more get HTTP 429")
-      ("max-connections-per-ip", po::value(&config.admission.max_connections_per_ip)->default_value(64), "open sessions per client address (0: no limit); more get HTTP 429")
-      ("new-sessions-per-ip-per-second", po::value(&config.admission.new_sessions_per_ip_per_second)->default_value(20), "new sessions per client address per second, sustained (0: no limit)")
-      ("new-sessions-burst", po::value(&config.admission.new_sessions_burst)->default_value(40), "new sessions one client address may open at once")
-      ("trusted-proxy", po::value(&config.admission.trusted_proxies)->composing(), "address or CIDR network of a reverse proxy whose X-Forwarded-For names the client (repeatable, comma separated)")
-      ("max-http-header-bytes", po::value(&config.http.header_limit)->default_value(8 * 1024), "request line + headers, bytes; more get HTTP 431")
-      ("http-idle-timeout", po::value(&http_idle)->default_value(60), "seconds a keep-alive connection may wait for its next request")
-      ("max-subscribe-items", po::value(&config.gateway.subscribe.max_items)->default_value(1000), "assignments in one subscribe")
-      ("max-outstanding-consumes", po::value(&config.gateway.max_outstanding_consumes)->default_value(1000), "consume calls waiting per client")
-      ("max-filter-keys", po::value(&config.gateway.filters.max_keys)->default_value(32), "entries in one filters object")
-      ("max-filter-depth", po::value(&config.gateway.filters.max_depth)->default_value(16), "segments in one dotted filter path")
-      ("max-filter-pattern", po::value(&config.gateway.filters.max_pattern)->default_value(1000), "characters of one /regex/ filter")
-      ("idle-timeout", po::value(&idle)->default_value(600), "seconds a session may go without subscribe, consume or start (and nothing pending) before it is disconnected (0: never)");
+      ("max-connections", po::value(&config.admission.max_connections)->default_value(10'000),
+       "open sessions in total (0: no limit); more get HTTP 429")(
+          "max-connections-per-ip",
+          po::value(&config.admission.max_connections_per_ip)->default_value(64),
+          "open sessions per client address (0: no limit); more get HTTP 429")(
+          "new-sessions-per-ip-per-second",
+          po::value(&config.admission.new_sessions_per_ip_per_second)->default_value(20),
+          "new sessions per client address per second, sustained (0: no limit)")(
+          "new-sessions-burst", po::value(&config.admission.new_sessions_burst)->default_value(40),
+          "new sessions one client address may open at once")(
+          "trusted-proxy", po::value(&config.admission.trusted_proxies)->composing(),
+          "address or CIDR network of a reverse proxy whose X-Forwarded-For names the client "
+          "(repeatable, comma separated)")(
+          "max-http-header-bytes", po::value(&config.http.header_limit)->default_value(8 * 1024),
+          "request line + headers, bytes; more get HTTP 431")(
+          "http-idle-timeout", po::value(&http_idle)->default_value(60),
+          "seconds a keep-alive connection may wait for its next request")(
+          "max-subscribe-items",
+          po::value(&config.gateway.subscribe.max_items)->default_value(1000),
+          "assignments in one subscribe")(
+          "max-outstanding-consumes",
+          po::value(&config.gateway.max_outstanding_consumes)->default_value(1000),
+          "consume calls waiting per client")(
+          "max-filter-keys", po::value(&config.gateway.filters.max_keys)->default_value(32),
+          "entries in one filters object")(
+          "max-filter-depth", po::value(&config.gateway.filters.max_depth)->default_value(16),
+          "segments in one dotted filter path")(
+          "max-filter-pattern", po::value(&config.gateway.filters.max_pattern)->default_value(1000),
+          "characters of one /regex/ filter")(
+          "idle-timeout", po::value(&idle)->default_value(600),
+          "seconds a session may go without subscribe, consume or start (and nothing pending) "
+          "before it is disconnected (0: never)");
   po::variables_map vm;
   std::vector<file_token> file_tokens;
   try {
@@ -167,7 +192,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
     po::options_description only_config;
     only_config.add_options()("config", po::value<std::string>());
     po::variables_map first;
-    po::store(po::command_line_parser(argc, argv).options(only_config).allow_unregistered().run(), first);
+    po::store(po::command_line_parser(argc, argv).options(only_config).allow_unregistered().run(),
+              first);
     if (first.count("config")) {
       std::string error;
       auto tokens = config_file_tokens(first["config"].as<std::string>(), error);

@@ -8,7 +8,7 @@
 
 namespace kasocki {
 
-void base64_encode(std::string_view bytes, std::string& out);  // appends to out
+void base64_encode(std::string_view bytes, std::string& out);     // appends to out
 std::optional<std::string> base64_decode(std::string_view text);  // nullopt on any invalid input
 
 }  // namespace kasocki

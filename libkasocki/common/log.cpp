@@ -14,17 +14,27 @@ constexpr const char* names[] = {"debug", "info", "warn", "error", "off"};
 }  // namespace
 
 bool parse_level(std::string_view text, level& out) {
-  if (text == "debug") out = level::debug;
-  else if (text == "info") out = level::info;
-  else if (text == "warn" || text == "warning") out = level::warn;
-  else if (text == "error") out = level::error;
-  else if (text == "off") out = level::off;
-  else return false;
+  if (text == "debug")
+    out = level::debug;
+  else if (text == "info")
+    out = level::info;
+  else if (text == "warn" || text == "warning")
+    out = level::warn;
+  else if (text == "error")
+    out = level::error;
+  else if (text == "off")
+    out = level::off;
+  else
+    return false;
   return true;
 }
 
-void set_level(level l) { current = l; }
-bool enabled(level l) { return l >= current.load() && l != level::off; }
+void set_level(level l) {
+  current = l;
+}
+bool enabled(level l) {
+  return l >= current.load() && l != level::off;
+}
 
 void write(level l, std::string_view message, const nlohmann::ordered_json& fields) {
   if (!enabled(l)) return;

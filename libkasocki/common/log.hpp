@@ -16,9 +16,17 @@ void set_level(level l);
 bool enabled(level l);
 void write(level l, std::string_view message, const nlohmann::ordered_json& fields = {});
 
-inline void debug(std::string_view m, const nlohmann::ordered_json& f = {}) { write(level::debug, m, f); }
-inline void info(std::string_view m, const nlohmann::ordered_json& f = {}) { write(level::info, m, f); }
-inline void warn(std::string_view m, const nlohmann::ordered_json& f = {}) { write(level::warn, m, f); }
-inline void error(std::string_view m, const nlohmann::ordered_json& f = {}) { write(level::error, m, f); }
+inline void debug(std::string_view m, const nlohmann::ordered_json& f = {}) {
+  write(level::debug, m, f);
+}
+inline void info(std::string_view m, const nlohmann::ordered_json& f = {}) {
+  write(level::info, m, f);
+}
+inline void warn(std::string_view m, const nlohmann::ordered_json& f = {}) {
+  write(level::warn, m, f);
+}
+inline void error(std::string_view m, const nlohmann::ordered_json& f = {}) {
+  write(level::error, m, f);
+}
 
 }  // namespace kasocki::log

@@ -59,8 +59,7 @@ class static_files {
   // The listener handler: GET and HEAD, ETag / If-None-Match (304), Cache-Control: no-cache so
   // a browser revalidates and never runs a stale page against a newer server; other methods 405.
   // A missing file is a 404 JSON body and a warning in the log.
-  boost::asio::awaitable<connection_next> handle(stream& stream,
-                                                 http_request& request) const;
+  boost::asio::awaitable<connection_next> handle(stream& stream, http_request& request) const;
 
  private:
   struct entry {

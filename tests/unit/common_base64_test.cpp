@@ -7,7 +7,10 @@ using kasocki::base64_decode;
 using kasocki::base64_encode;
 
 TEST(Base64, EncodesWithPadding) {
-  struct { const char* in; const char* out; } cases[] = {
+  struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
       {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"\x01\x02\x03\x04", "AQIDBA=="}};
   for (auto& c : cases) {
     std::string out;

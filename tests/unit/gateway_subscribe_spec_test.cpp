@@ -102,7 +102,7 @@ TEST(SubscribeSpec, ItemLimit) {
 TEST(SubscribeSpec, MessagesStayValidUtf8) {
   // A long item holding multi-byte characters is shortened on a code point boundary.
   std::string long_value;
-  for (int i = 0; i < 150; ++i) long_value += "\xC3\xA9";  // 2 bytes each
+  for (int i = 0; i < 150; ++i) long_value += "\xC3\xA9";   // 2 bytes each
   json item = {{"topic", "x"}, {"bad", "x" + long_value}};  // the cut falls inside a character
   auto r = parse_subscribe_spec(json::array({item}));
   ASSERT_FALSE(r.has_value());
