@@ -102,14 +102,14 @@ void client_session::deliver(const kafka::message_view& m) {
     p.body = make_shared_bytes(augmenter_.splice(position, ack.raw_prefix() + "null,", "]"));
     counters().delivered.inc();
     counters().bytes.inc(view(p.body).size());
-    ack.send_raw(p);
+    ack.send_raw(std::move(p));
     return;
   }
   engineio::out_packet p;
   p.body = make_shared_bytes(augmenter_.splice(position, message_event_prefix, "]"));
   counters().delivered.inc();
   counters().bytes.inc(view(p.body).size());
-  socket->send_encoded(p);
+  socket->send_encoded(std::move(p));
 }
 
 }  // namespace kasocki::gateway

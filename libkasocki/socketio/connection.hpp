@@ -26,7 +26,7 @@ class connection : public std::enable_shared_from_this<connection> {
   engineio::session* session() const { return session_.get(); }
   int protocol() const { return session_->protocol(); }
   void send(packet p);
-  void send_raw(const engineio::out_packet& p) { session_->send(p); }
+  void send_raw(engineio::out_packet p) { session_->send(std::move(p)); }
   void remove_socket(const std::string& nsp);
   void close();  // closes the Engine.IO session
 

@@ -58,8 +58,8 @@ void socket::emit_with_ack(std::string_view event, json args, ack_handler on_ack
   send_packet(packet{packet_type::event, nsp_, id, 0, std::move(data)});
 }
 
-void socket::send_encoded(const engineio::out_packet& p) {
-  if (connected_) owner_->send_raw(p);
+void socket::send_encoded(engineio::out_packet p) {
+  if (connected_) owner_->send_raw(std::move(p));
 }
 
 void socket::disconnect(bool close_transport) {
@@ -105,11 +105,11 @@ std::string ack_sender::raw_prefix() const {
   return prefix;
 }
 
-void ack_sender::send_raw(const engineio::out_packet& p) {
+void ack_sender::send_raw(engineio::out_packet p) {
   auto s = owner_.lock();
   if (!s || !id_ || sent_) return;
   sent_ = true;
-  s->send_encoded(p);
+  s->send_encoded(std::move(p));
 }
 
 void socket::dispatch_ack(std::uint64_t id, json args) {

@@ -32,7 +32,7 @@ class ack_sender {
   // For pre-encoded answers: the packet text up to the arguments, e.g. `3` + id + `[`
   // (with the namespace when not "/"), and the sender of the finished packet.
   std::string raw_prefix() const;
-  void send_raw(const engineio::out_packet& p);
+  void send_raw(engineio::out_packet p);
 
  private:
   std::weak_ptr<socket> owner_;
@@ -66,7 +66,7 @@ class socket : public std::enable_shared_from_this<socket> {
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Sends an already encoded event: "2[...]" text of the default namespace, built once and
   // shared by many sockets (see encode_event).
-  void send_encoded(const engineio::out_packet& p);
+  void send_encoded(engineio::out_packet p);
 
   // Leaves the namespace (the client gets a DISCONNECT); with close_transport, the whole
   // Engine.IO session is closed too.
