@@ -138,7 +138,10 @@ def _encode(value) -> bytes | None:
 
 @pytest.fixture(scope="session")
 def _producer(kafka_bootstrap) -> Producer:
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 0, "acks": "all"})
+    # Idempotence keeps the order of values within a partition through retries (a fresh topic's
+    # leader may refuse the first batch): tests compare offsets with the order they produced.
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 0, "acks": "all",
+                         "enable.idempotence": True})
     yield producer
     producer.flush(ADMIN_TIMEOUT_S)
 

@@ -113,7 +113,8 @@ def topic(running):
 
 
 def produce(bootstrap: str, topic: str, values: list[dict]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": "all"})
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": "all",
+                         "enable.idempotence": True})
     errors = []
     for v in values:
         producer.produce(topic, json.dumps(v).encode(),
