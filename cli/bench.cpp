@@ -55,7 +55,23 @@ int bench_main(int argc, char** argv) {
        "stop when every connection has received the last offset (at start) of every partition")  //
       ("scenario", po::value(&scenario)->default_value("adhoc"), "label for the result line")    //
       ("server-pid", po::value(&server_pid)->default_value(0),
-       "report this process's CPU time and peak memory (the server's)");
+       "report this process's CPU time, peak memory and threads (the server's)")  //
+      ("connect-concurrency", po::value(&config.connect_concurrency)->default_value(0),
+       "connection setups in flight at once (0: all at once)")  //
+      ("producer", po::value(&config.producer),
+       "shell command started when every connection is set up; once it exits, the run waits "
+       "until every connection has received every message up to the end, then stops")  //
+      ("drain-timeout", po::value(&config.drain_timeout)->default_value(30),
+       "seconds to wait for that after the producer exits")  //
+      ("reconnect-after", po::value(&config.reconnect_after)->default_value(0),
+       "seconds after the start: every connection disconnects at once and subscribes again "
+       "after the last offset it received (0: never)")  //
+      ("stalled", po::value(&config.stalled)->default_value(0),
+       "extra websocket clients that subscribe at the end, start, and never read")  //
+      ("max-server-threads", po::value(&config.max_server_threads)->default_value(0),
+       "safety stop when the server process has more threads (0: none)")  //
+      ("max-server-rss-mb", po::value(&config.max_server_rss_mb)->default_value(0),
+       "safety stop when the server's resident memory exceeds this (0: none)");
   po::variables_map vm;
   if (auto status = parse_or_exit("bench",
                                   "Load client: many connections, throughput and latency figures, "
@@ -101,6 +117,11 @@ int bench_main(int argc, char** argv) {
     filter_items.push_back(std::move(*item));
   }
   config.filters = client::build_filters(filter_items);
+  config.server_pid = server_pid;
+  if (config.reconnect_after > 0 && config.mode != bench::drive_mode::start)
+    return usage_error("--reconnect-after works with --mode start only");
+  if (config.stalled < 0 || config.connect_concurrency < 0)
+    return usage_error("--stalled and --connect-concurrency must not be negative");
 
   // Many connections need many descriptors; the default soft limit is often 1024.
   bench::raise_open_file_limit();
@@ -161,6 +182,23 @@ int bench_main(int argc, char** argv) {
   if (r.unparsed > 0) line["unparsed"] = r.unparsed;
   if (r.errors > 0) line["errors"] = r.errors;
   line["setup_s"] = rounded(r.setup_seconds);
+  if (r.clients_complete) {
+    line["clients_complete"] = *r.clients_complete;
+    line["expected_per_client"] = {r.expected_min, r.expected_max};
+  }
+  line["received_per_client"] = {r.received_min, r.received_max};
+  if (server_pid > 0) {
+    line["server_peak_threads"] = r.server_peak_threads;
+    line["server_peak_rss_sampled_mb"] = rounded(r.server_peak_rss_sampled_mb, 1);
+  }
+  if (r.producer_status) line["producer_status"] = *r.producer_status;
+  if (config.reconnect_after > 0) {
+    line["resubscribed_s"] = r.resubscribed_s ? ordered(rounded(*r.resubscribed_s)) : ordered();
+    line["recovery_s"] = r.recovery_s ? ordered(rounded(*r.recovery_s)) : ordered();
+    line["recovery_p50_s"] = r.recovery_p50_s ? ordered(rounded(*r.recovery_p50_s)) : ordered();
+    line["recovered"] = r.recovered;
+  }
+  if (config.stalled > 0) line["stalled"] = r.stalled_open;
   if (r.status != 0) line["failure"] = r.failure;
   std::cout << line.dump() << std::endl;
   if (r.status != 0) std::cerr << "kasocki bench: " << r.failure << "\n";

@@ -1,8 +1,13 @@
 // See bench_process.hpp.
 #include "cli/bench_process.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <charconv>
 #include <fstream>
@@ -56,15 +61,21 @@ std::optional<unsigned long long> parse_stat_cpu_ticks(std::string_view line) {
 }
 
 std::optional<unsigned long long> parse_status_hwm_kb(std::string_view text) {
-  constexpr std::string_view key = "VmHWM:";
-  auto at = text.find(key);
+  return parse_status_number(text, "VmHWM:");
+}
+
+std::optional<unsigned long long> parse_status_number(std::string_view text, std::string_view key) {
+  // Keys start a line: a match elsewhere (inside another key) is skipped.
+  std::size_t at = text.find(key);
+  while (at != std::string_view::npos && at > 0 && text[at - 1] != '\n')
+    at = text.find(key, at + 1);
   if (at == std::string_view::npos) return std::nullopt;
   std::size_t pos = at + key.size();
   while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
-  unsigned long long kb = 0;
-  auto [p, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), kb);
+  unsigned long long value = 0;
+  auto [p, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), value);
   if (ec != std::errc() || p == text.data() + pos) return std::nullopt;
-  return kb;
+  return value;
 }
 
 std::optional<process_figures> read_process(int pid) {
@@ -80,6 +91,51 @@ std::optional<process_figures> read_process(int pid) {
   figures.cpu_seconds = static_cast<double>(*ticks) / static_cast<double>(hz > 0 ? hz : 100);
   figures.peak_rss_mb = static_cast<double>(*hwm) / 1024.0;
   return figures;
+}
+
+std::optional<process_sample> sample_process(int pid) {
+  auto status = read_text("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return std::nullopt;
+  auto rss = parse_status_number(*status, "VmRSS:");
+  auto threads = parse_status_number(*status, "Threads:");
+  if (!rss || !threads) return std::nullopt;  // a zombie has no VmRSS
+  return process_sample{static_cast<double>(*rss) / 1024.0, static_cast<int>(*threads)};
+}
+
+int spawn_shell(const std::string& command) {
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  std::string shell = "/bin/sh", flag = "-c", text = command;
+  char* argv[] = {shell.data(), flag.data(), text.data(), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+namespace {
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+}  // namespace
+
+std::optional<int> child_exited(int pid) {
+  int status = 0;
+  pid_t r = ::waitpid(pid, &status, WNOHANG);
+  if (r == 0) return std::nullopt;
+  if (r < 0) return -1;
+  return exit_code(status);
+}
+
+void stop_child(int pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
 }
 
 unsigned long long raise_open_file_limit() {

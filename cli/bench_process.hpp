@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace kasocki::cli::bench {
@@ -25,6 +26,25 @@ std::optional<unsigned long long> parse_stat_cpu_ticks(std::string_view stat_lin
 
 // The VmHWM value of /proc/PID/status text, in kB.
 std::optional<unsigned long long> parse_status_hwm_kb(std::string_view status_text);
+
+// The number after `key` (e.g. "VmRSS:", "Threads:") in /proc/PID/status text.
+std::optional<unsigned long long> parse_status_number(std::string_view status_text,
+                                                      std::string_view key);
+
+struct process_sample {
+  double rss_mb = 0;  // VmRSS, MiB
+  int threads = 0;
+};
+// The current resident memory and thread count of a process; nullopt when it is gone.
+std::optional<process_sample> sample_process(int pid);
+
+// Starts `/bin/sh -c command` with the bench's stdin closed and its stdout going to the bench's
+// stderr (the bench's stdout holds only the result line). Returns the pid, or -1.
+int spawn_shell(const std::string& command);
+// The child's exit status once it has ended (128 + signal when killed), else nullopt.
+std::optional<int> child_exited(int pid);
+// SIGTERM, then waits for it.
+void stop_child(int pid);
 
 // Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit.
 unsigned long long raise_open_file_limit();

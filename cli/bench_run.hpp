@@ -1,10 +1,14 @@
-// The load driver of `kasocki bench`: opens N socket.io connections to a Kasocki server,
-// subscribes each, sets filters, then drives `start` or a window of `consume` events and feeds
-// every message to the counters of bench_stats.hpp. Does I/O: network, on one io_context
-// thread; stderr for Kasocki `err` events.
+// The load driver of `kasocki bench`: opens N socket.io connections to a Kasocki server (at
+// most K setting up at once), subscribes each, sets filters, then drives `start` or a window of
+// `consume` events and feeds every message to the counters of bench_stats.hpp. Live scenarios
+// add a producer process started when every connection is ready, a final check that every
+// connection received every offset up to the end it left, a reconnect of every connection at
+// once, stalled clients, and samples of the server's memory and threads. Does I/O: network, on
+// one io_context thread; a child process; /proc; stderr for Kasocki `err` events.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,11 +31,22 @@ struct bench_config {
   start_from from = start_from::end;
   std::int64_t from_timestamp = 0;  // ms since the epoch, for start_from::timestamp
   drive_mode mode = drive_mode::start;
-  int outstanding = 1;        // consume events in flight per connection
-  json filters;               // null: none
-  std::int64_t messages = 0;  // stop after this many in total; 0: no limit
-  double duration = 0;        // stop after this many seconds of driving; 0: no limit
-  bool until_end = false;     // stop when every connection passed each partition's last offset
+  int outstanding = 1;          // consume events in flight per connection
+  json filters;                 // null: none
+  std::int64_t messages = 0;    // stop after this many in total; 0: no limit
+  double duration = 0;          // stop after this many seconds of driving; 0: no limit
+  bool until_end = false;       // stop when every connection passed each partition's last offset
+  int connect_concurrency = 0;  // connection setups in flight at once; 0: all at once
+  // Shell command started once every connection is set up; when it exits (status 0) the end
+  // of every partition is probed and the run ends once every connection has received up to it.
+  std::string producer;
+  double drain_timeout = 30;     // seconds to wait for that, after the producer has exited
+  double reconnect_after = 0;    // seconds after the start: every connection disconnects and
+                                 // resubscribes where it stopped; 0: never
+  int stalled = 0;               // extra clients that start and then never read
+  int server_pid = 0;            // sampled every 100 ms for memory and threads; 0: none
+  int max_server_threads = 0;    // safety stop when the server has more threads; 0: no limit
+  double max_server_rss_mb = 0;  // safety stop above this resident memory; 0: no limit
 };
 
 struct bench_result {
@@ -53,6 +68,19 @@ struct bench_result {
   std::size_t partitions = 0;  // of the topic, when probed (beginning / until_end)
   bool reached_end = false;
   double setup_seconds = 0;  // connect + subscribe + filter of every connection
+  // Connections that received every offset from their subscription up to the final end,
+  // exactly once and in order (known once a final end was probed, or with until_end).
+  std::optional<std::size_t> clients_complete;
+  std::int64_t expected_min = -1, expected_max = -1;  // messages each connection had to get
+  std::uint64_t received_min = 0, received_max = 0;   // messages each connection got
+  int server_peak_threads = 0;                        // from the samples
+  double server_peak_rss_sampled_mb = 0;
+  std::optional<int> producer_status;
+  // Reconnect: from the disconnect until every connection was subscribed again, and until each
+  // received a message produced after its resubscription (max and median over connections).
+  std::optional<double> resubscribed_s, recovery_s, recovery_p50_s;
+  std::size_t recovered = 0;
+  int stalled_open = 0;  // stalled clients that reached `start`
 };
 
 // Runs one benchmark to completion on its own io_context. `on_begin` is called once when every

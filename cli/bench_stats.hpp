@@ -121,6 +121,11 @@ class offset_tracker {
   std::uint64_t gaps() const { return gaps_; }       // holes seen (each may span offsets)
   std::int64_t missing() const { return missing_; }  // offsets inside those holes
   std::uint64_t duplicates() const { return duplicates_; }
+  // The offset expected next on that partition, -1 when unknown.
+  std::int64_t next(std::int32_t partition) const {
+    auto index = static_cast<std::size_t>(partition);
+    return index < slots_.size() ? slots_[index].next : -1;
+  }
   // The highest offset received in order on that partition, -1 when none.
   std::int64_t last(std::int32_t partition) const {
     auto index = static_cast<std::size_t>(partition);

@@ -1,6 +1,8 @@
 // `kasocki serve`: the gateway. Parses options (command line over config file), wires the
 // Kafka layer, the Engine.IO/Socket.IO servers and the gateway on one event-loop thread, and
 // runs until SIGINT/SIGTERM.
+#include <sys/resource.h>
+
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -27,6 +29,20 @@
 namespace kasocki::cli {
 
 namespace {
+
+// Every client holds a socket (and, with a private reader, Kafka sockets): the default soft limit
+// of 1024 descriptors would refuse connections long before memory or CPU run out. Raises the soft
+// RLIMIT_NOFILE to the hard limit and returns both (after the raise).
+std::pair<rlim_t, rlim_t> raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return {0, 0};
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return {limit.rlim_cur, limit.rlim_max};
+}
 
 void route_health(http::listener& listener, kafka::metadata_cache& metadata) {
   listener.route(
@@ -100,6 +116,9 @@ int serve_main(int argc, char** argv) {
   serve_config config;
   if (auto status = parse_serve_config(argc, argv, config)) return *status;
   log::set_level(config.log_level);
+  auto [open_files, open_files_hard] = raise_open_file_limit();
+  log::info("open file limit", {{"soft", static_cast<std::uint64_t>(open_files)},
+                                {"hard", static_cast<std::uint64_t>(open_files_hard)}});
 
   boost::asio::io_context io;
   // Before the Kafka context: its worker pool hands statistics over until it is joined.

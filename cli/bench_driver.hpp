@@ -1,0 +1,117 @@
+// The driver of one `kasocki bench` run, shared by bench_run.cpp (setup, driving, the message
+// path) and bench_phases.cpp (producer, final end check, reconnect, stalled clients, server
+// samples). Internal to `kasocki bench`. Everything runs on one io_context thread, so nothing
+// here needs synchronisation. Does I/O: network, a child process, /proc.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "cli/bench_run.hpp"
+#include "cli/bench_stalled.hpp"
+#include "client/url.hpp"
+
+namespace kasocki::cli::bench {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+struct connection {
+  std::unique_ptr<client::socketio_client> sio;
+  offset_tracker tracker;
+  std::vector<std::int64_t> first_offsets;  // by partition, from the first subscribe ack
+  std::vector<char> at_end;                 // by partition: its last offset was received
+  std::size_t partitions_left = 0;          // partitions still to reach their end
+  std::uint64_t messages = 0;               // received over every reconnect
+  bool reconnecting = false;                // closed on purpose, to subscribe again
+  bool awaiting_recovery = false;           // resubscribed, no fresh message yet
+  std::int64_t resubscribed_ms = 0;         // wall clock of the resubscription
+};
+
+// Bounds how many coroutines hold a slot at once (connection setups); 0 means no bound.
+class limiter {
+ public:
+  limiter(asio::any_io_executor executor, int limit) : executor_(executor), limit_(limit) {}
+  asio::awaitable<void> acquire();
+  void release();
+  void cancel_all();  // wakes every waiter (the run is ending)
+
+ private:
+  asio::any_io_executor executor_;
+  int limit_;
+  int in_use_ = 0;
+  std::deque<std::shared_ptr<asio::steady_timer>> waiters_;
+};
+
+class driver {
+ public:
+  driver(asio::io_context& ioc, const bench_config& config, bench_result& result,
+         const std::function<void()>& on_begin);
+  asio::awaitable<void> run();
+  void abort(const std::string& why) { fail(why); }
+  // Totals over every connection, once the io_context has run out of work.
+  void collect();
+
+ private:
+  // bench_run.cpp
+  asio::awaitable<bool> probe(std::vector<std::int64_t>& ends);
+  json subscription() const;
+  void install_handlers(connection& c);
+  asio::awaitable<void> lifecycle(connection& c);
+  asio::awaitable<bool> set_up(connection& c);
+  asio::awaitable<void> drive(connection& c);
+  void seed(connection& c, const json& assignment);
+  void ready();
+  void begin();
+  void consume(connection& c);
+  void on_message(connection& c, std::string_view text);
+  void note_end(connection& c, const kafka_tail& tail);
+  bool check_reply(const client::ack_result& reply, std::string_view what);
+  void fail(const std::string& why, const char* reason = "error");
+  void finish(const char* reason);
+
+  // bench_phases.cpp
+  void sample_server();
+  void start_producer();
+  void watch_producer();
+  asio::awaitable<void> final_check();
+  void mark_ends();
+  void reconnect_all();
+  asio::awaitable<bool> resubscribe(connection& c);
+  void note_recovery(connection& c, const kafka_tail& tail);
+  asio::awaitable<void> open_stalled();
+  bool complete(const connection& c) const;
+
+  asio::io_context& ioc_;
+  const bench_config& config_;
+  bench_result& result_;
+  const std::function<void()>& on_begin_;
+  client::endpoint endpoint_;
+  asio::steady_timer gate_;  // every connection waits here until all are set up
+  asio::steady_timer deadline_, sampler_, producer_timer_, reconnect_timer_, drain_timer_;
+  asio::signal_set signals_;
+  limiter setups_;
+  json subscribe_args_, filter_args_;
+  std::vector<std::int64_t> ends_;  // by partition: the high watermark probed
+  bool ends_final_ = false;         // ends_ probed after the producer, for the count check
+  std::vector<std::unique_ptr<connection>> connections_;
+  std::vector<std::unique_ptr<stalled_client>> stalled_;
+  std::size_t ready_ = 0, connections_at_end_ = 0;
+  bool go_ = false, stopping_ = false;
+  steady::time_point setup_start_, start_, reconnect_at_;
+  int producer_pid_ = -1;
+  std::size_t resubscribed_ = 0;
+  std::vector<double> recovery_seconds_;
+};
+
+}  // namespace kasocki::cli::bench
