@@ -6,7 +6,12 @@
 # results markers; the rest of the file is kept). Does I/O: Kafka, a build folder, a server
 # process on a free local port, the docs file.
 #
-#   scripts/bench.sh [SCENARIO...]     default: replay consume1 consume64 filtered polling
+# The live scenarios (fanout connections reconnect stalled stalled_baseline) read the end of
+# a second topic while `kasocki bench` runs scripts/bench_rate_producer.py at a fixed rate;
+# their server runs without per-address admission limits (every bench client comes from
+# 127.0.0.1). Their results go to a section of their own.
+#
+#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays": one group
 #
 # Environment:
 #   BENCH_RUNS      runs per scenario (default 3); the table shows the median run
@@ -14,6 +19,7 @@
 #   BENCH_KASOCKI   use this kasocki binary instead of building one (e.g. to compare two builds)
 #   BENCH_OUTPUT    the results file (default docs/PERFORMANCE.md)
 #   BENCH_TOPIC     topic (default kasocki_bench); BENCH_COUNT events in it (default 1000000)
+#   BENCH_LIVE_TOPIC  topic of the live scenarios (default kasocki_live, 6 partitions)
 #   KAFKA_BOOTSTRAP another cluster instead of the local broker of scripts/kafka.sh
 set -euo pipefail
 
@@ -26,8 +32,18 @@ topic=${BENCH_TOPIC:-kasocki_bench}
 count=${BENCH_COUNT:-1000000}
 python=$root/.venv/bin/python
 [[ -x $python ]] || python=python3
-all_scenarios=(replay consume1 consume64 filtered polling)
-scenarios=("$@")
+live_topic=${BENCH_LIVE_TOPIC:-kasocki_live}
+replay_scenarios=(replay consume1 consume64 filtered polling)
+live_scenarios=(fanout connections reconnect stalled_baseline stalled)
+all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}")
+scenarios=()
+for a in "$@"; do
+  case $a in
+    live) scenarios+=("${live_scenarios[@]}") ;;
+    replays) scenarios+=("${replay_scenarios[@]}") ;;
+    *) scenarios+=("$a") ;;
+  esac
+done
 ((${#scenarios[@]})) || scenarios=("${all_scenarios[@]}")
 
 say() { echo "bench.sh: $*" >&2; }
@@ -44,9 +60,34 @@ scenario_args() {
         "--filter meta.domain=commons.wikimedia.org --filter title=/^Category:/"
       ;;
     polling) echo "--from beginning --mode start --transport polling --until-end --duration 20" ;;
+    # Live: every client subscribes at the end, the producer starts once all are set up; the
+    # run ends when every client has received every message produced (or the caps hit). The
+    # safety stops keep a server with a Kafka consumer per client from exhausting the machine.
+    fanout | connections | reconnect | stalled | stalled_baseline)
+      local clients=1000 concurrency=100 extra=""
+      case $1 in
+        connections) clients=10000 concurrency=200 ;;
+        reconnect) concurrency=1000 extra="--reconnect-after 10" ;; # every client at once
+        stalled) clients=100 extra="--stalled 1" ;;
+        stalled_baseline) clients=100 ;;
+      esac
+      echo "--from end --mode start --clients $clients --connect-concurrency $concurrency" \
+        "--duration 300 --drain-timeout 30 --max-server-threads 6000 --max-server-rss-mb 6000 $extra"
+      ;;
     *) return 1 ;;
   esac
 }
+
+# The producer of a live scenario: messages per second and seconds.
+scenario_rate() {
+  case $1 in
+    fanout | stalled | stalled_baseline) echo "500 30" ;;
+    connections) echo "10 30" ;;
+    reconnect) echo "100 30" ;;
+    *) return 1 ;;
+  esac
+}
+is_live() { scenario_rate "$1" >/dev/null; }
 for s in "${scenarios[@]}"; do
   scenario_args "$s" >/dev/null || {
     say "unknown scenario '$s' (known: ${all_scenarios[*]})"
@@ -73,9 +114,19 @@ bootstrap=$(scripts/kafka.sh bootstrap)
 kafka_pid=$(scripts/kafka.sh status 2>/dev/null | sed -n 's/^running (pid \([0-9]*\),.*/\1/p' || true)
 hz=$(getconf CLK_TCK)
 
-say "preloading $topic (skipped when complete)"
 producer_command=("$python" scripts/bench_producer.py --topic "$topic" --count "$count" --partitions 6 --bootstrap "$bootstrap")
-"${producer_command[@]}"
+any_replay=0 any_live=0
+for s in "${scenarios[@]}"; do
+  if is_live "$s"; then any_live=1; else any_replay=1; fi
+done
+if ((any_replay)); then
+  say "preloading $topic (skipped when complete)"
+  "${producer_command[@]}"
+fi
+if ((any_live)); then
+  "$python" scripts/bench_rate_producer.py --topic "$live_topic" --partitions 6 \
+    --bootstrap "$bootstrap" --rate 1 --seconds 0 --create-only
+fi
 
 if [[ -n ${BENCH_KASOCKI:-} ]]; then
   kasocki=$BENCH_KASOCKI
@@ -92,11 +143,15 @@ free_port() {
   "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Live scenarios: every client is 127.0.0.1, so the per-address admission limits go (and the
+# total one is raised above the 10,000 clients).
+live_server_args=(--max-connections 20000 --max-connections-per-ip 0 --new-sessions-per-ip-per-second 0)
+
 start_server() {
   local port
   port=$(free_port)
   "$kasocki" serve --listen "127.0.0.1:$port" --brokers "$bootstrap" --log-level warn --no-ui \
-    2>>"$work/serve.log" &
+    "$@" 2>>"$work/serve.log" &
   server_pid=$!
   server_url=http://127.0.0.1:$port
   for _ in $(seq 100); do
@@ -128,9 +183,18 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failures=0
 for s in "${scenarios[@]}"; do
   for run in $(seq "$runs"); do
-    start_server
     read -ra extra <<<"$(scenario_args "$s")"
-    args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
+    if is_live "$s"; then
+      start_server "${live_server_args[@]}"
+      read -r rate seconds <<<"$(scenario_rate "$s")"
+      producer="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
+      args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer")
+      args_shown=("${args[@]:0:${#args[@]}-1}" "'$producer'")
+    else
+      start_server
+      args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
+      args_shown=("${args[@]}")
+    fi
     say "$s run $run/$runs: kasocki bench ${args[*]}"
     kafka_before=$(process_ticks "$kafka_pid")
     read -r busy_before total_before < <(machine_ticks)
@@ -145,11 +209,12 @@ for s in "${scenarios[@]}"; do
     # Whole-process figures (setup included): the broker's CPU seconds and how busy all cores
     # were, to tell a saturated machine from a server that waits.
     [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
-      --arg command "kasocki bench ${args[*]/$server_url/URL} --server-pid PID" \
+      --arg command "kasocki bench ${args_shown[*]/$server_url/URL} --server-pid PID" \
+      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(is_live "$s" && printf ' %s' "${live_server_args[@]}")" \
       --argjson kafka "$kafka_centis" \
       --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
       '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
-            command: $command}' >>"$results"
+            command: $command, server_command: $server}' >>"$results"
     stop_server
   done
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the results of scripts/bench.sh into docs/PERFORMANCE.md: the machine, date, commit
 and commands, a table of the median run of each scenario against its target (pass/fail), and
-every individual run. Only the part between the results markers is replaced; the hand-written
-rest of the file is kept. Does I/O: reads the results (JSON lines of `kasocki bench`), /proc,
+every individual run. Replays of the preloaded topic and live scenarios (clients at the end of
+a topic produced at a fixed rate) have a section each; only the sections between the markers of
+the groups that have results are replaced, the hand-written rest of the file is kept. Does I/O: reads the results (JSON lines of `kasocki bench`), /proc,
 git; writes the output file.
 """
 
@@ -18,6 +19,9 @@ import sys
 
 BEGIN = "<!-- bench-results:begin (written by scripts/bench.sh; edits here are overwritten) -->"
 END = "<!-- bench-results:end -->"
+LIVE_BEGIN = ("<!-- bench-live-results:begin (written by scripts/bench.sh; edits here are "
+              "overwritten) -->")
+LIVE_END = "<!-- bench-live-results:end -->"
 
 # scenario: (figure compared, minimum, also requires no gaps/duplicates, what the target says)
 TARGETS = {
@@ -27,6 +31,47 @@ TARGETS = {
     "filtered": ("evaluated_per_s", 1_000_000, True, ">= 1,000,000 evaluated/s"),
     "polling": ("msgs_per_s", 50_000, True, ">= 50,000 msgs/s"),
 }
+
+
+# Live scenarios: (figure the median run is chosen by, what the target says). Every one also
+# requires every client to receive every message produced, exactly once, in order.
+LIVE_TARGETS = {
+    "fanout": ("p99_ms", "1,000 clients, 500 msgs/s: all delivered, p99 < 100 ms, RSS < 300 MB"),
+    "connections": ("server_peak_rss_mb",
+                    "10,000 clients, 10 msgs/s: all delivered, RSS < 1 GB, threads < 50"),
+    "reconnect": ("recovery_s", "1,000 clients reconnect at once: none missed or repeated; "
+                                "recovery time reported"),
+    "stalled_baseline": ("p99_ms", "100 clients, 500 msgs/s, none stalled: the reference p99"),
+    "stalled": ("p99_ms", "the same plus 1 stalled client: p99 within 10 % of stalled_baseline, "
+                          "RSS bounded"),
+}
+
+
+def delivered(result: dict) -> bool:
+    return result.get("clients_complete") == result.get("clients") and clean(result)
+
+
+def live_verdict(scenario: str, med: dict, runs: list[dict], baseline_p99) -> tuple[bool, str]:
+    """Whether the median run meets its target, and the result column's text."""
+    ok = all(delivered(r) for r in runs)
+    complete = f"{fmt(med.get('clients_complete'))}/{fmt(med.get('clients'))} complete"
+    p99, rss = figure(med, "p99_ms"), figure(med, "server_peak_rss_mb")
+    threads = med.get("server_peak_threads")
+    if scenario == "fanout":
+        return ok and p99 < 100 and rss < 300, f"{complete}, p99 {p99:,.1f} ms, {rss:,.0f} MB"
+    if scenario == "connections":
+        return (ok and rss < 1024 and isinstance(threads, int) and threads < 50,
+                f"{complete}, {rss:,.0f} MB, {fmt(threads)} threads, "
+                f"connect {fmt(med.get('setup_s'), 1)} s")
+    if scenario == "reconnect":
+        recovery = med.get("recovery_s")
+        return (ok and recovery is not None,
+                f"{complete}, recovery {fmt(recovery, 2)} s (p50 {fmt(med.get('recovery_p50_s'), 2)} s)")
+    if scenario == "stalled":
+        within = baseline_p99 is not None and p99 <= 1.1 * baseline_p99
+        ratio = f"{p99 / baseline_p99:.2f}x baseline" if baseline_p99 else "no baseline"
+        return ok and within, f"{complete}, p99 {p99:,.1f} ms ({ratio}), {rss:,.0f} MB"
+    return ok, f"{complete}, p99 {p99:,.1f} ms"
 
 
 def machine() -> list[str]:
@@ -146,6 +191,82 @@ def render(results: list[dict], args: argparse.Namespace) -> str:
     return "\n".join(out)
 
 
+def header(results: list[dict], args: argparse.Namespace, begin: str) -> list[str]:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return [begin, "", f"Run on {now}, working tree at commit {git_commit()}, {args.runs} run(s) "
+            "per scenario (the table shows the median run by the target's figure).", "",
+            *machine(), f"- binary: {args.build}",
+            f"- load average (1/5/15 min): {args.load or '-'}", ""]
+
+
+def render_live(results: list[dict], args: argparse.Namespace) -> str:
+    by_scenario: dict[str, list[dict]] = {}
+    for result in results:
+        by_scenario.setdefault(result["scenario"], []).append(result)
+    baseline = by_scenario.get("stalled_baseline")
+    baseline_p99 = figure(median_run(baseline, "p99_ms"), "p99_ms") if baseline else None
+    out = header(results, args, LIVE_BEGIN)
+    out += ["| scenario | target | result | pass | deliveries/s | p50 / p99 / max ms | gaps / dup "
+            "| server peak RSS MB | server threads | server CPU | bench CPU | all cores busy | "
+            "connect s | stopped by |",
+            "|---|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for scenario, runs in by_scenario.items():
+        key, text = LIVE_TARGETS.get(scenario, ("p99_ms", "-"))
+        med = median_run(runs, key)
+        passed, result = live_verdict(scenario, med, runs, baseline_p99)
+        out.append(
+            f"| {scenario} | {text} | {result} | {'pass' if passed else '**fail**'} | "
+            f"{fmt(med.get('msgs_per_s'))} | {fmt(med.get('p50_ms'), 1)} / "
+            f"{fmt(med.get('p99_ms'), 1)} / {fmt(med.get('max_ms'), 1)} | "
+            f"{fmt(med.get('gaps'))} / {fmt(med.get('duplicates'))} | "
+            f"{fmt(med.get('server_peak_rss_mb'), 1)} | {fmt(med.get('server_peak_threads'))} | "
+            f"{pct(med.get('server_cpu_s'), med.get('seconds'))} | "
+            f"{pct(med.get('bench_cpu_s'), med.get('seconds'))} | "
+            f"{fmt(med.get('machine_busy_pct'))} % | {fmt(med.get('setup_s'), 1)} | "
+            f"{med.get('stopped_by')} |")
+    out += ["", "Latencies are receive time minus the Kafka timestamp (the producer's create "
+            "time, linger 1 ms), over every message of the run. \"complete\" counts the clients "
+            "that received every offset from their subscription to the end of the production, "
+            "once each and in order. Server threads are the peak of `Threads` in "
+            "/proc/PID/status sampled every 100 ms; a run stopped by \"safety\" passed the "
+            "bench's cap on server threads or memory (6,000 threads / 6,000 MB) and was cut "
+            "short so the machine stayed usable.", ""]
+    out += ["Every run (abridged):", "",
+            "| scenario | run | complete | per client (expected) | deliveries | deliveries/s | "
+            "p99 ms | gaps | dup | server RSS MB | threads | connect s | resubscribed / "
+            "recovery s | failure |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        expected = r.get("expected_per_client") or [None, None]
+        got = r.get("received_per_client") or [None, None]
+        recovery = (f"{fmt(r.get('resubscribed_s'), 2)} / {fmt(r.get('recovery_s'), 2)}"
+                    if "recovery_s" in r else "")
+        out.append(
+            f"| {r['scenario']} | {r.get('run')} | {fmt(r.get('clients_complete'))}/"
+            f"{fmt(r.get('clients'))} | {fmt(got[0])}-{fmt(got[1])} ({fmt(expected[0])}-"
+            f"{fmt(expected[1])}) | {fmt(r.get('messages'))} | {fmt(r.get('msgs_per_s'))} | "
+            f"{fmt(r.get('p99_ms'), 1)} | {fmt(r.get('gaps'))} | {fmt(r.get('duplicates'))} | "
+            f"{fmt(r.get('server_peak_rss_mb'), 1)} | {fmt(r.get('server_peak_threads'))} | "
+            f"{fmt(r.get('setup_s'), 1)} | {recovery} | {r.get('failure', '')} |")
+    commands = {}
+    for r in results:
+        commands.setdefault(r["scenario"], (r.get("server_command", ""), r.get("command", "")))
+    out += ["", "Commands (URL is `http://127.0.0.1:<free port>`, PID the server's; a fresh "
+            "server per run):", "", "```sh", args.invocation.strip(), "# what it ran, per scenario:"]
+    for server, bench in commands.values():
+        out += [f"build-release/cli/{server}", f"build-release/cli/{bench}"]
+    out += ["```", "", LIVE_END]
+    return "\n".join(out)
+
+
+def replace_section(text: str, begin: str, end: str, section: str, title: str) -> str:
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
+    return (text.rstrip() + "\n\n" if text else "# Performance\n\n") + f"## {title}\n\n" + \
+        section + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", required=True)
@@ -161,17 +282,17 @@ def main() -> int:
     if not results:
         print("bench_report: no results", file=sys.stderr)
         return 1
-    section = render(results, args)
+    live = [r for r in results if r["scenario"] in LIVE_TARGETS]
+    replays = [r for r in results if r["scenario"] not in LIVE_TARGETS]
     text = ""
     if os.path.exists(args.output):
         with open(args.output, encoding="utf-8") as existing:
             text = existing.read()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = (text.rstrip() + "\n\n" if text else "# Performance\n\n") + "## Results\n\n" + \
-            section + "\n"
+    if replays:
+        text = replace_section(text, BEGIN, END, render(replays, args), "Results")
+    if live:
+        text = replace_section(text, LIVE_BEGIN, LIVE_END, render_live(live, args),
+                               "Results: live scenarios")
     with open(args.output, "w", encoding="utf-8") as out:
         out.write(text)
     return 0
