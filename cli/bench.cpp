@@ -69,9 +69,9 @@ int bench_main(int argc, char** argv) {
       ("stalled", po::value(&config.stalled)->default_value(0),
        "extra websocket clients that subscribe at the end, start, and never read")  //
       ("max-server-threads", po::value(&config.max_server_threads)->default_value(0),
-       "safety stop when the server process has more threads (0: none)")  //
+       "safety stop (the server is killed) when it has more threads (0: none)")  //
       ("max-server-rss-mb", po::value(&config.max_server_rss_mb)->default_value(0),
-       "safety stop when the server's resident memory exceeds this (0: none)");
+       "safety stop (the server is killed) above this resident memory, MB (0: none)");
   po::variables_map vm;
   if (auto status = parse_or_exit("bench",
                                   "Load client: many connections, throughput and latency figures, "

@@ -3,6 +3,8 @@
 // consumer per client cannot exhaust the machine), the producer process and the final check
 // that every connection received every offset up to the end, the reconnect of every connection
 // at once, and the stalled clients.
+#include <signal.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -61,13 +63,17 @@ void driver::sample_server() {
     result_.server_peak_rss_sampled_mb = std::max(result_.server_peak_rss_sampled_mb, s->rss_mb);
     auto where = " with " + std::to_string(ready_) + " of " + std::to_string(config_.clients) +
                  " connections set up";
+    std::string over;
     if (config_.max_server_threads > 0 && s->threads > config_.max_server_threads)
-      return fail("safety stop: the server has " + std::to_string(s->threads) + " threads" + where,
-                  "safety");
-    if (config_.max_server_rss_mb > 0 && s->rss_mb > config_.max_server_rss_mb)
-      return fail("safety stop: the server uses " + std::to_string(static_cast<int>(s->rss_mb)) +
-                      " MB" + where,
-                  "safety");
+      over = std::to_string(s->threads) + " threads";
+    else if (config_.max_server_rss_mb > 0 && s->rss_mb > config_.max_server_rss_mb)
+      over = std::to_string(static_cast<int>(s->rss_mb)) + " MB";
+    if (!over.empty()) {
+      // Killed at once: a server that grows this fast would keep growing through a graceful
+      // shutdown (its consumers keep fetching), on a machine other work shares.
+      ::kill(config_.server_pid, SIGKILL);
+      return fail("safety stop: the server reached " + over + where + "; killed", "safety");
+    }
   }
   sampler_.expires_after(sample_interval);
   sampler_.async_wait([this](boost::system::error_code ec) {

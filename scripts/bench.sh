@@ -20,6 +20,8 @@
 #   BENCH_OUTPUT    the results file (default docs/PERFORMANCE.md)
 #   BENCH_TOPIC     topic (default kasocki_bench); BENCH_COUNT events in it (default 1000000)
 #   BENCH_LIVE_TOPIC  topic of the live scenarios (default kasocki_live, 6 partitions)
+#   BENCH_CONNECTIONS_RUNS  runs of the 10,000-client scenario (default 1; capped by BENCH_RUNS)
+#   BENCH_RESULTS   also keep the JSON lines of every run in this file
 #   KAFKA_BOOTSTRAP another cluster instead of the local broker of scripts/kafka.sh
 set -euo pipefail
 
@@ -72,7 +74,7 @@ scenario_args() {
         stalled_baseline) clients=100 ;;
       esac
       echo "--from end --mode start --clients $clients --connect-concurrency $concurrency" \
-        "--duration 300 --drain-timeout 30 --max-server-threads 6000 --max-server-rss-mb 6000 $extra"
+        "--duration 300 --drain-timeout 30 --max-server-threads 6000 --max-server-rss-mb 2000 $extra"
       ;;
     *) return 1 ;;
   esac
@@ -182,7 +184,9 @@ results=$work/results.jsonl
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failures=0
 for s in "${scenarios[@]}"; do
-  for run in $(seq "$runs"); do
+  scenario_runs=$runs
+  [[ $s == connections ]] && scenario_runs=$((runs < ${BENCH_CONNECTIONS_RUNS:-1} ? runs : ${BENCH_CONNECTIONS_RUNS:-1}))
+  for run in $(seq "$scenario_runs"); do
     read -ra extra <<<"$(scenario_args "$s")"
     if is_live "$s"; then
       start_server "${live_server_args[@]}"
@@ -195,7 +199,7 @@ for s in "${scenarios[@]}"; do
       args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
       args_shown=("${args[@]}")
     fi
-    say "$s run $run/$runs: kasocki bench ${args[*]}"
+    say "$s run $run/$scenario_runs: kasocki bench ${args[*]}"
     kafka_before=$(process_ticks "$kafka_pid")
     read -r busy_before total_before < <(machine_ticks)
     if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
@@ -219,6 +223,7 @@ for s in "${scenarios[@]}"; do
   done
 done
 
+[[ -n ${BENCH_RESULTS:-} ]] && cp "$results" "$BENCH_RESULTS"
 "$python" scripts/bench_report.py --results "$results" --output "$output" \
   --runs "$runs" --producer "${producer_command[*]/$python/.venv/bin/python}" \
   --invocation "scripts/bench.sh $*" --build "$build_note" \

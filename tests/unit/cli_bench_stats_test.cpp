@@ -120,6 +120,24 @@ TEST(BenchOffsetTracker, PartitionsAreIndependent) {
   EXPECT_EQ(t.duplicates(), 1u);
 }
 
+// A reconnect resubscribes each partition at next(): the offset after the last one received,
+// or the first expected one when nothing arrived, and unknown for a partition never seen.
+TEST(BenchOffsetTracker, NextIsWhereAResubscriptionStarts) {
+  offset_tracker t;
+  t.expect(0, 10);
+  t.expect(1, 7);
+  EXPECT_EQ(t.next(0), 10);
+  t.record(0, 10);
+  t.record(0, 11);
+  EXPECT_EQ(t.next(0), 12);
+  EXPECT_EQ(t.next(1), 7);
+  EXPECT_EQ(t.next(2), -1);
+  t.record(0, 11);  // a repeat does not move the expectation back
+  EXPECT_EQ(t.next(0), 12);
+  t.record(0, 15);  // a gap moves it past the hole
+  EXPECT_EQ(t.next(0), 16);
+}
+
 TEST(BenchLatencyHistogram, BucketsRoundTripWithinOnePointSixPercent) {
   for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 129ull, 1000ull, 65'535ull, 1'000'000ull,
                           123'456'789ull, (1ull << 62) + 12345, ~0ull}) {
