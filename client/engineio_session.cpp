@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/client_error.hpp"
+#include "client/masked_frame.hpp"
 
 namespace kasocki::client {
 
@@ -184,15 +185,14 @@ asio::awaitable<void> engineio_session::writer_loop() {
     }
     error_code ec;
     if (websocket_active_) {
-      engineio::out_packet p = std::move(queue_.front());
-      queue_.pop_front();
+      // Everything queued meanwhile goes out as masked frames in one write (one syscall for a
+      // burst of emits, as the server does for its frames).
       frame_.clear();
-      if (p.binary) {
-        frame_.append(p.head).append(view(p.body)).append(p.tail);
-      } else {
-        engineio::append_text_packet(p, frame_);
-      }
-      ec = co_await write_frame(frame_, !p.binary);
+      for (const auto& p : queue_) append_masked_packet(frame_, p, masks_.next());
+      queue_.clear();
+      ec = co_await write_frames(frame_);
+      // Don't keep a huge buffer around after a burst.
+      if (frame_.capacity() > (1 << 20)) std::string().swap(frame_);
     } else {
       ec = co_await post_queued();
     }

@@ -19,6 +19,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "client/engineio_client.hpp"
+#include "client/masked_frame.hpp"
 #include "libkasocki/engineio/packet.hpp"
 
 namespace kasocki::client {
@@ -68,7 +69,9 @@ class engineio_session : public std::enable_shared_from_this<engineio_session> {
                                             std::string body, std::string& response_body);
   asio::awaitable<error_code> open_websocket(std::string target);
   asio::awaitable<error_code> read_frame(std::string_view& data, bool& text);
-  asio::awaitable<error_code> write_frame(std::string_view data, bool text);
+  asio::awaitable<error_code> write_frame(std::string_view data, bool text);  // through Beast
+  // Complete masked frames, written straight to the TCP stream under Beast (see the .cpp).
+  asio::awaitable<error_code> write_frames(std::string_view frames);
   asio::awaitable<error_code> probe_upgrade();
   asio::awaitable<error_code> post_queued();
   asio::awaitable<void> websocket_reader();
@@ -83,7 +86,8 @@ class engineio_session : public std::enable_shared_from_this<engineio_session> {
   http_connection post_conn_;  // POSTs, concurrent with a pending GET
   std::optional<websocket_stream> ws_;
   beast::flat_buffer ws_buffer_;  // reused for every received frame
-  std::string frame_;             // reused for every sent frame / POST body
+  std::string frame_;             // reused for every batch of sent frames / POST body
+  mask_source masks_;             // a key per client frame
   std::deque<engineio::out_packet> queue_;
   asio::steady_timer write_signal_;  // the writer waits on it; cancel() wakes it
   asio::steady_timer heartbeat_timer_;

@@ -3,6 +3,7 @@
 // probe and the two reader loops.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -111,6 +112,19 @@ asio::awaitable<error_code> engineio_session::write_frame(std::string_view data,
   auto self = shared_from_this();
   ws_->text(text);
   auto [ec, n] = co_await ws_->async_write(asio::buffer(data.data(), data.size()), use_tuple);
+  co_return ec;
+}
+
+// Beast's websocket stream writes one message per call; the writer loop writes its batches of
+// frames to the stream's next layer instead, once the handshake and the upgrade probe are done
+// (they go through Beast). Beast keeps reading, and answers a websocket ping by writing a pong
+// itself: none of the servers the client talks to sends websocket pings to a connection that
+// keeps talking (Engine.IO has its own heartbeat), and a pong could only be misplaced when it
+// lands between two partial writes of a batch.
+asio::awaitable<error_code> engineio_session::write_frames(std::string_view frames) {
+  auto self = shared_from_this();
+  auto [ec, n] = co_await asio::async_write(ws_->next_layer(),
+                                            asio::buffer(frames.data(), frames.size()), use_tuple);
   co_return ec;
 }
 
