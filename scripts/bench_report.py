@@ -60,6 +60,8 @@ def delivered(result: dict) -> bool:
 def live_verdict(scenario: str, med: dict, runs: list[dict], baseline_p99) -> tuple[bool, str]:
     """Whether the median run meets its target, and the result column's text."""
     ok = all(delivered(r) for r in runs)
+    if med.get("stopped_by") == "safety":
+        return False, "safety stop: " + med.get("failure", "").split("reached ", 1)[-1]
     complete = f"{fmt(med.get('clients_complete'))}/{fmt(med.get('clients'))} complete"
     # A server killed by a safety stop has no VmHWM left to read: the samples' peak stands in.
     p99 = figure(med, "p99_ms")
