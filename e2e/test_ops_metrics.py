@@ -112,7 +112,8 @@ def test_metrics_names_types_and_labels(kasocki_server):
 
 
 def test_metrics_follow_a_consuming_client(kasocki_server, connect):
-    server = kasocki_server(*STATS)
+    # The shared tail closes as soon as nobody reads it, so all consumers go with the clients.
+    server = kasocki_server(*STATS, "--tail-linger-ms", "0")
     before = scrape(server)
     client = connect(server, transports=("websocket",))
     polling = connect(server, transports=("polling",))

@@ -62,8 +62,9 @@ def test_signal_with_clients_on_both_transports_exits_0_within_5_s(
         client.ok("subscribe", [{"topic": ONE, "partition": 0, "offset": 0}])
         client.ok("start")
         client.messages(10)
-    # Both consumers have reported statistics, so the final log line can account for them.
-    wait_until(lambda: open_consumers(server) == 2, "2 Kafka consumers in /metrics")
+    # The consumer (the shared tail's, which both read) has reported statistics, so the final
+    # log line can account for it.
+    wait_until(lambda: open_consumers(server) >= 1, "the Kafka consumer in /metrics")
 
     started = time.monotonic()
     process.popen.send_signal(signum)

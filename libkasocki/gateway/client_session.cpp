@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "libkasocki/http/metrics.hpp"
-#include "libkasocki/kafka/consumer_source.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
 namespace kasocki::gateway {
@@ -76,6 +75,7 @@ client_session::client_session(gateway& owner, std::shared_ptr<socketio::socket>
 
 client_session::~client_session() {
   --owner_.sessions_;
+  owner_.release_filter(filter_id_);
   close_source();
 }
 
@@ -254,26 +254,17 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
           return self->end_subscribe();
         }
         auto assignments = resolved.value();
-        kafka::open_consumer_source(
-            self->owner_.kafka_, assignments,
-            [weak, ack = std::move(ack), assignments](auto source) mutable {
-              auto self = weak.lock();
-              if (!self) return;  // gone meanwhile: dropping `source` closes it
-              if (!source) {
-                self->fail(ack, "subscribe", to_client_error(source.error()));
-                return self->end_subscribe();
-              }
-              self->source_ = std::move(source).value();
-              metrics::global().gauge("kasocki_sessions_subscribed").inc();
-              json result = json::array();
-              for (const auto& a : assignments) {
-                json item = {{"topic", a.topic}, {"partition", a.partition}, {"offset", a.offset}};
-                if (a.reset) item["reset"] = true;
-                result.push_back(std::move(item));
-              }
-              self->reply(ack, "subscribe", std::move(result));
-              self->end_subscribe();  // events sent meanwhile, e.g. consume
-            });
+        // Reads from the shared tail's windows where they cover the offsets, else privately.
+        self->source_ = self->owner_.tail_.open(assignments);
+        metrics::global().gauge("kasocki_sessions_subscribed").inc();
+        json result = json::array();
+        for (const auto& a : assignments) {
+          json item = {{"topic", a.topic}, {"partition", a.partition}, {"offset", a.offset}};
+          if (a.reset) item["reset"] = true;
+          result.push_back(std::move(item));
+        }
+        self->reply(ack, "subscribe", std::move(result));
+        self->end_subscribe();  // events sent meanwhile, e.g. consume
       });
 }
 
@@ -288,6 +279,9 @@ void client_session::filter(json args, socketio::ack_sender ack) {
     return fail(ack, "filter", error);
   }
   filters_ = compiled.value();
+  const auto previous = filter_id_;
+  filter_id_ = owner_.acquire_filter(filters_);
+  owner_.release_filter(previous);
   reply(ack, "filter", filters_.stored());
 }
 

@@ -4,6 +4,8 @@
 // Event-loop thread only; sends through its socket.io socket.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <deque>
 #include <functional>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "libkasocki/gateway/errors.hpp"
 #include "libkasocki/gateway/gateway.hpp"
 #include "libkasocki/gateway/idle_watch.hpp"
+#include "libkasocki/gateway/prepared_message.hpp"
 #include "libkasocki/kafka/message_source.hpp"
 #include "libkasocki/socketio/socket.hpp"
 
@@ -44,6 +47,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
   bool has_demand() const;
   void on_batch(kafka::message_batch batch);
   void deliver(const kafka::message_view& m);
+  void deliver_prepared(const kafka::message_view& m, prepared_message& prepared);
 
   void reply(socketio::ack_sender& ack, const char* event, socketio::json result);
   void fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error);
@@ -61,6 +65,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
   bool subscribing_ = false;
   std::unique_ptr<kafka::message_source> source_;
   filter::filter_set filters_;
+  std::uint32_t filter_id_ = 0;  // the gateway's id of filters_ (0: none)
   std::deque<socketio::ack_sender> consumes_;
   bool started_ = false;
 
@@ -68,6 +73,8 @@ class client_session : public std::enable_shared_from_this<client_session> {
   std::size_t next_in_front_ = 0;             // index of the next message of batches_.front()
   bool fetching_ = false;
   bool waiting_writable_ = false;
+  std::unique_ptr<boost::asio::steady_timer> stall_timer_;
+  void watch_stall();
   bool pumping_ = false;
   augmenter augmenter_;
   // The idle-session limit: subscribe, consume and start are activity; started or a consume

@@ -4,6 +4,7 @@
 // Event-loop thread only.
 #include "libkasocki/gateway/client_session.hpp"
 
+#include "libkasocki/gateway/prepared_message.hpp"
 #include "libkasocki/http/metrics.hpp"
 
 namespace kasocki::gateway {
@@ -58,13 +59,34 @@ void client_session::pump() {
   if (started_ && consumes_.empty() && !waiting_writable_ && socket && socket->session() &&
       !socket->session()->writable()) {
     waiting_writable_ = true;
+    watch_stall();
     socket->session()->when_writable([weak = weak_from_this()] {
       if (auto self = weak.lock()) {
         self->waiting_writable_ = false;
+        if (self->stall_timer_) self->stall_timer_->cancel();
         self->pump();
       }
     });
   }
+}
+
+// The client reads nothing while messages wait: the server holds only its bounded send queue
+// (Kafka or the shared window keeps the rest), and after stall_timeout lets it go.
+void client_session::watch_stall() {
+  const auto timeout = owner_.options_.stall_timeout;
+  if (timeout.count() == 0) return;
+  if (!stall_timer_)
+    stall_timer_ = std::make_unique<boost::asio::steady_timer>(owner_.kafka_.loop());
+  stall_timer_->expires_after(timeout);
+  stall_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->waiting_writable_) return;
+    auto socket = self->socket_.lock();
+    if (!socket) return;
+    metrics::global().counter("kasocki_limit_rejections_total", {{"limit", "stall-timeout"}}).inc();
+    self->emit_error("message", stalled_client_error(self->owner_.options_.stall_timeout.count()));
+    socket->disconnect(true);
+  });
 }
 
 void client_session::on_batch(kafka::message_batch batch) {
@@ -82,6 +104,11 @@ void client_session::on_batch(kafka::message_batch batch) {
 }
 
 void client_session::deliver(const kafka::message_view& m) {
+  // A message of the shared tail's window was prepared once for every reader.
+  if (m.annotation != nullptr) {
+    if (!m.annotation->value) owner_.prepare(m);
+    return deliver_prepared(m, *static_cast<prepared_message*>(m.annotation->value.get()));
+  }
   if (!augmenter_.parse(m.value)) {
     counters().undecodable.inc();
     emit_error("message", deserialization_error(m.topic, m.partition, m.offset));
@@ -91,24 +118,59 @@ void client_session::deliver(const kafka::message_view& m) {
     counters().filtered.inc();
     return;
   }
-  kafka_position position{m.topic, m.partition, m.offset, m.timestamp, m.key};
   auto socket = socket_.lock();
   if (!socket) return;
+  engineio::out_packet p;
   if (!consumes_.empty()) {
     auto ack = std::move(consumes_.front());
     consumes_.pop_front();
     if (!ack) return;  // a consume sent without an ack: the message is its answer, unseen
-    engineio::out_packet p;
-    p.body = make_shared_bytes(augmenter_.splice(position, ack.raw_prefix() + "null,", "]"));
+    p.body = make_shared_bytes(augmenter_.splice(position_of(m), ack.raw_prefix() + "null,", "]"));
     counters().delivered.inc();
     counters().bytes.inc(view(p.body).size());
     ack.send_raw(std::move(p));
     return;
   }
-  engineio::out_packet p;
-  p.body = make_shared_bytes(augmenter_.splice(position, message_event_prefix, "]"));
+  p.body = make_shared_bytes(augmenter_.splice(position_of(m), message_event_prefix, "]"));
   counters().delivered.inc();
   counters().bytes.inc(view(p.body).size());
+  socket->send_encoded(std::move(p));
+}
+
+void client_session::deliver_prepared(const kafka::message_view& m, prepared_message& prepared) {
+  if (!prepared.valid) {
+    counters().undecodable.inc();
+    emit_error("message", deserialization_error(m.topic, m.partition, m.offset));
+    return;
+  }
+  if (!filters_.empty()) {
+    auto matched = prepared.match(filter_id_);
+    if (!matched) {  // a filter set newer than the message: evaluated once, then shared
+      matched = augmenter_.parse(m.value) && filters_.matches(augmenter_.root());
+      prepared.matches.emplace_back(filter_id_, *matched);
+    }
+    if (!*matched) {
+      counters().filtered.inc();
+      return;
+    }
+  }
+  auto socket = socket_.lock();
+  if (!socket) return;
+  // The frame is a head and tail around the shared augmented value: no copy per client.
+  engineio::out_packet p;
+  p.body = prepared.body;
+  p.tail = "]";
+  counters().delivered.inc();
+  counters().bytes.inc(view(p.body).size() + 1);
+  if (!consumes_.empty()) {
+    auto ack = std::move(consumes_.front());
+    consumes_.pop_front();
+    if (!ack) return;
+    p.head = ack.raw_prefix() + "null,";
+    ack.send_raw(std::move(p));
+    return;
+  }
+  p.head = message_event_prefix;
   socket->send_encoded(std::move(p));
 }
 

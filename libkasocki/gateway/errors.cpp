@@ -106,6 +106,13 @@ kasocki_error idle_timeout_error(std::int64_t seconds) {
       "idle-timeout", seconds);
 }
 
+kasocki_error stalled_client_error(std::int64_t seconds) {
+  return limit_error("StalledClientError",
+                     "the client read nothing for " + std::to_string(seconds) +
+                         " s while messages waited: disconnecting",
+                     "stall-timeout", seconds);
+}
+
 kasocki_error invalid_request_error(std::string message) {
   return make("InvalidRequestError", std::move(message));
 }

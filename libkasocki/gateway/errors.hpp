@@ -86,6 +86,9 @@ kasocki_error limit_error(std::string name, std::string message, std::string_vie
 // The session did nothing (no subscribe, consume or start, nothing pending) for `seconds`: it is
 // disconnected after this error (limit "idle-timeout").
 kasocki_error idle_timeout_error(std::int64_t seconds);
+// A started session's send queue stayed full (the client read nothing) for `seconds`: it is
+// disconnected after this error (limit "stall-timeout").
+kasocki_error stalled_client_error(std::int64_t seconds);
 // An event name the gateway does not handle, or an argument of the wrong shape that no more
 // specific error covers.
 kasocki_error invalid_request_error(std::string message);

@@ -4,14 +4,19 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "libkasocki/filter/filter_set.hpp"
+#include "libkasocki/gateway/augment.hpp"
+#include "libkasocki/gateway/prepared_message.hpp"
 #include "libkasocki/gateway/subscribe_spec.hpp"
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
+#include "libkasocki/kafka/shared_tail.hpp"
 #include "libkasocki/socketio/server.hpp"
 
 namespace kasocki::gateway {
@@ -25,6 +30,10 @@ struct gateway_options {
   // A session with no subscribe, consume or start for this long, and nothing pending (not
   // started, no consume waiting), gets IdleTimeoutError and is disconnected. 0: never. 10 min.
   std::chrono::seconds idle_timeout{600};
+  // A started session whose send queue stays full (the client reads nothing) this long is
+  // disconnected with StalledClientError. 0: never. 60 s.
+  std::chrono::seconds stall_timeout{60};
+  kafka::tail_options tail;  // the shared tail (window budget 0: private consumers only)
 };
 
 class gateway {
@@ -32,14 +41,38 @@ class gateway {
   gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata, socketio::server& io,
           gateway_options options);
 
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
   std::size_t session_count() const { return sessions_; }
+  kafka::tail_stats tail_stats() const { return tail_.stats(); }
+  // Closes the shared tail's readers (at shutdown).
+  void close() { tail_.close(); }
 
  private:
   friend class client_session;
+
+  // The distinct filter sets of the sessions, so the tail evaluates each once per message.
+  // acquire() returns the set's id (0 for no filter); release() forgets an unused one.
+  std::uint32_t acquire_filter(const filter::filter_set& set);
+  void release_filter(std::uint32_t id);
+  std::size_t prepare(const kafka::message_view& m);
+
   kafka::client_context& kafka_;
   kafka::metadata_cache& metadata_;
   gateway_options options_;
   std::size_t sessions_ = 0;
+  struct shared_filter {
+    filter::filter_set set;
+    std::uint32_t id = 0;
+    std::size_t users = 0;
+  };
+  std::map<std::string, shared_filter> filters_;  // by filter_set::key()
+  std::vector<filter_in_use> filter_list_;        // the same, for prepare()
+  std::uint32_t next_filter_id_ = 1;
+  augmenter preparer_;
+  kafka::shared_tail tail_;
 };
 
 }  // namespace kasocki::gateway

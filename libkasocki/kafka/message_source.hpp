@@ -18,6 +18,13 @@
 
 namespace kasocki::kafka {
 
+// Where the gateway keeps what it prepared from a message once for all its readers (validation,
+// the augmented text, filter results): only messages of the shared tail's window have one.
+// Opaque to this layer.
+struct annotation_slot {
+  std::shared_ptr<void> value;
+};
+
 // A message as Kafka stored it. The views point into the batch's storage.
 struct message_view {
   std::string_view topic;
@@ -26,6 +33,7 @@ struct message_view {
   std::optional<std::int64_t> timestamp;  // ms since the epoch, when Kafka has one
   std::optional<std::string_view> key;    // absent when the message has no key
   std::string_view value;                 // empty for a null value
+  annotation_slot* annotation = nullptr;  // lives as long as the batch's storage
 };
 
 // A Kafka error met while reading: unknown topic or partition, broker down, ... (never the end of

@@ -1,0 +1,194 @@
+// The shared tail's hub: one reader per topic, started a little before the end (tail_options::
+// backfill), whose batches are copied into the partitions' windows, prepared once by the
+// gateway's hook, kept within the byte budget (the largest window gives up its oldest chunk
+// first) and announced to the waiting readers. A tail nobody reads lingers, then closes.
+#include "libkasocki/kafka/shared_tail.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "libkasocki/kafka/consumer_source.hpp"
+#include "libkasocki/kafka/metadata_cache.hpp"
+#include "libkasocki/kafka/shared_tail_impl.hpp"
+
+namespace kasocki::kafka {
+
+std::shared_ptr<topic_tail> shared_tail::impl::attach(const std::string& topic,
+                                                      std::weak_ptr<tail_reader> reader) {
+  auto& tail = tails_[topic];
+  if (!tail) {
+    tail = std::make_shared<topic_tail>(topic, ctx_.loop());
+    start(tail);
+  }
+  ++tail->users;
+  tail->linger.cancel();
+  std::erase_if(tail->attached, [](const auto& w) { return w.expired(); });
+  tail->attached.push_back(std::move(reader));
+  return tail;
+}
+
+void shared_tail::impl::detach(const std::shared_ptr<topic_tail>& tail) {
+  if (tail->users > 0) --tail->users;
+  if (tail->users > 0 || closed_) return;
+  tail->linger.expires_after(options_.linger);
+  tail->linger.async_wait([weak = std::weak_ptr<topic_tail>(tail),
+                           hub = weak_from_this()](boost::system::error_code ec) {
+    auto tail = weak.lock();
+    auto self = hub.lock();
+    if (ec || !tail || !self || tail->users > 0) return;
+    self->drop(tail);
+  });
+}
+
+void shared_tail::impl::drop(const std::shared_ptr<topic_tail>& tail) {
+  auto it = tails_.find(tail->topic);
+  if (it != tails_.end() && it->second == tail) tails_.erase(it);
+  for (auto& [partition, window] : tail->windows) stats_.window_bytes -= window.bytes();
+  tail->windows.clear();
+  if (tail->reader) tail->reader->close();
+  tail->reader.reset();
+  tail->state = topic_tail::phase::failed;  // readers still holding it go private
+  for (const auto& r : tail->attached) wake(r);
+}
+
+void shared_tail::impl::close() {
+  closed_ = true;
+  auto tails = tails_;
+  for (auto& [topic, tail] : tails) {
+    tail->linger.cancel();
+    drop(tail);
+  }
+}
+
+// The end of every partition, then the offsets `backfill` before it (clamped to what the log
+// still holds), then a consumer there.
+void shared_tail::impl::start(const std::shared_ptr<topic_tail>& tail) {
+  auto snapshot = metadata_.snapshot();
+  if (!snapshot || !snapshot->healthy) return fail(tail, invalid_argument("no Kafka metadata"));
+  std::vector<assignment_request> at_end{{tail->topic, std::nullopt, start_position::at_end()}};
+  std::weak_ptr<topic_tail> weak = tail;
+  resolve_assignments(
+      ctx_, *snapshot, std::move(at_end),
+      [self = shared_from_this(), weak, snapshot](result<std::vector<resolved_assignment>> ends) {
+        auto tail = weak.lock();
+        if (!tail || tail->state != topic_tail::phase::starting) return;
+        if (!ends) return self->fail(tail, ends.error());
+        std::vector<assignment_request> back;
+        for (const auto& e : ends.value()) {
+          back.push_back({e.topic, e.partition,
+                          start_position::at_offset(
+                              std::max<std::int64_t>(0, e.offset - self->options_.backfill))});
+        }
+        resolve_assignments(self->ctx_, *snapshot, std::move(back),
+                            [self, weak](result<std::vector<resolved_assignment>> from) {
+                              auto tail = weak.lock();
+                              if (!tail || tail->state != topic_tail::phase::starting) return;
+                              if (!from) return self->fail(tail, from.error());
+                              self->open_reader(tail, std::move(from).value());
+                            });
+      });
+}
+
+void shared_tail::impl::open_reader(const std::shared_ptr<topic_tail>& tail,
+                                    std::vector<resolved_assignment> from) {
+  std::weak_ptr<topic_tail> weak = tail;
+  auto starts = from;
+  open_consumer_source(ctx_, std::move(from),
+                       [self = shared_from_this(), weak, starts](auto source) mutable {
+                         auto tail = weak.lock();
+                         if (!tail || tail->state != topic_tail::phase::starting) return;
+                         if (!source) return self->fail(tail, source.error());
+                         tail->reader = std::move(source).value();
+                         for (const auto& s : starts)
+                           tail->windows.emplace(s.partition, partition_window(s.offset));
+                         tail->state = topic_tail::phase::ready;
+                         for (const auto& r : tail->attached) wake(r);
+                         self->pull(tail);
+                       });
+}
+
+void shared_tail::impl::pull(const std::shared_ptr<topic_tail>& tail) {
+  if (!tail->reader) return;
+  tail->reader->want_messages(
+      options_.fetch_batch,
+      [self = shared_from_this(), weak = std::weak_ptr<topic_tail>(tail)](message_batch batch) {
+        auto tail = weak.lock();
+        if (!tail || tail->state != topic_tail::phase::ready) return;
+        self->on_batch(tail, batch);
+        self->pull(tail);
+      });
+}
+
+void shared_tail::impl::on_batch(const std::shared_ptr<topic_tail>& tail,
+                                 const message_batch& batch) {
+  if (!batch.errors().empty()) {
+    std::vector<message_error> errors(batch.errors().begin(), batch.errors().end());
+    for (const auto& r : tail->attached) report(r, errors);
+  }
+  // A batch mixes partitions; each partition's run goes into its window in order.
+  std::map<std::int32_t, std::vector<message_view>> runs;
+  for (const auto& m : batch.messages()) runs[m.partition].push_back(m);
+  for (auto& [partition, run] : runs) {
+    auto it = tail->windows.find(partition);
+    if (it == tail->windows.end()) continue;
+    auto& window = it->second;
+    const std::size_t before = window.bytes();
+    auto kept = window.append(run);
+    std::size_t extra = 0;
+    if (prepare_)
+      for (const auto& m : kept) extra += prepare_(m);
+    window.charge_last(extra);
+    stats_.window_bytes += window.bytes() - before;
+    stats_.window_messages += kept.size();
+  }
+  evict_over_budget();
+  auto waiters = std::move(tail->waiters);
+  tail->waiters.clear();
+  for (const auto& r : waiters) wake(r);
+}
+
+void shared_tail::impl::evict_over_budget() {
+  while (stats_.window_bytes > options_.window_bytes) {
+    partition_window* largest = nullptr;
+    for (auto& [topic, tail] : tails_)
+      for (auto& [partition, window] : tail->windows)
+        if (!largest || window.bytes() > largest->bytes()) largest = &window;
+    if (!largest || largest->chunks() == 0) return;
+    stats_.window_bytes -= largest->evict_oldest();
+  }
+}
+
+void shared_tail::impl::fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error) {
+  (void)error;  // the readers' private consumers meet it again and report it
+  drop(tail);
+}
+
+// ---- shared_tail ----
+
+shared_tail::shared_tail(client_context& ctx, metadata_cache& metadata, tail_options options)
+    : impl_(std::make_shared<impl>(ctx, metadata, options)) {}
+
+shared_tail::~shared_tail() {
+  impl_->close();
+}
+
+void shared_tail::set_prepare_hook(prepare_hook hook) {
+  impl_->prepare_ = std::move(hook);
+}
+
+std::unique_ptr<message_source> shared_tail::open(
+    const std::vector<resolved_assignment>& assignments) {
+  return make_tail_source(impl_, assignments);
+}
+
+tail_stats shared_tail::stats() const {
+  tail_stats s = impl_->stats_;
+  s.tails = impl_->tails_.size();
+  return s;
+}
+
+void shared_tail::close() {
+  impl_->close();
+}
+
+}  // namespace kasocki::kafka

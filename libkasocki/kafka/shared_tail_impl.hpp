@@ -1,0 +1,81 @@
+// Internals of the shared tail, shared by shared_tail.cpp (the tails and their windows) and
+// tail_reader.cpp (one client's source). Event-loop thread only.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libkasocki/kafka/client_context.hpp"
+#include "libkasocki/kafka/partition_window.hpp"
+#include "libkasocki/kafka/shared_tail.hpp"
+
+namespace kasocki::kafka {
+
+class tail_reader;
+
+// The reader of one topic at its live end, and the windows of its partitions.
+struct topic_tail {
+  enum class phase { starting, ready, failed };
+
+  topic_tail(std::string name, const client_context::loop_executor& loop)
+      : topic(std::move(name)), linger(loop) {}
+
+  std::string topic;
+  phase state = phase::starting;
+  std::unique_ptr<message_source> reader;
+  std::map<std::int32_t, partition_window> windows;
+  std::vector<std::weak_ptr<tail_reader>> attached;  // woken when the tail is ready or fails
+  std::vector<std::weak_ptr<tail_reader>> waiters;   // woken by the next append
+  std::size_t users = 0;
+  boost::asio::steady_timer linger;
+
+  // The window of `partition` once the tail reads it, else nullptr.
+  partition_window* window(std::int32_t partition) {
+    if (state != phase::ready) return nullptr;
+    auto it = windows.find(partition);
+    return it == windows.end() ? nullptr : &it->second;
+  }
+};
+
+class shared_tail::impl : public std::enable_shared_from_this<impl> {
+ public:
+  impl(client_context& ctx, metadata_cache& metadata, tail_options options)
+      : ctx_(ctx), metadata_(metadata), options_(options) {}
+
+  // A reader joins (or creates) the tail of `topic`.
+  std::shared_ptr<topic_tail> attach(const std::string& topic, std::weak_ptr<tail_reader> reader);
+  void detach(const std::shared_ptr<topic_tail>& tail);
+  void close();
+
+  client_context& ctx_;
+  metadata_cache& metadata_;
+  tail_options options_;
+  prepare_hook prepare_;
+  std::map<std::string, std::shared_ptr<topic_tail>> tails_;
+  tail_stats stats_;
+  bool closed_ = false;
+
+ private:
+  void start(const std::shared_ptr<topic_tail>& tail);
+  void open_reader(const std::shared_ptr<topic_tail>& tail, std::vector<resolved_assignment> from);
+  void pull(const std::shared_ptr<topic_tail>& tail);
+  void on_batch(const std::shared_ptr<topic_tail>& tail, const message_batch& batch);
+  void fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error);
+  void evict_over_budget();
+  void drop(const std::shared_ptr<topic_tail>& tail);
+};
+
+// Makes one client's source (tail_reader.cpp).
+std::unique_ptr<message_source> make_tail_source(std::shared_ptr<shared_tail::impl> hub,
+                                                 const std::vector<resolved_assignment>& from);
+
+// Wakes a reader waiting for a tail (tail_reader.cpp).
+void wake(const std::weak_ptr<tail_reader>& reader);
+// Hands a tail's errors to a reader (tail_reader.cpp).
+void report(const std::weak_ptr<tail_reader>& reader, const std::vector<message_error>& errors);
+
+}  // namespace kasocki::kafka
