@@ -185,8 +185,17 @@ asio::awaitable<void> engineio_session::writer_loop() {
     }
     error_code ec;
     if (websocket_active_) {
-      // Everything queued meanwhile goes out as masked frames in one write (one syscall for a
-      // burst of emits, as the server does for its frames).
+      // Everything queued goes out as masked frames in one write (one syscall for a burst of
+      // emits, as the server does for its frames). First let the handlers that are ready run:
+      // when the server sent many frames at once, the reader goes through them one posted
+      // completion at a time and each may queue a packet (an emit from an ack handler). Each
+      // post lets one of them through; once a round adds nothing, nothing is ready and waiting
+      // longer would only add latency.
+      for (std::size_t seen = 0; seen != queue_.size() && state_ != state::closed;) {
+        seen = queue_.size();
+        co_await asio::post(executor_, asio::use_awaitable);
+      }
+      if (state_ == state::closed) co_return;
       frame_.clear();
       for (const auto& p : queue_) append_masked_packet(frame_, p, masks_.next());
       queue_.clear();
