@@ -40,11 +40,14 @@ struct kafka_config {
   int worker_threads = 2;
 
   // Per-consumer prefetch bound (queued.max.messages.kbytes), in KiB. librdkafka's queue is the
-  // buffer between Kafka and a client, so this bounds memory per consumer. librdkafka 2.0 refills
-  // a full queue only about every fetch.wait.max.ms, so replay throughput grows with this bound:
-  // measured on one partition of 400-byte messages, 4 MiB gave ~50k msgs/s, 32 MiB ~130k,
-  // 64 MiB ~170k. 32 MiB is the compromise while every client has its own consumer; the memory
-  // is only used by clients that read slower than Kafka delivers.
+  // buffer between Kafka and a client, so this bounds memory per consumer. Once the queue is
+  // full, librdkafka 2.0 looks at its partitions again only on the broker thread's one-second
+  // wake-up (2.2 added fetch.queue.backoff.ms for this), so a client reading from history gets
+  // about one queue a second and replay throughput grows with this bound (docs/PERFORMANCE.md):
+  // 4 MiB gave ~50k msgs/s, 32 MiB ~130k, 128 MiB ~160k. fetch.error.backoff.ms,
+  // fetch.wait.max.ms and queued.min.messages do not change that cycle. 32 MiB is the
+  // compromise while every client has its own consumer; the memory is only used by clients that
+  // read slower than Kafka delivers.
   std::size_t consumer_queue_kbytes = 32768;
   // fetch.wait.max.ms: how long the broker may hold a fetch for fetch.min.bytes (1). 100 ms
   // bounds the latency of a message on an idle partition; under load fetches return full.
