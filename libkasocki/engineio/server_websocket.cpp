@@ -76,8 +76,13 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     bool closing = s->closing();  // then the close packet is the last one queued
     batch.clear();
     for (const auto& p : s->take_queue()) append_packet_frame(batch, p, s->protocol());
+    // A client that reads nothing must not hold the connection (and its buffers) forever: a
+    // write that does not finish within a heartbeat period closes the socket.
+    auto& socket = beast::get_lowest_layer(c->ws);
+    socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
     auto [ec, n] = co_await asio::async_write(c->ws.next_layer(), asio::buffer(batch),
                                               as_tuple(use_awaitable));
+    socket.expires_never();
     if (ec) {
       s->end("transport error");
       break;

@@ -83,7 +83,7 @@ void client_session::watch_stall() {
     if (ec || !self || !self->waiting_writable_) return;
     auto socket = self->socket_.lock();
     if (!socket) return;
-    metrics::global().counter("kasocki_limit_rejections_total", {{"limit", "stall-timeout"}}).inc();
+    // Counted in kasocki_limit_rejections_total{limit="stall-timeout"}, like every limit error.
     self->emit_error("message", stalled_client_error(self->owner_.options_.stall_timeout.count()));
     socket->disconnect(true);
   });

@@ -1,0 +1,209 @@
+"""The shared tail (one Kafka reader per topic, a bounded window of recent messages per
+partition) and the switches of a client between it and a private consumer: behind the window and
+catching up, stalled and resumed, reconnecting at its last offsets, many clients with different
+filters on the same partitions. Every switch keeps each partition in order, without gaps or
+duplicates. Real broker, python-socketio and raw websocket clients."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+import requests
+import websocket
+
+from gateway_fixture import DEADLINE_S, GatewayServer
+
+pytest_plugins = ["gateway_fixture"]
+
+
+def metrics(server: GatewayServer) -> dict[str, float]:
+    """The unlabelled samples and those with one label, as 'name{label="value"}'."""
+    text = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, number = line.rsplit(" ", 1)
+            out[name] = float(number)
+    return out
+
+
+def wait_metrics(server: GatewayServer, predicate, what: str) -> dict[str, float]:
+    """Scrapes until predicate(metrics) holds (the figures have no event to wait on)."""
+    import time
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        samples = metrics(server)
+        if predicate(samples):
+            return samples
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {samples}"
+        time.sleep(0.05)
+
+
+def switches(samples: dict[str, float], to: str) -> float:
+    return samples.get(f'kasocki_tail_switches_total{{to="{to}"}}', 0.0)
+
+
+def numbers(messages: list[dict]) -> list[int]:
+    return [m["n"] for m in messages]
+
+
+def test_a_client_behind_the_window_catches_up_into_the_shared_tail(
+        kasocki_server, connect, fresh_topic, produce):
+    # A window of 16 KiB holds about 60 of these messages.
+    server = kasocki_server("--tail-window-kib", "16", "--tail-backfill", "0")
+    topic = fresh_topic()
+    tailing = connect(server)
+    tailing.ok("subscribe", topic)
+    tailing.ok("start")
+    produce(topic, [{"n": i, "pad": "x" * 200} for i in range(2000)])
+    assert numbers(tailing.messages(2000)) == list(range(2000))
+
+    behind = connect(server)
+    behind.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
+    behind.ok("start")
+    assert numbers(behind.messages(2000)) == list(range(2000))
+    # Now in the window: new messages come from the shared reader.
+    produce(topic, [{"n": 2000 + i} for i in range(100)])
+    for client in (tailing, behind):
+        got = client.messages(2100)
+        assert numbers(got) == list(range(2100))
+        assert [m["_kafka"]["offset"] for m in got] == list(range(2100))
+    samples = wait_metrics(server, lambda s: s.get("kasocki_private_readers") == 0,
+                           "the private consumer to be released")
+    assert switches(samples, "private") >= 1 and switches(samples, "tail") >= 1
+    assert samples["kasocki_tail_window_bytes"] <= 16 * 1024 + 4096  # one chunk over at most
+    assert samples["kasocki_tail_topics"] == 1
+
+
+def test_reconnecting_at_the_last_offset_continues_from_the_window(
+        kasocki_server, connect, fresh_topic, produce):
+    server = kasocki_server()
+    topic = fresh_topic(2)
+    first = connect(server)
+    first.ok("subscribe", topic)
+    produce(topic, [{"n": i} for i in range(40)], partition=[i % 2 for i in range(40)])
+    got = [first.ok("consume") for _ in range(15)]
+    first.close()
+    last = {}
+    for m in got:
+        last[m["_kafka"]["partition"]] = m["_kafka"]["offset"]
+    again = connect(server)
+    again.ok("subscribe", [{"topic": topic, "partition": p, "offset": last.get(p, -1) + 1}
+                           for p in range(2)])
+    again.ok("start")
+    rest = again.messages(40 - 15)
+    seen = sorted(numbers(got) + numbers(rest))
+    assert seen == list(range(40))  # nothing missed, nothing twice
+    for p in range(2):
+        offsets = [m["_kafka"]["offset"] for m in got + rest if m["_kafka"]["partition"] == p]
+        assert offsets == list(range(20))
+    samples = metrics(server)
+    assert switches(samples, "private") == 0  # both connections read from memory
+
+
+def test_clients_with_different_filters_share_the_partitions(
+        kasocki_server, connect, fresh_topic, produce):
+    server = kasocki_server()
+    topic = fresh_topic(2)
+    kinds = ["a", "b1", "b2", "c"]
+    filters = {"all": None, "a1": {"kind": "a"}, "a2": {"kind": "a"}, "b": {"kind": "/^b/"},
+               "a_or_b2": {"kind": ["a", "b2"]}}
+    clients = {}
+    for name, f in filters.items():
+        client = connect(server)
+        client.ok("subscribe", topic)
+        if f is not None:
+            client.ok("filter", f)
+        client.ok("start")
+        clients[name] = client
+    values = [{"n": i, "kind": kinds[i % 4]} for i in range(400)]
+    produce(topic, values, partition=[i % 2 for i in range(400)])
+    wanted = {"all": kinds, "a1": ["a"], "a2": ["a"], "b": ["b1", "b2"], "a_or_b2": ["a", "b2"]}
+    for name, client in clients.items():
+        expected = [v["n"] for v in values if v["kind"] in wanted[name]]
+        got = client.messages(len(expected))
+        assert sorted(numbers(got)) == expected, name
+        assert all(m["kind"] in wanted[name] for m in got), name
+        for p in range(2):
+            offsets = [m["_kafka"]["offset"] for m in got if m["_kafka"]["partition"] == p]
+            assert offsets == sorted(set(offsets)), name  # in order, once
+
+
+# ---- a client that reads nothing ----
+
+class StalledClient:
+    """A raw Engine.IO websocket whose receive buffer is tiny and which stops reading after
+    `start`: the server's send queue for it fills while the topic goes on."""
+
+    def __init__(self, server: GatewayServer, topic: str):
+        self.ws = websocket.create_connection(
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+            timeout=DEADLINE_S, sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+        assert self.ws.recv().startswith("0{")
+        self.ws.send("40")
+        self.packets = []
+        self.until(lambda p: p.startswith('2["ready"'))
+        self.ws.send('420["subscribe",' + json.dumps(topic) + "]")
+        self.until(lambda p: p.startswith("30["))
+        self.ws.send('421["start"]')
+        self.until(lambda p: p.startswith("31["))
+
+    def until(self, predicate) -> str:
+        while True:
+            frame = self.ws.recv()
+            if frame == "2":
+                self.ws.send("3")
+                continue
+            if predicate(frame[1:]):
+                return frame[1:]
+            self.packets.append(frame[1:])
+
+    def messages(self, count: int) -> list[dict]:
+        out = [json.loads(p[1:])[1] for p in self.packets if p.startswith('2["message"')]
+        while len(out) < count:
+            packet = self.until(lambda p: True)
+            if packet.startswith('2["message"'):
+                out.append(json.loads(packet[1:])[1])
+        return out
+
+    def close(self):
+        self.ws.close()
+
+
+BIG = "x" * 1000  # 12,000 of them outgrow the send queue (1 MiB) and the socket buffers
+
+
+def test_a_stalled_client_resumes_from_its_own_position(kasocki_server, fresh_topic, produce):
+    server = kasocki_server("--tail-window-kib", "64", "--tail-backfill", "0")
+    topic = fresh_topic()
+    stalled = StalledClient(server, topic)
+    try:
+        produce(topic, [{"n": i, "pad": BIG} for i in range(12000)])
+        # The window has moved on far past what the stalled client got; it resumes reading.
+        got = stalled.messages(12000)
+        assert numbers(got) == list(range(12000))
+        assert [m["_kafka"]["offset"] for m in got] == list(range(12000))
+        samples = metrics(server)
+        assert switches(samples, "private") >= 1  # it left the window while stalled
+    finally:
+        stalled.close()
+
+
+def test_a_client_stalled_past_the_timeout_is_disconnected(kasocki_server, fresh_topic, produce):
+    # A short heartbeat: the connection itself, whose writes block, goes within one period.
+    server = kasocki_server("--stall-timeout", "1", "--ping-interval", "3000",
+                            "--ping-timeout", "2000")
+    topic = fresh_topic()
+    stalled = StalledClient(server, topic)
+    try:
+        produce(topic, [{"n": i, "pad": BIG} for i in range(12000)])
+        wait_metrics(server,
+                     lambda s: s.get('kasocki_limit_rejections_total{limit="stall-timeout"}') == 1,
+                     "the stalled client to be let go")
+        wait_metrics(server, lambda s: s.get("kasocki_sessions_subscribed") == 0
+                     and s.get('kasocki_connections{eio="4",transport="websocket"}') == 0,
+                     "its session and connection to be released")
+    finally:
+        stalled.close()
