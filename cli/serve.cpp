@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
@@ -206,6 +207,14 @@ int serve_main(int argc, char** argv) {
     });
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     wait_drained();
+    // Closing a Kafka handle can block for many seconds (librdkafka waits on partitions of a
+    // topic deleted meanwhile); nothing is committed or written, so past the grace period the
+    // process exits without waiting for it.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+      log::warn("Kafka handles still closing: exiting without them");
+      std::_Exit(0);
+    }).detach();
   });
   io.run();
   engine.end_all();  // sessions that never polled for their close end now

@@ -11,7 +11,10 @@
 namespace kasocki::kafka {
 
 client_context::client_context(loop_executor loop, kafka_config config, int threads)
-    : config_(std::move(config)), loop_(std::move(loop)), pool_(std::max(1, threads)) {}
+    : config_(std::move(config)),
+      loop_(std::move(loop)),
+      pool_(std::max(1, threads)),
+      close_pool_(std::max(2, threads)) {}
 
 result<std::unique_ptr<client_context>> client_context::create(loop_executor loop,
                                                                kafka_config config) {
@@ -34,6 +37,7 @@ result<std::unique_ptr<client_context>> client_context::create(loop_executor loo
 client_context::~client_context() {
   // Pending work (queries, consumer closes) finishes first; it may still use query_.
   pool_.join();
+  close_pool_.join();
   if (query_ != nullptr) rd_kafka_destroy(query_);
 }
 

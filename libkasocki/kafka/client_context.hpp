@@ -35,6 +35,9 @@ class client_context {
   const kafka_config& config() const { return config_; }
   const loop_executor& loop() const { return loop_; }
   pool_executor pool() { return pool_.get_executor(); }
+  // Where consumer handles are destroyed: a close can block for many seconds (librdkafka waits
+  // on the partitions of a topic deleted meanwhile), and queries must not wait behind it.
+  pool_executor close_pool() { return close_pool_.get_executor(); }
   // Thread-safe handle for blocking queries; call it from the worker pool only.
   rd_kafka_t* query_handle() const { return query_; }
 
@@ -56,6 +59,7 @@ class client_context {
   kafka_config config_;
   loop_executor loop_;
   boost::asio::thread_pool pool_;
+  boost::asio::thread_pool close_pool_;
   rd_kafka_t* query_ = nullptr;
 };
 

@@ -1,7 +1,7 @@
 // The private-consumer message_source. Lifetimes: the librdkafka handle lives in a
 // consumer_handle shared by the source and by every batch still holding its messages (librdkafka
 // requires messages to be destroyed before their handle); when the last owner lets go, the
-// blocking close and destroy run on the worker pool.
+// blocking close and destroy run on the context's close pool.
 #include "libkasocki/kafka/consumer_source.hpp"
 
 #include <fcntl.h>
@@ -35,7 +35,7 @@ struct consumer_handle {
   std::optional<client_context::pool_executor> pool;
   std::string name;  // rd_kafka_name(), the statistics' handle name
 
-  ~consumer_handle() {  // worker pool: blocks until librdkafka's threads are gone
+  ~consumer_handle() {  // close pool: blocks until librdkafka's threads are gone
     closing = true;
     if (queue != nullptr) {
       rd_kafka_queue_io_event_enable(queue, -1, nullptr, 0);
@@ -85,12 +85,15 @@ struct opened_consumer {
 // Worker pool: creates the consumer, wires the wake-up pipe and assigns.
 result<opened_consumer> open_blocking(const kafka_config& config,
                                       client_context::pool_executor pool,
+                                      client_context::pool_executor close_pool,
                                       const std::vector<resolved_assignment>& assignments) {
   auto conf = make_conf(config, handle_role::consumer);
   if (!conf) return conf.error();
-  // The destructor blocks, so the last owner (often on the event loop) hands it to the pool.
-  handle_ptr handle(new consumer_handle,
-                    [pool](consumer_handle* h) { boost::asio::post(pool, [h] { delete h; }); });
+  // The destructor blocks, so the last owner (often on the event loop) hands it to the close
+  // pool.
+  handle_ptr handle(new consumer_handle, [close_pool](consumer_handle* h) {
+    boost::asio::post(close_pool, [h] { delete h; });
+  });
   rd_kafka_conf_set_opaque(conf.value(), handle.get());
   rd_kafka_conf_set_error_cb(conf.value(), on_error);
   if (config.statistics) {
@@ -264,8 +267,8 @@ class consumer_source final : public message_source {
 void open_consumer_source(client_context& ctx, std::vector<resolved_assignment> assignments,
                           source_handler done) {
   auto shared = std::make_shared<const std::vector<resolved_assignment>>(std::move(assignments));
-  ctx.run_blocking([config = ctx.config(), pool = ctx.pool(),
-                    shared] { return open_blocking(config, pool, *shared); },
+  ctx.run_blocking([config = ctx.config(), pool = ctx.pool(), close_pool = ctx.close_pool(),
+                    shared] { return open_blocking(config, pool, close_pool, *shared); },
                    [loop = ctx.loop(), shared, done = std::move(done)](result<opened_consumer> r) {
                      if (!r) return done(r.error());
                      auto state =
