@@ -73,6 +73,13 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
       co_await signal.async_wait(as_tuple(use_awaitable));
     }
     if (s->ended()) break;
+    // Let handlers that are ready already (the rest of a burst of client frames, each answered
+    // by an ack) queue their packets first, so that one write carries all their answers.
+    for (std::size_t before = 0, round = 0; round < 8 && s->queued_bytes() != before; ++round) {
+      before = s->queued_bytes();
+      co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+    }
+    if (s->ended()) break;
     bool closing = s->closing();  // then the close packet is the last one queued
     batch.clear();
     for (const auto& p : s->take_queue()) append_packet_frame(batch, p, s->protocol());
