@@ -145,7 +145,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "Engine.IO ping interval, ms")("ping-timeout", po::value(&ping_timeout)->default_value(20000),
                                      "Engine.IO ping timeout, ms")(
       "max-payload", po::value(&max_payload)->default_value(1'000'000),
-      "largest client packet, bytes")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
+      "largest client packet, bytes")(
+      "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
+      "KiB queued for one client before the server stops feeding it (the rest waits in Kafka "
+      "or the shared window)")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
       "no-ui", "do not serve the live page at / nor the socket.io client script")(
       "ui-assets", po::value(&config.ui_assets),
       "serve the page's files from DIR before the built-in copies")(
@@ -266,11 +269,13 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.ping_interval = std::chrono::milliseconds(ping_interval);
   config.engine.ping_timeout = std::chrono::milliseconds(ping_timeout);
   config.engine.max_payload = max_payload;
+  config.engine.send_queue_limit <<= 10;
   config.engine.allow_eio3 = !vm.count("no-eio3");
   if (idle < 0 || http_idle <= 0 || stall < 0 || tail_linger_ms < 0 ||
       config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
-      config.gateway.filters.max_keys == 0 || config.gateway.filters.max_depth == 0 ||
+      config.gateway.filters.max_keys == 0 || config.engine.send_queue_limit == 0 ||
+      config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
     std::cerr << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
                  "--tail-linger-ms and --new-sessions-per-ip-per-second must be >= 0, the other "

@@ -175,8 +175,11 @@ class StalledClient:
 BIG = "x" * 1000  # 12,000 of them outgrow the send queue (1 MiB) and the socket buffers
 
 
-def test_a_stalled_client_resumes_from_its_own_position(kasocki_server, fresh_topic, produce):
-    server = kasocki_server("--tail-window-kib", "64", "--tail-backfill", "0")
+@pytest.mark.parametrize("queue_kib", ["1024", "64"])
+def test_a_stalled_client_resumes_from_its_own_position(kasocki_server, fresh_topic, produce,
+                                                        queue_kib):
+    server = kasocki_server("--tail-window-kib", "64", "--tail-backfill", "0",
+                            "--send-queue-kib", queue_kib)
     topic = fresh_topic()
     stalled = StalledClient(server, topic)
     try:
