@@ -17,11 +17,15 @@
 #   BENCH_RUNS      runs per scenario (default 3); the table shows the median run
 #   BENCH_BUILD     build folder (default build-release)
 #   BENCH_KASOCKI   use this kasocki binary instead of building one (e.g. to compare two builds)
+#   BENCH_COMMIT    what that binary was built from, for the results header (default: HEAD)
 #   BENCH_OUTPUT    the results file (default docs/PERFORMANCE.md)
 #   BENCH_TOPIC     topic (default kasocki_bench); BENCH_COUNT events in it (default 1000000)
 #   BENCH_LIVE_TOPIC  topic of the live scenarios (default kasocki_live, 6 partitions)
 #   BENCH_CONNECTIONS_RUNS  runs of the 10,000-client scenario (default 1; capped by BENCH_RUNS)
 #   BENCH_RESULTS   also keep the JSON lines of every run in this file
+#   BENCH_KEEP      keep each run's server stderr and /metrics samples (every 2 s: tail, private
+#                   readers, sessions, connections, deliveries) in this folder, as
+#                   SCENARIO-RUN.serve.log and SCENARIO-RUN.metrics
 #   KAFKA_BOOTSTRAP another cluster instead of the local broker of scripts/kafka.sh
 set -euo pipefail
 
@@ -98,8 +102,16 @@ for s in "${scenarios[@]}"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kasocki-bench.XXXXXX")
+keep=${BENCH_KEEP:-}
+[[ -z $keep ]] || mkdir -p "$keep"
 server_pid=""
+sampler_pid=""
 stop_server() {
+  if [[ -n $sampler_pid ]]; then
+    kill "$sampler_pid" 2>/dev/null || true
+    wait "$sampler_pid" 2>/dev/null || true
+    sampler_pid=""
+  fi
   if [[ -n $server_pid ]]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -166,6 +178,20 @@ start_server() {
   exit 1
 }
 
+# With BENCH_KEEP: the server's gauges every 2 s while it runs, to see what the shared tail and
+# the private readers did in a run whose figures look wrong (RSS and threads come from the bench).
+sample_metrics() {
+  local out=$1
+  while kill -0 "$server_pid" 2>/dev/null; do
+    {
+      echo "# $(date -u +%H:%M:%S.%N | cut -c1-12) rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null) threads=$(awk '/^Threads:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null)"
+      curl -fs --max-time 2 "$server_url/metrics" |
+        grep -E '^kasocki_(tail|private|sessions|connections|kafka_consumers|messages_delivered|bytes_delivered)' || true
+    } >>"$out"
+    sleep 2
+  done
+}
+
 # utime + stime of a process in clock ticks (fields 14 and 15 after the command name).
 process_ticks() {
   [[ -n $1 && -r /proc/$1/stat ]] || {
@@ -200,6 +226,10 @@ for s in "${scenarios[@]}"; do
       args_shown=("${args[@]}")
     fi
     say "$s run $run/$scenario_runs: kasocki bench ${args[*]}"
+    if [[ -n $keep ]]; then
+      sample_metrics "$keep/$s-$run.metrics" &
+      sampler_pid=$!
+    fi
     kafka_before=$(process_ticks "$kafka_pid")
     read -r busy_before total_before < <(machine_ticks)
     if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
@@ -220,13 +250,17 @@ for s in "${scenarios[@]}"; do
       '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
             command: $command, server_command: $server}' >>"$results"
     stop_server
+    if [[ -n $keep ]]; then
+      cp "$work/serve.log" "$keep/$s-$run.serve.log"
+      : >"$work/serve.log"
+    fi
   done
 done
 
 [[ -n ${BENCH_RESULTS:-} ]] && cp "$results" "$BENCH_RESULTS"
 "$python" scripts/bench_report.py --results "$results" --output "$output" \
   --runs "$runs" --producer "${producer_command[*]/$python/.venv/bin/python}" \
-  --invocation "scripts/bench.sh $*" --build "$build_note" \
+  --invocation "scripts/bench.sh $*" --build "$build_note" --commit "${BENCH_COMMIT:-}" \
   --load "$load_before before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
 say "results written to $output"
 ((failures == 0)) || {

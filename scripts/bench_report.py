@@ -110,6 +110,11 @@ def git_commit() -> str:
     return commit + (" (with uncommitted changes in the tree)" if dirty else "")
 
 
+def measured(args: argparse.Namespace) -> str:
+    # With BENCH_KASOCKI the binary may be of another commit than the tree: --commit says which.
+    return f"commit {args.commit}" if args.commit else f"working tree at commit {git_commit()}"
+
+
 def figure(result: dict, key: str) -> float:
     value = result.get(key)
     return float(value) if isinstance(value, (int, float)) else 0.0
@@ -145,7 +150,7 @@ def render(results: list[dict], args: argparse.Namespace) -> str:
     for result in results:
         by_scenario.setdefault(result["scenario"], []).append(result)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [BEGIN, "", f"Run on {now}, working tree at commit {git_commit()}, {args.runs} run(s) "
+    out = [BEGIN, "", f"Run on {now}, {measured(args)}, {args.runs} run(s) "
            "per scenario (the table shows the median run by the target's figure).", "",
            *machine(),
            f"- binary: {args.build}", f"- load average (1/5/15 min): {args.load or '-'}", ""]
@@ -203,7 +208,7 @@ def render(results: list[dict], args: argparse.Namespace) -> str:
 
 def header(results: list[dict], args: argparse.Namespace, begin: str) -> list[str]:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return [begin, "", f"Run on {now}, working tree at commit {git_commit()}, {args.runs} run(s) "
+    return [begin, "", f"Run on {now}, {measured(args)}, {args.runs} run(s) "
             "per scenario (the table shows the median run by the target's figure).", "",
             *machine(), f"- binary: {args.build}",
             f"- load average (1/5/15 min): {args.load or '-'}", ""]
@@ -286,6 +291,8 @@ def main() -> int:
     parser.add_argument("--invocation", default="scripts/bench.sh")
     parser.add_argument("--build", default="Release build in build-release")
     parser.add_argument("--load", default="", help="load averages during the run")
+    parser.add_argument("--commit", default="",
+                        help="what the measured binary was built from (default: the tree's HEAD)")
     args = parser.parse_args()
     with open(args.results, encoding="utf-8") as lines:
         results = [json.loads(line) for line in lines if line.strip()]
