@@ -5,6 +5,8 @@
 // Does socket I/O; used on the event-loop thread.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <utility>
 #include <variant>
 
@@ -49,14 +51,55 @@ class plain_or_tls_stream {
         token, buffers);
   }
 
+  // A write of the websocket stream itself (a pong, a close frame) while the websocket writer's
+  // batch is being written waits for the batch: two writers on one socket would interleave
+  // their bytes (and trip Beast's one-write-at-a-time check).
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto handler, const ConstBuffers& b) {
-          std::visit([&](auto& s) { s.async_write_some(b, std::move(handler)); }, stream_);
+          if (batch_) {
+            auto start = [this, b, handler = std::move(handler)]() mutable {
+              write_now(b, std::move(handler));
+            };
+            deferred_.push_back(std::make_unique<deferred<decltype(start)>>(std::move(start)));
+            return;
+          }
+          write_now(b, std::move(handler));
         },
         token, buffers);
   }
+
+  // The websocket writer's side: between begin_batch() and end_batch(), only batch_writes()
+  // writes; end_batch() starts the writes that waited. Call begin_batch() when no write of the
+  // websocket stream is in flight (writes_in_flight() == 0) or accept that a control frame
+  // already being written goes first.
+  class batch_stream {
+   public:
+    using executor_type = plain_or_tls_stream::executor_type;
+    explicit batch_stream(plain_or_tls_stream& s) : s_(s) {}
+    executor_type get_executor() { return s_.get_executor(); }
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+      return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+          [this](auto handler, const ConstBuffers& b) { s_.write_now(b, std::move(handler)); },
+          token, buffers);
+    }
+
+   private:
+    plain_or_tls_stream& s_;
+  };
+  batch_stream begin_batch() {
+    batch_ = true;
+    return batch_stream(*this);
+  }
+  void end_batch() {
+    batch_ = false;
+    auto waiting = std::move(deferred_);
+    deferred_.clear();
+    for (auto& write : waiting) write->start();
+  }
+  int writes_in_flight() const { return writes_; }
 
   // The websocket stream's closing handshake ends with these (found by argument lookup).
   friend void teardown(boost::beast::role_type role, plain_or_tls_stream& s,
@@ -80,7 +123,36 @@ class plain_or_tls_stream {
   }
 
  private:
+  // A write that waits for the batch (its handler is move-only, so no std::function).
+  struct deferred_write {
+    virtual ~deferred_write() = default;
+    virtual void start() = 0;
+  };
+  template <class Start>
+  struct deferred final : deferred_write {
+    explicit deferred(Start s) : start_(std::move(s)) {}
+    void start() override { std::move(start_)(); }
+    Start start_;
+  };
+
+  template <class ConstBuffers, class Handler>
+  void write_now(const ConstBuffers& b, Handler handler) {
+    ++writes_;
+    std::visit(
+        [&](auto& s) {
+          s.async_write_some(b, [this, handler = std::move(handler)](boost::system::error_code ec,
+                                                                     std::size_t n) mutable {
+            --writes_;
+            std::move(handler)(ec, n);
+          });
+        },
+        stream_);
+  }
+
   std::variant<boost::beast::tcp_stream, tls_stream> stream_;
+  bool batch_ = false;
+  int writes_ = 0;
+  std::deque<std::unique_ptr<deferred_write>> deferred_;
 };
 
 }  // namespace kasocki::engineio

@@ -87,8 +87,9 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     // write that does not finish within a heartbeat period closes the socket.
     auto& socket = beast::get_lowest_layer(c->ws);
     socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
-    auto [ec, n] = co_await asio::async_write(c->ws.next_layer(), asio::buffer(batch),
-                                              as_tuple(use_awaitable));
+    auto out = c->ws.next_layer().begin_batch();
+    auto [ec, n] = co_await asio::async_write(out, asio::buffer(batch), as_tuple(use_awaitable));
+    c->ws.next_layer().end_batch();
     socket.expires_never();
     if (ec) {
       s->end("transport error");

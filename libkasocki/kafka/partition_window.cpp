@@ -71,12 +71,24 @@ message_batch partition_window::read(std::int64_t from, std::size_t max) const {
   auto it = std::upper_bound(chunks_.begin(), chunks_.end(), from,
                              [](std::int64_t o, const chunk& c) { return o < c.end; });
   if (it == chunks_.end()) return {};
-  auto first = std::lower_bound(it->messages.begin(), it->messages.end(), from,
-                                [](const message_view& m, std::int64_t o) { return m.offset < o; });
-  const auto count =
-      std::min<std::size_t>(max, static_cast<std::size_t>(it->messages.end() - first));
-  std::vector<message_view> out(first, first + static_cast<std::ptrdiff_t>(count));
-  return message_batch(std::move(out), {}, it->storage);
+  // At the live end a chunk holds the few messages of one fetch: a reader behind takes many
+  // chunks at once, so that its frames leave in few writes.
+  std::vector<message_view> out;
+  std::vector<std::shared_ptr<const chunk_storage>> storages;
+  for (; it != chunks_.end() && out.size() < max; ++it) {
+    auto first =
+        std::lower_bound(it->messages.begin(), it->messages.end(), from,
+                         [](const message_view& m, std::int64_t o) { return m.offset < o; });
+    const auto count = std::min<std::size_t>(max - out.size(),
+                                             static_cast<std::size_t>(it->messages.end() - first));
+    if (count == 0) continue;
+    out.insert(out.end(), first, first + static_cast<std::ptrdiff_t>(count));
+    storages.push_back(it->storage);
+  }
+  if (storages.size() == 1) return message_batch(std::move(out), {}, std::move(storages.front()));
+  return message_batch(std::move(out), {},
+                       std::make_shared<const std::vector<std::shared_ptr<const chunk_storage>>>(
+                           std::move(storages)));
 }
 
 }  // namespace kasocki::kafka

@@ -46,8 +46,8 @@ class partition_window {
   // Drops the oldest chunk; returns the bytes freed (0 when the window is empty).
   std::size_t evict_oldest();
 
-  // The messages from the first one at or after `from` (covers(from) must hold), at most `max`,
-  // all from one chunk. Empty when `from` is the end.
+  // The messages from the first one at or after `from` (covers(from) must hold), at most `max`.
+  // Empty when `from` is the end.
   message_batch read(std::int64_t from, std::size_t max) const;
 
  private:

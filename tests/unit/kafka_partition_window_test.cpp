@@ -48,16 +48,17 @@ TEST(PartitionWindow, StartsEmptyAtItsStart) {
   EXPECT_TRUE(w.read(100, 10).empty());
 }
 
-TEST(PartitionWindow, ReadsFromAnOffsetWithinOneChunk) {
+TEST(PartitionWindow, ReadsFromAnOffsetUpToMax) {
   partition_window w(0);
   run a({0, 1, 2});
   run b({3, 4});
   w.append(a.views);
   w.append(b.views);
   EXPECT_EQ(w.end_offset(), 5);
-  EXPECT_EQ(offsets(w.read(1, 10)), (std::vector<std::int64_t>{1, 2}));  // one chunk at a time
+  EXPECT_EQ(offsets(w.read(1, 10)), (std::vector<std::int64_t>{1, 2, 3, 4}));  // across chunks
   EXPECT_EQ(offsets(w.read(3, 10)), (std::vector<std::int64_t>{3, 4}));
   EXPECT_EQ(offsets(w.read(0, 2)), (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(offsets(w.read(1, 3)), (std::vector<std::int64_t>{1, 2, 3}));
   EXPECT_TRUE(w.read(5, 10).empty());
 }
 
@@ -90,7 +91,7 @@ TEST(PartitionWindow, EvictionMovesTheFirstOffsetAndKeepsReadBatchesAlive) {
   run b({2, 3});
   w.append(a.views);
   w.append(b.views);
-  auto held = w.read(0, 10);
+  auto held = w.read(0, 2);
   const auto before = w.bytes();
   const auto freed = w.evict_oldest();
   EXPECT_GT(freed, 0u);
