@@ -59,11 +59,15 @@ asio::awaitable<std::optional<packet>> read_packet(ws_connection& c, int protoco
   co_return c.ws.got_text() ? decode_text_packet(data) : decode_binary_frame(data, protocol);
 }
 
-// Writes every packet queued for the session as frames in one buffer and one write: with many
-// small messages, one syscall per frame would cap throughput far below what the data path can
-// do. Beast did the handshake and keeps reading; only this loop writes after the upgrade. It
-// writes to the websocket's next layer, which is TLS when the connection is: the frames are
-// encrypted in the same single write.
+// Writes the packets queued for the session as frames in few buffers and writes (a slice of up
+// to 64 KiB each): with many small messages, one syscall per frame would cap throughput far
+// below what the data path can do. Beast did the handshake and keeps reading; only this loop writes
+// after the upgrade. It writes to the websocket's next layer, which is TLS when the connection is:
+// the frames are encrypted in the same single write. Bytes of frames copied for one write: large
+// enough that a write carries about a hundred messages, small enough that many busy sessions stay
+// cheap.
+constexpr std::size_t write_slice_bytes = 64 * 1024;
+
 asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
   std::string batch;
   while (true) {
@@ -81,17 +85,26 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     }
     if (s->ended()) break;
     bool closing = s->closing();  // then the close packet is the last one queued
-    batch.clear();
-    for (const auto& p : s->take_queue()) append_packet_frame(batch, p, s->protocol());
-    // A client that reads nothing must not hold the connection (and its buffers) forever: a
-    // write that does not finish within a heartbeat period closes the socket.
-    auto& socket = beast::get_lowest_layer(c->ws);
-    socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
-    auto out = c->ws.next_layer().begin_batch();
-    auto [ec, n] = co_await asio::async_write(out, asio::buffer(batch), as_tuple(use_awaitable));
-    c->ws.next_layer().end_batch();
-    socket.expires_never();
-    if (ec) {
+    auto queue = s->take_queue();
+    bool failed = false;
+    // The frames are copied into `batch` a slice at a time: a session holds at most one slice
+    // besides its queue (whose message bodies are shared with every other session), so a
+    // thousand busy clients cost a thousand slices, not a thousand send queues' worth.
+    for (std::size_t next = 0; next < queue.size() && !failed;) {
+      batch.clear();
+      while (next < queue.size() && batch.size() < write_slice_bytes)
+        append_packet_frame(batch, queue[next++], s->protocol());
+      // A client that reads nothing must not hold the connection (and its buffers) forever: a
+      // write that does not finish within a heartbeat period closes the socket.
+      auto& socket = beast::get_lowest_layer(c->ws);
+      socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
+      auto out = c->ws.next_layer().begin_batch();
+      auto [ec, n] = co_await asio::async_write(out, asio::buffer(batch), as_tuple(use_awaitable));
+      c->ws.next_layer().end_batch();
+      socket.expires_never();
+      failed = static_cast<bool>(ec);
+    }
+    if (failed) {
       s->end("transport error");
       break;
     }
@@ -99,8 +112,8 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
       s->end("server close");
       break;
     }
-    // Don't keep a huge buffer around after a burst.
-    if (batch.capacity() > (1 << 20)) std::string().swap(batch);
+    // An idle session keeps no buffer.
+    if (!s->has_queued()) std::string().swap(batch);
   }
   co_await c->ws.async_close(websocket::close_code::normal, as_tuple(use_awaitable));
 }
