@@ -160,6 +160,9 @@ free_port() {
 # Live scenarios: every client is 127.0.0.1, so the per-address admission limits go (and the
 # total one is raised above the 10,000 clients).
 live_server_args=(--max-connections 20000 --max-connections-per-ip 0 --new-sessions-per-ip-per-second 0)
+# BENCH_SERVE_ARGS: more `kasocki serve` options for every run (e.g. --send-queue-kib 256).
+read -ra extra_serve_args <<<"${BENCH_SERVE_ARGS:-}"
+live_server_args+=("${extra_serve_args[@]}")
 
 start_server() {
   local port
