@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -98,6 +99,16 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
       // write that does not finish within a heartbeat period closes the socket.
       auto& socket = beast::get_lowest_layer(c->ws);
       socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
+      // A write of the websocket stream's own (a close reply, a pong) may still be in flight,
+      // e.g. to a client that reads nothing: the batch must not start beside it.
+      while (c->ws.next_layer().writes_in_flight() > 0 && !s->ended()) {
+        asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+        co_await pause.async_wait(as_tuple(use_awaitable));
+      }
+      if (s->ended()) {
+        failed = true;
+        break;
+      }
       auto out = c->ws.next_layer().begin_batch();
       auto [ec, n] = co_await asio::async_write(out, asio::buffer(batch), as_tuple(use_awaitable));
       c->ws.next_layer().end_batch();
