@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 import requests
@@ -31,7 +32,6 @@ def metrics(server: GatewayServer) -> dict[str, float]:
 
 def wait_metrics(server: GatewayServer, predicate, what: str) -> dict[str, float]:
     """Scrapes until predicate(metrics) holds (the figures have no event to wait on)."""
-    import time
     deadline = time.monotonic() + DEADLINE_S
     while True:
         samples = metrics(server)

@@ -48,6 +48,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
   void on_batch(kafka::message_batch batch);
   void deliver(const kafka::message_view& m);
   void deliver_prepared(const kafka::message_view& m, prepared_message& prepared);
+  void send_message(shared_bytes body);
 
   void reply(socketio::ack_sender& ack, const char* event, socketio::json result);
   void fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error);

@@ -118,23 +118,7 @@ void client_session::deliver(const kafka::message_view& m) {
     counters().filtered.inc();
     return;
   }
-  auto socket = socket_.lock();
-  if (!socket) return;
-  engineio::out_packet p;
-  if (!consumes_.empty()) {
-    auto ack = std::move(consumes_.front());
-    consumes_.pop_front();
-    if (!ack) return;  // a consume sent without an ack: the message is its answer, unseen
-    p.body = make_shared_bytes(augmenter_.splice(position_of(m), ack.raw_prefix() + "null,", "]"));
-    counters().delivered.inc();
-    counters().bytes.inc(view(p.body).size());
-    ack.send_raw(std::move(p));
-    return;
-  }
-  p.body = make_shared_bytes(augmenter_.splice(position_of(m), message_event_prefix, "]"));
-  counters().delivered.inc();
-  counters().bytes.inc(view(p.body).size());
-  socket->send_encoded(std::move(p));
+  send_message(make_shared_bytes(augmenter_.splice(position_of(m))));
 }
 
 void client_session::deliver_prepared(const kafka::message_view& m, prepared_message& prepared) {
@@ -154,23 +138,30 @@ void client_session::deliver_prepared(const kafka::message_view& m, prepared_mes
       return;
     }
   }
+  send_message(prepared.body);
+}
+
+// The frame is a head and tail around the augmented value, which a prepared message shares with
+// every client: no copy per client. A waiting consume takes it before the `message` event.
+void client_session::send_message(shared_bytes body) {
   auto socket = socket_.lock();
   if (!socket) return;
-  // The frame is a head and tail around the shared augmented value: no copy per client.
   engineio::out_packet p;
-  p.body = prepared.body;
+  p.body = std::move(body);
   p.tail = "]";
-  counters().delivered.inc();
-  counters().bytes.inc(view(p.body).size() + 1);
   if (!consumes_.empty()) {
     auto ack = std::move(consumes_.front());
     consumes_.pop_front();
-    if (!ack) return;
+    if (!ack) return;  // a consume sent without an ack: the message is its answer, unseen
     p.head = ack.raw_prefix() + "null,";
+    counters().delivered.inc();
+    counters().bytes.inc(p.data_size());
     ack.send_raw(std::move(p));
     return;
   }
   p.head = message_event_prefix;
+  counters().delivered.inc();
+  counters().bytes.inc(p.data_size());
   socket->send_encoded(std::move(p));
 }
 

@@ -144,7 +144,7 @@ void shared_tail::impl::on_batch(const std::shared_ptr<topic_tail>& tail,
   evict_over_budget();
   auto waiters = std::move(tail->waiters);
   tail->waiters.clear();
-  for (const auto& r : waiters) wake(r);
+  for (const auto& r : waiters) wake_waiter(r, tail.get());
 }
 
 void shared_tail::impl::evict_over_budget() {

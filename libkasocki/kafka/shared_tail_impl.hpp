@@ -75,6 +75,8 @@ std::unique_ptr<message_source> make_tail_source(std::shared_ptr<shared_tail::im
 
 // Wakes a reader waiting for a tail (tail_reader.cpp).
 void wake(const std::weak_ptr<tail_reader>& reader);
+// Wakes a reader from the tail's waiters list, which the tail has just dropped (tail_reader.cpp).
+void wake_waiter(const std::weak_ptr<tail_reader>& reader, const topic_tail* tail);
 // Hands a tail's errors to a reader (tail_reader.cpp).
 void report(const std::weak_ptr<tail_reader>& reader, const std::vector<message_error>& errors);
 

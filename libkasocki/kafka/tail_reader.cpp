@@ -216,19 +216,26 @@ class tail_reader : public std::enable_shared_from_this<tail_reader> {
     return out;
   }
 
+  // Registers once per tail until its next append (waiting_on_ says where it is registered:
+  // scanning the tail's list instead would cost every reader the number of readers).
   void wait_for_tails() {
-    std::vector<topic_tail*> seen;
     for (auto& c : cursors_) {
-      if (c.via_private || !c.tail || std::ranges::find(seen, c.tail.get()) != seen.end()) continue;
-      seen.push_back(c.tail.get());
-      auto& waiters = c.tail->waiters;
-      auto self = weak_from_this();
-      const bool already = std::ranges::any_of(
-          waiters, [&](const auto& w) { return !w.owner_before(self) && !self.owner_before(w); });
-      if (!already) waiters.push_back(self);
+      if (c.via_private || !c.tail ||
+          std::ranges::find(waiting_on_, c.tail.get()) != waiting_on_.end())
+        continue;
+      waiting_on_.push_back(c.tail.get());
+      c.tail->waiters.push_back(weak_from_this());
     }
   }
 
+ public:
+  // The tail appended and dropped its waiters list: wake up, registered there no more.
+  void woken_by(const topic_tail* tail) {
+    std::erase(waiting_on_, tail);
+    schedule();
+  }
+
+ private:
   cursor* find(std::string_view topic, std::int32_t partition) {
     for (auto& c : cursors_)
       if (c.partition == partition && c.topic == topic) return &c;
@@ -252,6 +259,7 @@ class tail_reader : public std::enable_shared_from_this<tail_reader> {
   bool private_wanting_ = false;
   std::optional<message_batch> stash_;
   std::uint64_t generation_ = 0;
+  std::vector<const topic_tail*> waiting_on_;
   bool scheduled_ = false;
   bool closed_ = false;
 };
@@ -281,6 +289,10 @@ std::unique_ptr<message_source> make_tail_source(std::shared_ptr<shared_tail::im
 
 void wake(const std::weak_ptr<tail_reader>& reader) {
   if (auto r = reader.lock()) r->schedule();
+}
+
+void wake_waiter(const std::weak_ptr<tail_reader>& reader, const topic_tail* tail) {
+  if (auto r = reader.lock()) r->woken_by(tail);
 }
 
 void report(const std::weak_ptr<tail_reader>& reader, const std::vector<message_error>& errors) {
