@@ -24,8 +24,23 @@ kasocki_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
 find_package(simdjson QUIET)
 kasocki_require(simdjson_FOUND "simdjson" "libsimdjson-dev")
 
+# librdkafka: the one scripts/setup.sh built from source (2.12.1) when there, else the system's.
+# Debian 12's 2.0.2 works, but its fetcher idles a second whenever a client's queue is full
+# (replay is about 3.5x slower: docs/PERFORMANCE.md).
+set(KASOCKI_RDKAFKA_PREFIX "${PROJECT_SOURCE_DIR}/.deps/librdkafka" CACHE PATH
+    "librdkafka built by scripts/setup.sh (used when it exists)")
+if(EXISTS "${KASOCKI_RDKAFKA_PREFIX}/lib/pkgconfig/rdkafka.pc")
+  set(ENV{PKG_CONFIG_PATH} "${KASOCKI_RDKAFKA_PREFIX}/lib/pkgconfig:$ENV{PKG_CONFIG_PATH}")
+endif()
 if(PkgConfig_FOUND)
   pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka)
+  if(RDKAFKA_FOUND)
+    message(STATUS "librdkafka ${RDKAFKA_VERSION}: ${RDKAFKA_LINK_LIBRARIES}")
+    if(RDKAFKA_VERSION VERSION_LESS 2.2)
+      message(WARNING "librdkafka ${RDKAFKA_VERSION} predates fetch.queue.backoff.ms: replays "
+                      "stall a second whenever a queue fills (run scripts/setup.sh for 2.12.1)")
+    endif()
+  endif()
   pkg_check_modules(RE2 QUIET IMPORTED_TARGET re2)
 endif()
 kasocki_require(RDKAFKA_FOUND "librdkafka" "librdkafka-dev (and pkg-config)")

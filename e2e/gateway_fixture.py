@@ -9,7 +9,9 @@ Fixtures:
                      `kasocki serve --listen 127.0.0.1:<free port> --brokers <kafka> *args` and
                      waits until /healthz answers 200; stopped after the test, which fails if the
                      server died during it (a crash must not hide as a timeout)
-    gateway          one default server (no extra options) for the whole module
+    gateway          one default server for the whole module (no extra options, unless
+                     KASOCKI_E2E_GATEWAY_ARGS gives some, e.g. "--tail-window-kib 16" to send
+                     every suite through the switches between window and private readers)
     connect          connect(server, transports=("websocket",), wait_ready=True) -> GatewayClient,
                      disconnected after the test
     raw_connect      raw_connect(server) -> RawClient (exact socket.io frames), closed after
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pathlib
+import shlex
 import subprocess
 import tempfile
 import threading
@@ -125,7 +129,8 @@ def _module_gateway(kasocki_bin, kafka_bootstrap):
     for attempt in range(3):
         port = free_port()
         out, err = workdir / f"{attempt}.out", workdir / f"{attempt}.err"
-        args = serve_args(kasocki_bin, kafka_bootstrap, port, [])
+        args = serve_args(kasocki_bin, kafka_bootstrap, port,
+                          shlex.split(os.environ.get("KASOCKI_E2E_GATEWAY_ARGS", "")))
         with open(out, "wb") as o, open(err, "wb") as e:
             popen = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=o, stderr=e)
         server = GatewayServer(Process(args, popen, port, out, err), port)
@@ -149,6 +154,28 @@ def gateway(_module_gateway):
     yield _module_gateway
     if not _module_gateway.alive():
         pytest.fail(f"kasocki serve died during this test:\n{_module_gateway.stderr()[-4000:]}")
+
+
+def summarize_events(events: list[tuple[str, list]]) -> str:
+    """What a client received, short enough for a failure message however many messages came:
+    the message events per partition (count, first and last offset, the offsets out of order or
+    repeated), then every other event in full."""
+    runs: dict[tuple, list[int]] = {}
+    others = []
+    for event, args in events:
+        meta = args[0].get("_kafka") if event == "message" and args and \
+            isinstance(args[0], dict) else None
+        if meta is None:
+            others.append([event, args])
+            continue
+        runs.setdefault((meta.get("topic"), meta.get("partition")), []).append(meta.get("offset"))
+    lines = []
+    for (topic, partition), offsets in runs.items():
+        unordered = [b for a, b in zip(offsets, offsets[1:]) if b != a + 1]
+        lines.append(f"{topic}[{partition}]: {len(offsets)} messages, offsets {offsets[0]}.."
+                     f"{offsets[-1]}, not following the previous: {unordered[:20]}")
+    return ("message events: " + ("; ".join(lines) or "none") + "; other events: "
+            + json.dumps(others)[:2000])
 
 
 class GatewayClient:
@@ -199,8 +226,8 @@ class GatewayClient:
                     return value
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"timed out waiting for {what}; events: "
-                                         f"{json.dumps(self.events)[:2000]}")
+                    raise AssertionError(f"timed out waiting for {what}; "
+                                         f"{summarize_events(self.events)}")
                 self.cond.wait(remaining)
 
     def named(self, name: str) -> list[list]:

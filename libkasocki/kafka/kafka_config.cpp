@@ -12,10 +12,14 @@
 namespace kasocki::kafka {
 namespace {
 
-// Only assign() needs it: librdkafka 2.0.2 refuses rd_kafka_assign() and has no consumer queue
-// (rd_kafka_queue_get_consumer() returns null) without a group.id. The group is never joined
-// (no subscribe) and never committed to, so the name only appears in FindCoordinator requests.
+// Only assign() needs it: librdkafka (2.0.2 and 2.12.1 alike) refuses rd_kafka_assign() and has no
+// consumer queue (rd_kafka_queue_get_consumer() returns null) without a group.id. The group is
+// never joined (no subscribe) and never committed to, so the name only appears in FindCoordinator
+// requests.
 constexpr const char* assign_only_group = "kasocki-assign-only";
+
+// librdkafka 2.2.0 (rd_kafka_version()'s hex form) brought fetch.queue.backoff.ms.
+constexpr int fetch_queue_backoff_since = 0x020200ff;
 
 status set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   std::array<char, 512> errstr{};
@@ -39,6 +43,8 @@ property_list defaults(const kafka_config& config, handle_role role) {
                  {"queued.max.messages.kbytes", std::to_string(config.consumer_queue_kbytes)},
                  {"enable.partition.eof", "false"},
              });
+    if (rd_kafka_version() >= fetch_queue_backoff_since)
+      p.emplace_back("fetch.queue.backoff.ms", std::to_string(config.fetch_queue_backoff_ms));
     if (config.statistics)
       p.emplace_back("statistics.interval.ms", std::to_string(config.statistics_interval.count()));
   }
