@@ -71,6 +71,19 @@ class GatewayServer:
         return requests.get(f"{self.url}/healthz", timeout=DEADLINE_S)
 
 
+def poll_until(fetch, predicate, what: str, interval: float = 0.05,
+               timeout: float = DEADLINE_S):
+    """Calls fetch() until predicate(value) holds and returns that value: for figures that have
+    no event to wait on (metrics scraped, /proc read)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if predicate(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value}"
+        time.sleep(interval)
+
+
 def wait_healthy(server: GatewayServer, timeout: float = DEADLINE_S) -> None:
     """Polls /healthz until it answers 200 (the server has fetched Kafka metadata)."""
     deadline = time.monotonic() + timeout

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import pytest
 import requests
 import websocket
 
-from gateway_fixture import DEADLINE_S, GatewayServer
+from gateway_fixture import DEADLINE_S, GatewayServer, poll_until
 
 pytest_plugins = ["gateway_fixture"]
 
@@ -32,13 +31,7 @@ def metrics(server: GatewayServer) -> dict[str, float]:
 
 def wait_metrics(server: GatewayServer, predicate, what: str) -> dict[str, float]:
     """Scrapes until predicate(metrics) holds (the figures have no event to wait on)."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        samples = metrics(server)
-        if predicate(samples):
-            return samples
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {samples}"
-        time.sleep(0.05)
+    return poll_until(lambda: metrics(server), predicate, what)
 
 
 def switches(samples: dict[str, float], to: str) -> float:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import requests
 
 from conftest import free_port
+from gateway_fixture import DEADLINE_S, poll_until
 
 pytest_plugins = ["gateway_fixture"]
 
 ONE = "kasocki_test_one"
 INVALID = "kasocki_test_invalid"
 STATS = ("-X", "statistics.interval.ms=200")
-DEADLINE_S = 15.0
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)')
@@ -70,13 +69,7 @@ def value(samples, metric: str, **labels) -> float:
 
 def wait_metric(server, predicate, what: str) -> dict:
     """Scrapes until predicate(samples) holds: the Kafka figures come every statistics interval."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        samples = scrape(server)
-        if predicate(samples):
-            return samples
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {samples}"
-        time.sleep(0.1)
+    return poll_until(lambda: scrape(server), predicate, what, interval=0.1)
 
 
 EXPECTED_TYPES = {
@@ -208,9 +201,8 @@ def test_log_lines_are_json_with_librdkafka_and_without_message_content(start_pr
     messages = client.messages(10)
     client.close()
     # librdkafka's lines come through our log.
-    deadline = time.monotonic() + DEADLINE_S
-    while "librdkafka" not in process.stderr() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    poll_until(process.stderr, lambda text: "librdkafka" in text, "a librdkafka log line",
+               interval=0.1)
     lines = [json.loads(line) for line in process.stderr().splitlines()]
     assert all(list(line)[:3] == ["ts", "level", "msg"] for line in lines), lines[:5]
     assert any(line.get("source") == "librdkafka" for line in lines), lines[-5:]
