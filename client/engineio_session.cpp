@@ -25,6 +25,7 @@ engineio_session::engineio_session(asio::any_io_executor executor, engineio_opti
       options_(options),
       get_conn_(executor),
       post_conn_(executor),
+      frames_(options.max_message_size),
       write_signal_(executor),
       heartbeat_timer_(executor) {}
 
@@ -73,9 +74,8 @@ asio::awaitable<error_code> engineio_session::open(endpoint ep) {
       co_return fail_open(ec);
     std::string_view frame;
     bool text = false;
-    if (auto ec = co_await read_frame(frame, text)) co_return fail_open(ec);
+    if (auto ec = co_await read_message(frame, text)) co_return fail_open(ec);
     bool ok = text && !frame.empty() && frame[0] == '0' && parse_open_packet(frame.substr(1));
-    ws_buffer_.consume(ws_buffer_.size());
     if (!ok) co_return fail_open(make_error_code(client_errc::handshake_failed));
     websocket_active_ = true;
   } else {
@@ -93,7 +93,7 @@ asio::awaitable<error_code> engineio_session::open(endpoint ep) {
     if (options_.transport == transport_mode::polling && offered) {
       // A failed probe leaves the session on polling, as the reference client does.
       if (co_await probe_upgrade()) {
-        if (ws_) beast::get_lowest_layer(*ws_).close();
+        if (ws_) ws_->close();
         ws_.reset();
       }
     }
@@ -110,7 +110,7 @@ asio::awaitable<error_code> engineio_session::open(endpoint ep) {
 void engineio_session::start_loops() {
   auto self = shared_from_this();
   if (websocket_active_) {
-    beast::get_lowest_layer(*ws_).expires_never();  // the heartbeat watchdog finds dead servers
+    ws_->expires_never();  // the heartbeat watchdog finds dead servers
     asio::co_spawn(executor_, websocket_reader(), asio::detached);
   } else {
     get_conn_.stream.expires_never();
@@ -177,7 +177,7 @@ asio::awaitable<void> engineio_session::heartbeat_loop() {
 asio::awaitable<void> engineio_session::writer_loop() {
   auto self = shared_from_this();
   while (state_ == state::open || state_ == state::closing) {
-    if (queue_.empty()) {
+    if (queue_.empty() && control_frames_.empty()) {
       if (state_ == state::closing) break;  // the close packet went out last
       write_signal_.expires_at(asio::steady_timer::time_point::max());
       co_await write_signal_.async_wait(use_tuple);
@@ -187,21 +187,30 @@ asio::awaitable<void> engineio_session::writer_loop() {
     if (websocket_active_) {
       // Everything queued goes out as masked frames in one write (one syscall for a burst of
       // emits, as the server does for its frames). First let the handlers that are ready run:
-      // when the server sent many frames at once, the reader goes through them one posted
-      // completion at a time and each may queue a packet (an emit from an ack handler). Each
-      // post lets one of them through; once a round adds nothing, nothing is ready and waiting
-      // longer would only add latency.
+      // a wake-up may come from the first of several handlers about to queue a packet (the
+      // reader dispatches a whole read's messages in one go, but other completions may be
+      // ready too). Each post lets them through; once a round adds nothing, nothing is ready
+      // and waiting longer would only add latency.
       for (std::size_t seen = 0; seen != queue_.size() && state_ != state::closed;) {
         seen = queue_.size();
         co_await asio::post(executor_, asio::use_awaitable);
       }
       if (state_ == state::closed) co_return;
-      frame_.clear();
-      for (const auto& p : queue_) append_masked_packet(frame_, p, masks_.next());
+      // Pongs and a close reply first; after the server's close no data frame may follow.
+      frame_.assign(control_frames_);
+      control_frames_.clear();
+      if (!server_closed_)
+        for (const auto& p : queue_) append_masked_packet(frame_, p, masks_.next());
       queue_.clear();
       ec = co_await write_frames(frame_);
+      frame_.clear();
       // Don't keep a huge buffer around after a burst.
       if (frame_.capacity() > (1 << 20)) std::string().swap(frame_);
+      // The server's close may have come during a batch: its answer goes out next, then end.
+      if (server_closed_ && (ec || control_frames_.empty())) {
+        finish(close_reason_);
+        co_return;
+      }
     } else {
       ec = co_await post_queued();
     }
@@ -212,11 +221,69 @@ asio::awaitable<void> engineio_session::writer_loop() {
     }
   }
   if (state_ != state::closing) co_return;
-  if (websocket_active_ && ws_) {
-    beast::get_lowest_layer(*ws_).expires_after(options_.open_timeout);
-    co_await ws_->async_close(beast::websocket::close_code::normal, use_tuple);
-  }
+  if (websocket_active_ && ws_) co_await close_websocket();
   finish(error_code{});
+}
+
+asio::awaitable<void> engineio_session::close_websocket() {
+  auto self = shared_from_this();
+  std::string payload{static_cast<char>(1000 >> 8), static_cast<char>(1000 & 0xff)};
+  queue_control_frame(0x8, payload);
+  frame_.assign(control_frames_);
+  control_frames_.clear();
+  close_sent_ = true;
+  ws_->expires_after(options_.open_timeout);
+  auto ec = co_await write_frames(frame_);
+  if (ec || state_ == state::closed) co_return;
+  // The reader ends the session when the server's close (or the end of the connection) comes.
+  write_signal_.expires_after(options_.open_timeout);
+  co_await write_signal_.async_wait(use_tuple);
+}
+
+void engineio_session::queue_control_frame(unsigned opcode, std::string_view payload) {
+  // append_masked_frame writes data frames; a control frame differs only in its opcode, which
+  // is not masked: the first byte is rewritten to FIN + the control opcode.
+  const std::size_t at = control_frames_.size();
+  append_masked_frame(control_frames_, true, payload, masks_.next());
+  control_frames_[at] = static_cast<char>(0x80 | opcode);
+  wake_writer();
+}
+
+bool engineio_session::on_frame(const frame_event& e) {
+  switch (e.kind) {
+    case frame_kind::text:
+      on_text(e.payload);
+      break;
+    case frame_kind::binary:
+      on_packet(engineio::packet_type::message, e.payload, true);
+      break;
+    case frame_kind::ping:
+      if (!close_sent_) queue_control_frame(0xa, e.payload);  // a pong echoes the ping
+      break;
+    case frame_kind::pong:
+    case frame_kind::need_more:
+      break;
+    case frame_kind::close:
+      if (state_ == state::open || !close_sent_) {
+        // The server closes first: echo its code (RFC 6455 5.5.1), then end; the writer sends
+        // the answer after a batch in flight and finishes the session.
+        std::string code;
+        if (e.close_code != 1005)
+          code = {static_cast<char>(e.close_code >> 8), static_cast<char>(e.close_code & 0xff)};
+        close_reason_ =
+            state_ == state::open ? make_error_code(client_errc::closed_by_server) : error_code{};
+        state_ = state::closing;
+        server_closed_ = true;
+        queue_control_frame(0x8, code);
+      } else {
+        finish(error_code{});  // the answer to the client's close
+      }
+      return false;
+    case frame_kind::error:
+      finish(frame_error_code(e.error));
+      return false;
+  }
+  return state_ != state::closed;
 }
 
 void engineio_session::finish(error_code reason) {
