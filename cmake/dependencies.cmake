@@ -24,9 +24,10 @@ kasocki_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
 find_package(simdjson QUIET)
 kasocki_require(simdjson_FOUND "simdjson" "libsimdjson-dev")
 
-# librdkafka: the one scripts/setup.sh built from source (2.12.1) when there, else the system's.
-# Debian 12's 2.0.2 works, but its fetcher idles a second whenever a client's queue is full
-# (replay is about 3.5x slower: docs/PERFORMANCE.md).
+# librdkafka: the one scripts/setup.sh built from source (2.12.1) when there, else the system's,
+# which must be 2.1 or later: 2.0's rd_kafka_consume_batch_queue() may lose or repeat messages
+# while librdkafka applies an assignment or seek in parallel (its 2.0.0 "Known Issues", fixed
+# in 2.1.0), and Kasocki's delivery guarantee rests on that call. Debian 12 ships 2.0.2.
 set(KASOCKI_RDKAFKA_PREFIX "${PROJECT_SOURCE_DIR}/.deps/librdkafka" CACHE PATH
     "librdkafka built by scripts/setup.sh (used when it exists)")
 if(EXISTS "${KASOCKI_RDKAFKA_PREFIX}/lib/pkgconfig/rdkafka.pc")
@@ -36,7 +37,11 @@ if(PkgConfig_FOUND)
   pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka)
   if(RDKAFKA_FOUND)
     message(STATUS "librdkafka ${RDKAFKA_VERSION}: ${RDKAFKA_LINK_LIBRARIES}")
-    if(RDKAFKA_VERSION VERSION_LESS 2.2)
+    if(RDKAFKA_VERSION VERSION_LESS 2.1)
+      message(FATAL_ERROR "librdkafka ${RDKAFKA_VERSION} is too old (2.1 or later: its batch "
+                          "consume can lose messages); run scripts/setup.sh, which builds 2.12.1 "
+                          "into .deps/librdkafka")
+    elseif(RDKAFKA_VERSION VERSION_LESS 2.2)
       message(WARNING "librdkafka ${RDKAFKA_VERSION} predates fetch.queue.backoff.ms: replays "
                       "stall a second whenever a queue fills (run scripts/setup.sh for 2.12.1)")
     endif()
