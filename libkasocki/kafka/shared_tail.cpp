@@ -48,7 +48,6 @@ void shared_tail::impl::drop(const std::shared_ptr<topic_tail>& tail) {
   if (tail->reader) tail->reader->close();
   tail->reader.reset();
   tail->state = topic_tail::phase::failed;  // readers still holding it go private
-  tail->wake_timer.cancel();
   for (const auto& r : tail->attached) wake(r);
 }
 
@@ -143,31 +142,9 @@ void shared_tail::impl::on_batch(const std::shared_ptr<topic_tail>& tail,
     stats_.window_messages += kept.size();
   }
   evict_over_budget();
-  wake_waiters_soon(tail);
-}
-
-// Wakes the readers waiting at the tail's end now, or, within wake_interval of the last wake,
-// once that interval is over (see tail_options::wake_interval).
-void shared_tail::impl::wake_waiters_soon(const std::shared_ptr<topic_tail>& tail) {
-  if (tail->wake_pending) return;
-  const auto now = std::chrono::steady_clock::now();
-  const auto due = tail->last_wake + options_.wake_interval;
-  auto wake = [](topic_tail& t) {
-    t.last_wake = std::chrono::steady_clock::now();
-    auto waiters = std::move(t.waiters);
-    t.waiters.clear();
-    for (const auto& r : waiters) wake_waiter(r, &t);
-  };
-  if (now >= due) return wake(*tail);
-  tail->wake_pending = true;
-  tail->wake_timer.expires_at(due);
-  tail->wake_timer.async_wait(
-      [weak = std::weak_ptr<topic_tail>(tail), wake](boost::system::error_code ec) {
-        auto t = weak.lock();
-        if (!t) return;
-        t->wake_pending = false;
-        if (!ec) wake(*t);
-      });
+  auto waiters = std::move(tail->waiters);
+  tail->waiters.clear();
+  for (const auto& r : waiters) wake_waiter(r, tail.get());
 }
 
 void shared_tail::impl::evict_over_budget() {

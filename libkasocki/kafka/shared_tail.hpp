@@ -31,12 +31,6 @@ struct tail_options {
   std::int64_t backfill = 1024;
   // A tail that no client reads is closed after this long (a reconnecting client finds it).
   std::chrono::milliseconds linger{30000};
-  // Readers waiting at a tail's end are woken at most once per this interval: an append right
-  // after a quiet spell wakes them at once, appends close together are handed over together.
-  // With 1,000 clients each wake costs 1,000 socket writes, so batching them is what keeps a
-  // busy topic affordable (docs/PERFORMANCE.md, fanout); it adds at most this much latency.
-  // 0: every append wakes them.
-  std::chrono::milliseconds wake_interval{10};
   std::size_t fetch_batch = 4096;  // messages the tail asks for at a time
 };
 

@@ -22,7 +22,7 @@ struct topic_tail {
   enum class phase { starting, ready, failed };
 
   topic_tail(std::string name, const client_context::loop_executor& loop)
-      : topic(std::move(name)), linger(loop), wake_timer(loop) {}
+      : topic(std::move(name)), linger(loop) {}
 
   std::string topic;
   phase state = phase::starting;
@@ -32,9 +32,6 @@ struct topic_tail {
   std::vector<std::weak_ptr<tail_reader>> waiters;   // woken by the next append
   std::size_t users = 0;
   boost::asio::steady_timer linger;
-  boost::asio::steady_timer wake_timer;  // a wake of the waiters deferred by wake_interval
-  bool wake_pending = false;
-  std::chrono::steady_clock::time_point last_wake{};
 
   // The window of `partition` once the tail reads it, else nullptr.
   partition_window* window(std::int32_t partition) {
@@ -69,7 +66,6 @@ class shared_tail::impl : public std::enable_shared_from_this<impl> {
   void on_batch(const std::shared_ptr<topic_tail>& tail, const message_batch& batch);
   void fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error);
   void evict_over_budget();
-  void wake_waiters_soon(const std::shared_ptr<topic_tail>& tail);
   void drop(const std::shared_ptr<topic_tail>& tail);
 };
 
