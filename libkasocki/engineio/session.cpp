@@ -131,6 +131,11 @@ std::vector<out_packet> session::take_queue() {
   return taken;
 }
 
+void session::discard_queued() {
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
 void session::when_writable(std::function<void()> callback) {
   if (writable()) {
     callback();

@@ -43,6 +43,10 @@ class session : public std::enable_shared_from_this<session> {
   bool writable() const { return queued_bytes_ < options_.send_queue_limit; }
   // Called (once per registration) when the queue drains below the limit after being full.
   void when_writable(std::function<void()> callback);
+  // Drops the packets not yet handed to the transport (the batch a write has taken stays), so
+  // that what is sent next goes out right after it: for a client being let go for reading too
+  // slowly, the reason why should not wait behind the messages it could not take.
+  void discard_queued();
 
   const std::string& sid() const { return sid_; }
   int protocol() const { return protocol_; }

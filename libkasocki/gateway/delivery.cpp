@@ -71,7 +71,10 @@ void client_session::pump() {
 }
 
 // The client reads nothing while messages wait: the server holds only its bounded send queue
-// (Kafka or the shared window keeps the rest), and after stall_timeout lets it go.
+// (Kafka or the shared window keeps the rest), and after stall_timeout lets it go. The queued
+// messages are dropped first, so a client that reads again (in time for the close) finds the
+// reason, then the disconnect, right after what it was receiving; the messages it missed it can
+// resume from its last offsets.
 void client_session::watch_stall() {
   const auto timeout = owner_.options_.stall_timeout;
   if (timeout.count() == 0) return;
@@ -83,6 +86,7 @@ void client_session::watch_stall() {
     if (ec || !self || !self->waiting_writable_) return;
     auto socket = self->socket_.lock();
     if (!socket) return;
+    if (auto* session = socket->session()) session->discard_queued();
     // Counted in kasocki_limit_rejections_total{limit="stall-timeout"}, like every limit error.
     self->emit_error("message", stalled_client_error(self->owner_.options_.stall_timeout.count()));
     socket->disconnect(true);
