@@ -113,8 +113,9 @@ TEST(KafkaConfig, ConsumerDefaultsAndNeverWriteGuarantees) {
   EXPECT_EQ(conf_value(config, consumer, "fetch.wait.max.ms"), "100");
   EXPECT_EQ(conf_value(config, consumer, "fetch.min.bytes"), "1");
   // The build's librdkafka (scripts/setup.sh) has it; an older one would refuse the property.
-  if (rd_kafka_version() >= 0x020200ff)
+  if (rd_kafka_version() >= 0x020200ff) {
     EXPECT_EQ(conf_value(config, consumer, "fetch.queue.backoff.ms"), "10");
+  }
   EXPECT_NE(conf_value(config, consumer, "group.id"), "<unset>");
   EXPECT_EQ(conf_value(config, consumer, "enable.auto.commit"), "false");
   EXPECT_EQ(conf_value(config, consumer, "enable.auto.offset.store"), "false");
