@@ -71,7 +71,9 @@ int bench_main(int argc, char** argv) {
       ("max-server-threads", po::value(&config.max_server_threads)->default_value(0),
        "safety stop (the server is killed) when it has more threads (0: none)")  //
       ("max-server-rss-mb", po::value(&config.max_server_rss_mb)->default_value(0),
-       "safety stop (the server is killed) above this resident memory, MB (0: none)");
+       "safety stop (the server is killed) above this resident memory, MB (0: none)")  //
+      ("busy-poll-us", po::value(&config.busy_poll_us)->default_value(0),
+       "microseconds the bench's event loop keeps polling before it sleeps (0: off)");
   po::variables_map vm;
   if (auto status = parse_or_exit("bench",
                                   "Load client: many connections, throughput and latency figures, "

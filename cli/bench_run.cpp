@@ -13,6 +13,7 @@
 #include "cli/bench_driver.hpp"
 #include "cli/bench_process.hpp"
 #include "client/raw_packet.hpp"
+#include "libkasocki/common/run_loop.hpp"
 
 namespace kasocki::cli::bench {
 namespace {
@@ -316,7 +317,7 @@ bench_result run_bench(const bench_config& config, const std::function<void()>& 
         d.abort(ex.what());
       }
     });
-    ioc.run();
+    run_with_busy_poll(ioc, std::chrono::microseconds(config.busy_poll_us));
     d.collect();
   }
   return result;

@@ -47,6 +47,7 @@ struct bench_config {
   int server_pid = 0;            // sampled every 100 ms for memory and threads; 0: none
   int max_server_threads = 0;    // safety stop when the server has more threads; 0: no limit
   double max_server_rss_mb = 0;  // safety stop above this resident memory; 0: no limit
+  int busy_poll_us = 0;          // the event loop polls this long before it sleeps; 0: never
 };
 
 struct bench_result {

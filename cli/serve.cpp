@@ -19,6 +19,7 @@
 #include "cli/serve_config.hpp"
 #include "cli/subcommands.hpp"
 #include "libkasocki/common/log.hpp"
+#include "libkasocki/common/run_loop.hpp"
 #include "libkasocki/gateway/gateway.hpp"
 #include "libkasocki/http/limits.hpp"
 #include "libkasocki/http/listener.hpp"
@@ -216,7 +217,7 @@ int serve_main(int argc, char** argv) {
       std::_Exit(0);
     }).detach();
   });
-  io.run();
+  run_with_busy_poll(io, config.busy_poll);
   engine.end_all();  // sessions that never polled for their close end now
   io.restart();
   io.run_for(std::chrono::milliseconds(200));  // their disconnect handlers release Kafka

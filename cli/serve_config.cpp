@@ -127,7 +127,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   std::string brokers, log_level, config_file;
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
-  long idle = 0, http_idle = 0, stall = 0, tail_linger_ms = 0;
+  long idle = 0, http_idle = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
   std::size_t tail_window_kib = 0;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
                         "HOST:PORT to listen on")(
@@ -198,7 +198,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "tail-backfill", po::value(&config.gateway.tail.backfill)->default_value(1024),
           "messages per partition a new shared tail reads before the end")(
           "tail-linger-ms", po::value(&tail_linger_ms)->default_value(30000),
-          "milliseconds a shared tail nobody reads stays open");
+          "milliseconds a shared tail nobody reads stays open")(
+          "busy-poll-us", po::value(&busy_poll_us)->default_value(0),
+          "microseconds the event loop keeps polling before it sleeps: lower latency for "
+          "clients in request/reply (consume) for CPU spent spinning (0: off)");
   po::variables_map vm;
   std::vector<file_token> file_tokens;
   try {
@@ -271,15 +274,17 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.max_payload = max_payload;
   config.engine.send_queue_limit <<= 10;
   config.engine.allow_eio3 = !vm.count("no-eio3");
-  if (idle < 0 || http_idle <= 0 || stall < 0 || tail_linger_ms < 0 ||
+  if (idle < 0 || http_idle <= 0 || stall < 0 || tail_linger_ms < 0 || busy_poll_us < 0 ||
       config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
       config.gateway.filters.max_keys == 0 || config.engine.send_queue_limit == 0 ||
       config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
-    std::cerr << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
-                 "--tail-linger-ms and --new-sessions-per-ip-per-second must be >= 0, the other "
-                 "limits > 0\n";
+    std::cerr
+        << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
+           "--tail-linger-ms, --busy-poll-us and --new-sessions-per-ip-per-second must be >= 0, "
+           "the other "
+           "limits > 0\n";
     return 2;
   }
   config.gateway.idle_timeout = std::chrono::seconds(idle);
@@ -287,6 +292,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.gateway.tail.window_bytes = tail_window_kib << 10;
   config.gateway.tail.linger = std::chrono::milliseconds(tail_linger_ms);
   config.http.idle_timeout = std::chrono::seconds(http_idle);
+  config.busy_poll = std::chrono::microseconds(busy_poll_us);
   config.http.body_limit = max_payload;
   config.admission.trusted_proxies = split_list(config.admission.trusted_proxies);
   if (auto parsed = http::proxy_set::parse(config.admission.trusted_proxies);

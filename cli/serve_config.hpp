@@ -3,6 +3,7 @@
 // except for reading the config file.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,9 @@ struct serve_config {
   gateway::gateway_options gateway;
   http::admission_limits admission;  // sessions in total / per address, new-session rate
   http::listener_options http;       // header and body sizes (body_limit = engine.max_payload)
+  // How long the event loop keeps polling after it runs out of work before it sleeps
+  // (common/run_loop.hpp). 0: it sleeps at once.
+  std::chrono::microseconds busy_poll{0};
 };
 
 // Fills `config` from argv (and --config FILE). Returns an exit status when the process should

@@ -224,6 +224,21 @@ def test_stop_then_start_loses_and_repeats_nothing(gateway, connect, fresh_topic
     assert [m["_kafka"]["offset"] for m in middle] == [last_before + 1, last_before + 2]
 
 
+def test_a_busy_polling_server_delivers_the_same(kasocki_server, connect, fresh_topic, produce):
+    # --busy-poll-us changes only how the event loop waits: consume, start and stop as usual,
+    # and the server still stops on its signal (the fixture checks it did not die).
+    server = kasocki_server("--busy-poll-us", "200")
+    topic = fresh_topic()
+    produce(topic, [{"n": i} for i in range(300)])
+    client = connect(server)
+    client.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
+    pulled = [client.ok("consume")["n"] for _ in range(100)]
+    client.ok("start")
+    pushed = [m["n"] for m in client.messages(200)]
+    client.ok("stop")
+    assert pulled + pushed == list(range(300))
+
+
 def test_consume_while_started_goes_to_the_ack_only(gateway, connect, fresh_topic, produce):
     topic = fresh_topic()
     client = connect(gateway)

@@ -47,6 +47,7 @@ def test_healthz(gateway):
     ["--log-level", "loud"],
     ["--config", "/nonexistent/kasocki.json"],
     ["--ping-interval", "0"],
+    ["--busy-poll-us", "-1"],
     ["--no-such-option"],
 ], ids=lambda a: " ".join(a))
 def test_bad_usage_exits_2(kasocki_bin, args):

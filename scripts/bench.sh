@@ -59,8 +59,8 @@ say() { echo "bench.sh: $*" >&2; }
 scenario_args() {
   case $1 in
     replay) echo "--from beginning --mode start --until-end --duration 30" ;;
-    consume1) echo "--from beginning --mode consume --outstanding 1 --messages 200000 --duration 15" ;;
-    consume64) echo "--from beginning --mode consume --outstanding 64 --messages 1000000 --duration 15" ;;
+    consume1) echo "--from beginning --mode consume --outstanding 1 --messages 200000 --duration 15 --busy-poll-us 50" ;;
+    consume64) echo "--from beginning --mode consume --outstanding 64 --messages 1000000 --duration 15 --busy-poll-us 50" ;;
     filtered)
       echo "--from beginning --mode start --until-end --duration 30" \
         "--filter meta.domain=commons.wikimedia.org --filter title=/^Category:/"
@@ -157,6 +157,16 @@ free_port() {
   "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# More `kasocki serve` options of a replay scenario. The request/reply ones (consume) busy-poll
+# 50 us before sleeping, in the server and in the bench (scenario_args): each round trip then
+# costs no wake-up, which on this virtual machine costs more than the reply (PERFORMANCE.md).
+scenario_serve_args() {
+  case $1 in
+    consume1 | consume64) echo "--busy-poll-us 50" ;;
+    *) echo "" ;;
+  esac
+}
+
 # Live scenarios: every client is 127.0.0.1, so the per-address admission limits go (and the
 # total one is raised above the 10,000 clients).
 live_server_args=(--max-connections 20000 --max-connections-per-ip 0 --new-sessions-per-ip-per-second 0)
@@ -224,7 +234,8 @@ for s in "${scenarios[@]}"; do
       args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer")
       args_shown=("${args[@]:0:${#args[@]}-1}" "'$producer'")
     else
-      start_server
+      read -ra serve_extra <<<"$(scenario_serve_args "$s")"
+      start_server "${serve_extra[@]}"
       args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
       args_shown=("${args[@]}")
     fi
@@ -247,7 +258,7 @@ for s in "${scenarios[@]}"; do
     # were, to tell a saturated machine from a server that waits.
     [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
       --arg command "kasocki bench ${args_shown[*]/$server_url/URL} --server-pid PID" \
-      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(is_live "$s" && printf ' %s' "${live_server_args[@]}")" \
+      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s"; then printf ' %s' "${live_server_args[@]}"; else printf ' %s' $(scenario_serve_args "$s"); fi)" \
       --argjson kafka "$kafka_centis" \
       --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
       '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,

@@ -193,15 +193,15 @@ def render(results: list[dict], args: argparse.Namespace) -> str:
             f"{fmt(result.get('reached_end'))} | {result.get('failure', '')} |")
     commands = {}
     for result in results:
-        commands.setdefault(result["scenario"], result.get("command", ""))
+        commands.setdefault(result["scenario"],
+                            (result.get("server_command", ""), result.get("command", "")))
     out += ["", "Commands (URL is `http://127.0.0.1:<free port>`, PID the server's; a fresh "
             "server per run):", "", "```sh", args.invocation.strip(), "# what it ran:",
             "scripts/kafka.sh start", args.producer,
             "cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKASOCKI_TESTS=OFF",
-            "ninja -C build-release -j2 kasocki_cli",
-            "build-release/cli/kasocki serve --listen 127.0.0.1:<port> --brokers localhost:9092 "
-            "--log-level warn --no-ui"]
-    out += [f"build-release/cli/{command}" for command in commands.values()]
+            "ninja -C build-release -j2 kasocki_cli"]
+    for server, command in commands.values():
+        out += [f"build-release/cli/{server}", f"build-release/cli/{command}"]
     out += ["```", "", END]
     return "\n".join(out)
 
