@@ -258,7 +258,7 @@ for s in "${scenarios[@]}"; do
     # were, to tell a saturated machine from a server that waits.
     [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
       --arg command "kasocki bench ${args_shown[*]/$server_url/URL} --server-pid PID" \
-      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s"; then printf ' %s' "${live_server_args[@]}"; else printf ' %s' $(scenario_serve_args "$s"); fi)" \
+      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s"; then printf ' %s' "${live_server_args[@]}"; elif ((${#serve_extra[@]})); then printf ' %s' "${serve_extra[@]}"; fi)" \
       --argjson kafka "$kafka_centis" \
       --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
       '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
