@@ -70,10 +70,9 @@ class plain_or_tls_stream {
         token, buffers);
   }
 
-  // The websocket writer's side: between begin_batch() and end_batch(), only batch_writes()
-  // writes; end_batch() starts the writes that waited. Call begin_batch() when no write of the
-  // websocket stream is in flight (writes_in_flight() == 0) or accept that a control frame
-  // already being written goes first.
+  // The websocket writer's side: between begin_batch() and end_batch(), only the batch_stream
+  // writes; end_batch() starts the writes that waited. Call begin_batch() once no write of the
+  // websocket stream is in flight (async_wait_writes_done).
   class batch_stream {
    public:
     using executor_type = plain_or_tls_stream::executor_type;
@@ -100,6 +99,21 @@ class plain_or_tls_stream {
     for (auto& write : waiting) write->start();
   }
   int writes_in_flight() const { return writes_; }
+  // Completes once no write of the websocket stream's own is in flight (at once when none is).
+  // The write's handler runs first and may start another: check writes_in_flight() again.
+  template <class Token>
+  auto async_wait_writes_done(Token&& token) {
+    return boost::asio::async_initiate<Token, void()>(
+        [this](auto handler) {
+          auto resume = [handler = std::move(handler)]() mutable { std::move(handler)(); };
+          if (writes_ == 0) {
+            boost::asio::post(get_executor(), std::move(resume));
+            return;
+          }
+          writes_done_.push_back(std::make_unique<deferred<decltype(resume)>>(std::move(resume)));
+        },
+        token);
+  }
 
   // The websocket stream's closing handshake ends with these (found by argument lookup).
   friend void teardown(boost::beast::role_type role, plain_or_tls_stream& s,
@@ -143,7 +157,12 @@ class plain_or_tls_stream {
           s.async_write_some(b, [this, handler = std::move(handler)](boost::system::error_code ec,
                                                                      std::size_t n) mutable {
             --writes_;
+            // The handler may destroy this stream (a close that ends the connection): nothing
+            // of `this` is touched after it. Waiters of the writer hold the connection.
+            decltype(writes_done_) waiting;
+            if (writes_ == 0) waiting.swap(writes_done_);
             std::move(handler)(ec, n);
+            for (auto& w : waiting) w->start();
           });
         },
         stream_);
@@ -153,6 +172,7 @@ class plain_or_tls_stream {
   bool batch_ = false;
   int writes_ = 0;
   std::deque<std::unique_ptr<deferred_write>> deferred_;
+  std::deque<std::unique_ptr<deferred_write>> writes_done_;  // async_wait_writes_done's waiters
 };
 
 }  // namespace kasocki::engineio

@@ -101,10 +101,9 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
       socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
       // A write of the websocket stream's own (a close reply, a pong) may still be in flight,
       // e.g. to a client that reads nothing: the batch must not start beside it.
-      while (c->ws.next_layer().writes_in_flight() > 0 && !s->ended()) {
-        asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
-        co_await pause.async_wait(as_tuple(use_awaitable));
-      }
+      // Bounded by the write deadline above, which applies to that write too.
+      while (c->ws.next_layer().writes_in_flight() > 0 && !s->ended())
+        co_await c->ws.next_layer().async_wait_writes_done(use_awaitable);
       if (s->ended()) {
         failed = true;
         break;
