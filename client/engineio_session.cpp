@@ -241,11 +241,7 @@ asio::awaitable<void> engineio_session::close_websocket() {
 }
 
 void engineio_session::queue_control_frame(unsigned opcode, std::string_view payload) {
-  // append_masked_frame writes data frames; a control frame differs only in its opcode, which
-  // is not masked: the first byte is rewritten to FIN + the control opcode.
-  const std::size_t at = control_frames_.size();
-  append_masked_frame(control_frames_, true, payload, masks_.next());
-  control_frames_[at] = static_cast<char>(0x80 | opcode);
+  append_masked_control_frame(control_frames_, opcode, payload, masks_.next());
   wake_writer();
 }
 

@@ -25,9 +25,9 @@ void apply_mask(char* data, std::size_t size, const unsigned char key[4]) {
 
 // The header of a frame (the server form, then the mask bit and the key) and the start of its
 // payload in `out`.
-std::size_t append_header(std::string& out, bool binary, std::size_t size, std::uint32_t mask) {
+std::size_t append_header(std::string& out, unsigned opcode, std::size_t size, std::uint32_t mask) {
   std::size_t at = out.size();
-  engineio::append_frame_header(out, binary, size);
+  engineio::append_frame_header(out, opcode, size);
   out[at + 1] = static_cast<char>(out[at + 1] | 0x80);  // MASK bit
   for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((mask >> shift) & 0xff);
   return out.size();
@@ -44,14 +44,19 @@ void mask_from(std::string& out, std::size_t payload_at, std::uint32_t mask) {
 
 void append_masked_frame(std::string& out, bool binary, std::string_view payload,
                          std::uint32_t mask) {
-  std::size_t at = append_header(out, binary, payload.size(), mask);
+  append_masked_control_frame(out, binary ? 0x2 : 0x1, payload, mask);
+}
+
+void append_masked_control_frame(std::string& out, unsigned opcode, std::string_view payload,
+                                 std::uint32_t mask) {
+  std::size_t at = append_header(out, opcode, payload.size(), mask);
   out += payload;
   mask_from(out, at, mask);
 }
 
 void append_masked_packet(std::string& out, const engineio::out_packet& p, std::uint32_t mask) {
   std::size_t size = p.data_size() + (p.binary ? 0 : 1);
-  std::size_t at = append_header(out, p.binary, size, mask);
+  std::size_t at = append_header(out, p.binary ? 0x2 : 0x1, size, mask);
   if (!p.binary) out += static_cast<char>('0' + static_cast<int>(p.type));
   out += p.head;
   out += view(p.body);

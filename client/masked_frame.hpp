@@ -17,6 +17,10 @@ namespace kasocki::client {
 void append_masked_frame(std::string& out, bool binary, std::string_view payload,
                          std::uint32_t mask);
 
+// Appends one masked frame of any opcode (the control frames: 0x8 close, 0xa pong).
+void append_masked_control_frame(std::string& out, unsigned opcode, std::string_view payload,
+                                 std::uint32_t mask);
+
 // Appends one Engine.IO v4 packet as a complete masked frame: a text frame carries the type
 // digit and the data, a binary frame the raw bytes of a binary message.
 void append_masked_packet(std::string& out, const engineio::out_packet& p, std::uint32_t mask);

@@ -3,8 +3,8 @@
 
 namespace kasocki::engineio {
 
-void append_frame_header(std::string& out, bool binary, std::size_t size) {
-  out += static_cast<char>(0x80 | (binary ? 0x2 : 0x1));  // FIN + opcode
+void append_frame_header(std::string& out, unsigned opcode, std::size_t size) {
+  out += static_cast<char>(0x80 | opcode);  // FIN + opcode
   if (size < 126) {
     out += static_cast<char>(size);
   } else if (size <= 0xffff) {

@@ -39,6 +39,18 @@ TEST(ClientMaskedFrame, RfcHelloExample) {
   EXPECT_EQ(out, bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
 }
 
+TEST(ClientMaskedFrame, ControlFramesCarryTheirOpcode) {
+  // A pong echoing "Hello" (RFC 6455 5.7's unmasked ping example, masked the client's way),
+  // and a close with code 1000.
+  std::string pong;
+  append_masked_control_frame(pong, 0xa, "Hello", 0x37fa213d);
+  EXPECT_EQ(pong, bytes({0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
+  std::string close;
+  append_masked_control_frame(close, 0x8, bytes({0x03, 0xe8}), 0x01020304);
+  EXPECT_EQ(close.substr(0, 2), bytes({0x88, 0x82}));
+  EXPECT_EQ(unmask(close, 2), bytes({0x03, 0xe8}));
+}
+
 TEST(ClientMaskedFrame, LengthForms) {
   struct row {
     std::size_t size;
