@@ -6,6 +6,7 @@ duplicates. Real broker, python-socketio and raw websocket clients."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 
@@ -187,35 +188,35 @@ def test_a_stalled_client_resumes_from_its_own_position(kasocki_server, fresh_to
         stalled.close()
 
 
-def test_a_client_stalled_past_the_timeout_is_disconnected(kasocki_server, fresh_topic, produce):
-    # A short heartbeat: the connection itself, whose writes block, goes within one period.
-    server = kasocki_server("--stall-timeout", "1", "--ping-interval", "3000",
-                            "--ping-timeout", "2000")
-    topic = fresh_topic()
+@contextlib.contextmanager
+def let_go_for_stalling(server: GatewayServer, topic: str, produce):
+    """A StalledClient on `topic`, once the server has let it go (--stall-timeout)."""
     stalled = StalledClient(server, topic)
     try:
         produce(topic, [{"n": i, "pad": BIG} for i in range(12000)])
         wait_metrics(server,
                      lambda s: s.get('kasocki_limit_rejections_total{limit="stall-timeout"}') == 1,
                      "the stalled client to be let go")
+        yield stalled
+    finally:
+        stalled.close()
+
+
+def test_a_client_stalled_past_the_timeout_is_disconnected(kasocki_server, fresh_topic, produce):
+    # A short heartbeat: the connection itself, whose writes block, goes within one period.
+    server = kasocki_server("--stall-timeout", "1", "--ping-interval", "3000",
+                            "--ping-timeout", "2000")
+    with let_go_for_stalling(server, fresh_topic(), produce):
         wait_metrics(server, lambda s: s.get("kasocki_sessions_subscribed") == 0
                      and s.get('kasocki_connections{eio="4",transport="websocket"}') == 0,
                      "its session and connection to be released")
-    finally:
-        stalled.close()
 
 
 def test_a_stalled_client_that_reads_again_finds_why_it_was_let_go(kasocki_server, fresh_topic,
                                                                     produce):
     # The default heartbeat (25 s + 20 s) leaves the connection open long enough to read it all.
     server = kasocki_server("--stall-timeout", "1")
-    topic = fresh_topic()
-    stalled = StalledClient(server, topic)
-    try:
-        produce(topic, [{"n": i, "pad": BIG} for i in range(12000)])
-        wait_metrics(server,
-                     lambda s: s.get('kasocki_limit_rejections_total{limit="stall-timeout"}') == 1,
-                     "the stalled client to be let go")
+    with let_go_for_stalling(server, fresh_topic(), produce) as stalled:
         # Reading again: the messages of the write that was in flight, then at once the reason
         # (the queued messages behind it were dropped), then the socket.io disconnect.
         error = stalled.until(lambda p: p.startswith('2["err"'))
@@ -223,5 +224,3 @@ def test_a_stalled_client_that_reads_again_finds_why_it_was_let_go(kasocki_serve
         assert stalled.until(lambda p: True) == "1"  # DISCONNECT of the default namespace
         got = [json.loads(p[1:])[1]["n"] for p in stalled.packets if p.startswith('2["message"')]
         assert got == list(range(len(got))) and 0 < len(got) < 12000
-    finally:
-        stalled.close()
