@@ -14,14 +14,13 @@ import pathlib
 import random
 import socket
 import struct
-import time
 
 import pytest
 import requests
 import websocket
 
 pytest.register_assert_rewrite("gateway_fixture")
-from gateway_fixture import DEADLINE_S  # noqa: E402
+from gateway_fixture import DEADLINE_S, poll_until  # noqa: E402
 
 pytest_plugins = ["gateway_fixture"]
 
@@ -206,17 +205,29 @@ def one_round(server, rng: random.Random) -> int:
     return sent
 
 
+def open_sessions(server) -> float:
+    """The sum of kasocki_connections over its transports and versions, from /metrics."""
+    text = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("kasocki_connections{"))
+
+
+def wait_no_sessions(server) -> None:
+    """Sessions the round abandoned end by ping timeout (0.5 + 0.5 s): awaited on the gauge."""
+    poll_until(lambda: open_sessions(server), lambda n: n == 0, "every abandoned session to end")
+
+
 def test_hostile_input_leaves_the_server_serving_without_growing(kasocki_server, connect):
     server = kasocki_server("--new-sessions-per-ip-per-second", 0, "--max-connections-per-ip", 0,
                             "--ping-interval", 500, "--ping-timeout", 500)
     rng = random.Random(20240611)
     sent = one_round(server, rng)  # warm-up
-    time.sleep(1.5)  # abandoned sessions end by ping timeout (0.5 + 0.5 s)
+    wait_no_sessions(server)
     warm = rss_kb(server.pid)
     for _ in range(3):
         sent += one_round(server, rng)
         assert server.alive(), server.stderr()[-4000:]
-    time.sleep(1.5)
+    wait_no_sessions(server)
     grown = rss_kb(server.pid) - warm
     print(f"hostile inputs: {sent}, RSS after warm-up {warm} KiB, growth {grown} KiB")
     assert sent > 3000, sent

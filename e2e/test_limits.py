@@ -13,7 +13,7 @@ import requests
 import websocket
 
 pytest.register_assert_rewrite("gateway_fixture")
-from gateway_fixture import DEADLINE_S, assert_error_shape  # noqa: E402
+from gateway_fixture import DEADLINE_S, assert_error_shape, poll_until  # noqa: E402
 
 pytest_plugins = ["gateway_fixture"]
 
@@ -39,6 +39,13 @@ def admitted(response: requests.Response) -> None:
     assert response.text.startswith("0{"), response.text
 
 
+def open_sessions(server) -> float:
+    """The sum of kasocki_connections over its transports and versions, from /metrics."""
+    text = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("kasocki_connections{"))
+
+
 def close_polling(server, response: requests.Response) -> None:
     sid = response.text[response.text.index('"sid":"') + 7:].split('"')[0]
     requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", data="1",
@@ -58,11 +65,9 @@ def test_connections_per_ip(kasocki_server, connect):
             timeout=DEADLINE_S)
     assert refused.value.status_code == 429
     first.close()
-    # The place is given back when the session ends.
-    deadline = time.monotonic() + DEADLINE_S
-    while (response := handshake(server)).status_code == 429 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    admitted(response)
+    # The place is given back when the server has ended the session (awaited on the gauge).
+    poll_until(lambda: open_sessions(server), lambda n: n == 1, "the closed session to end")
+    admitted(handshake(server))
 
 
 def test_connections_in_total(kasocki_server, connect):
@@ -192,6 +197,8 @@ def test_idle_sessions_are_disconnected(kasocki_server, connect):
         assert error["name"] == "IdleTimeoutError"
         assert error["limit"] == "idle-timeout" and error["max"] == 1, error
     # Waiting on the server is not idleness: both are still connected after twice the timeout.
+    # The wait is the thing under test (time passing without activity), not synchronisation:
+    # there is no event for "the server did not disconnect".
     started.disconnected.wait(max(0.0, last_activity + 2.5 - time.monotonic()))
     assert not started.disconnected.is_set() and not waiting.disconnected.is_set()
     assert not pending.done.is_set()
@@ -205,6 +212,8 @@ def test_idle_timeout_counts_from_the_last_activity(kasocki_server, connect):
     began = time.monotonic()
     for offset in range(3):  # one consume every 0.8 s keeps it alive past the 2 s timeout
         assert client.ok("consume")["_kafka"]["offset"] == offset
+        # The pause is the thing under test (activity spaced below the timeout), not
+        # synchronisation; it ends early if the server disconnects, which then fails.
         client.disconnected.wait(0.8)
         assert not client.disconnected.is_set()
     assert time.monotonic() - began > 2
