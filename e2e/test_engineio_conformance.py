@@ -9,7 +9,6 @@ polling framing counted in UTF-16 units, XHR2 binary framing, and client-initiat
 Does I/O: HTTP and websocket connections to a testserver child process.
 """
 
-import concurrent.futures
 import json
 import time
 
@@ -20,6 +19,7 @@ import websocket
 pytest.register_assert_rewrite("testserver_fixture")  # before the import below
 from testserver_fixture import (  # noqa: E402
     DEADLINE_S,
+    PendingGet,
     MAX_PAYLOAD,
     PING_INTERVAL_MS,
     PING_TIMEOUT_MS,
@@ -37,10 +37,6 @@ from testserver_fixture import (  # noqa: E402
 pytest_plugins = ["testserver_fixture"]  # the `testserver` and `server` fixtures
 
 ECHO = "/engine.io/"
-# No event tells a client that its GET is now pending at the server, so a test that needs a
-# pending GET gives the server this long to take it. The GET stays pending for pingInterval
-# (300 ms) afterwards, which bounds the window in which the order of requests matters.
-GET_SETTLE_S = 0.1
 HANDSHAKE_KEYS = {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
 ERRORS = {
     0: "Transport unknown",
@@ -49,9 +45,6 @@ ERRORS = {
     3: "Bad request",
     5: "Unsupported protocol version",
 }
-
-pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
-
 
 @pytest.fixture(params=["/engine.io/", "/socket.io/"], ids=["engine.io", "socket.io"])
 def path(request):
@@ -77,12 +70,6 @@ def assert_handshake(value, upgrades):
     assert value["pingInterval"] == PING_INTERVAL_MS
     assert value["pingTimeout"] == PING_TIMEOUT_MS
     assert value["maxPayload"] == MAX_PAYLOAD
-
-
-def pending_get(url):
-    future = pool.submit(http_get, url)
-    time.sleep(GET_SETTLE_S)
-    return future
 
 
 # ---- handshake ----
@@ -210,11 +197,11 @@ def test_polling_invalid_post_closes_session(server, path):
 def test_polling_duplicate_get_closes_session(server, path):
     sid = open_polling_session(server, path)
     url = eio_url(server, path, sid=sid)
-    first, second = pool.submit(http_get, url), pool.submit(http_get, url)
-    answers = sorted([(r.status_code, r.text) for r in (first.result(), second.result())])
-    # Whichever arrived second is refused; the one pending is answered with a close packet.
-    assert answers[0] == (200, "1"), answers
-    assert answers[1][0] == 400, answers
+    first = PendingGet(server, url)
+    # The second GET is refused; the one pending is answered with a close packet.
+    second = http_get(url)
+    assert second.status_code == 400, second.text
+    assert first.result() == (200, "1")
     assert_error(http_get(url), 1)
 
 
@@ -281,7 +268,8 @@ def test_polling_missed_pong_closes_pending_get(server, path):
 
 def test_polling_late_get_after_missed_pong(server, path):
     sid = open_polling_session(server, path)
-    # This checks elapsed time itself: a client that is not polling gets no signal to await.
+    # The sleep is the thing under test (a client that stops polling for longer than the ping
+    # interval and timeout), not synchronisation: such a client gets no signal to await.
     time.sleep((PING_INTERVAL_MS + PING_TIMEOUT_MS) / 1000 + 0.3)
     assert_error(http_get(eio_url(server, path, sid=sid)), 1)
 
@@ -308,11 +296,10 @@ def test_websocket_missed_pong_closes(server, path):
 def test_polling_forced_close(server, path):
     sid = open_polling_session(server, path)
     url = eio_url(server, path, sid=sid)
-    poll = pending_get(url)
+    poll = PendingGet(server, url)
     pushed = http_post(url, "1")
     assert (pushed.status_code, pushed.text) == (200, "ok")
-    answer = poll.result()
-    assert (answer.status_code, answer.text) == (200, "6")
+    assert poll.result() == (200, "6")
     assert_error(http_get(url), 1)
 
 
@@ -328,12 +315,11 @@ def test_websocket_forced_close(server, path):
 
 def test_upgrade(server, path):
     sid = open_polling_session(server, path)
-    poll = pending_get(eio_url(server, path, sid=sid))
+    poll = PendingGet(server, eio_url(server, path, sid=sid))
     ws = ws_connect(server, path, sid=sid)
     ws.send("2probe")
     assert ws_recv(ws) == "3probe"
-    answer = poll.result()
-    assert (answer.status_code, answer.text) == (200, "6")
+    assert poll.result() == (200, "6")
     ws.send("5")
     if path == ECHO:
         ws.send("4upgraded")
@@ -472,11 +458,11 @@ def test_v3_websocket_no_client_ping_closes(server):
 
 def test_v3_upgrade(server):
     handshake, _ = v3_open(server, ECHO)
-    poll = pending_get(eio_url(server, ECHO, eio=3, sid=handshake["sid"]))
+    poll = PendingGet(server, eio_url(server, ECHO, eio=3, sid=handshake["sid"]))
     ws = ws_connect(server, ECHO, eio=3, sid=handshake["sid"])
     ws.send("2probe")
     assert ws_recv(ws) == "3probe"
-    assert poll.result().text == "1:6"
+    assert poll.result() == (200, "1:6")
     ws.send("5")
     ws.send("4upgraded")
     assert ws_recv(ws) == "4upgraded"

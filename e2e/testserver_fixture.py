@@ -14,6 +14,7 @@ The binary is $KASOCKI_BIN, else $KASOCKI_BUILD_DIR/cli/kasocki, else <repo>/bui
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import os
 import pathlib
@@ -25,6 +26,8 @@ import time
 import pytest
 import requests
 import websocket
+
+from conftest import StartError, listens, lost_port_race, start_on_free_port
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 # Every wait on the server has this deadline: generous, because the machine may be loaded and
@@ -42,12 +45,6 @@ def kasocki_bin() -> pathlib.Path:
         return pathlib.Path(os.environ["KASOCKI_BIN"])
     build_dir = pathlib.Path(os.environ.get("KASOCKI_BUILD_DIR", REPO / "build"))
     return build_dir / "cli" / "kasocki"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclasses.dataclass
@@ -75,28 +72,25 @@ class TestServer:
 
 
 def _wait_accepting(server: TestServer) -> None:
-    """Polls the port until it accepts a connection: the awaited condition of "started"."""
+    """Polls until the server itself listens on its port: the awaited condition of "started"."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if not server.alive():
-            raise RuntimeError(
-                f"kasocki testserver exited with {server.process.returncode}:\n{server.stderr()}"
-            )
-        try:
-            with socket.create_connection((server.host, server.port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"kasocki testserver did not listen on {server.port}:\n{server.stderr()}")
+            returncode, output = server.process.returncode, server.stderr()
+            raise StartError(f"kasocki testserver exited with {returncode}:\n{output}",
+                             lost_port_race(returncode, output))
+        if listens(server.process.pid, server.port):
+            return
+        time.sleep(0.05)  # /proc has no event to wait on
+    raise TimeoutError(f"kasocki testserver did not listen on {server.port}:\n{server.stderr()}")
 
 
 def start_testserver() -> TestServer:
     binary = kasocki_bin()
     if not binary.exists():
         raise RuntimeError(f"{binary} not built (build target kasocki_cli, or set KASOCKI_BIN)")
-    last_error = None
-    for _ in range(3):  # free_port() can race with another process taking the port
-        port = free_port()
+
+    def start_once(port: int) -> TestServer:
         stderr_file = tempfile.NamedTemporaryFile(prefix="kasocki-testserver-", suffix=".log", delete=False)
         process = subprocess.Popen(
             [str(binary), "testserver", "--listen", f"127.0.0.1:{port}"],
@@ -107,11 +101,14 @@ def start_testserver() -> TestServer:
         server = TestServer("127.0.0.1", port, process, pathlib.Path(stderr_file.name))
         try:
             _wait_accepting(server)
-            return server
-        except RuntimeError as error:
-            last_error = error
+        except BaseException:
             stop_testserver(server)
-    raise last_error
+            raise
+        return server
+
+    # Only a port taken between free_port() and the bind is retried; a crash, a bad exit status
+    # or no listen in time fails at once with the server's output.
+    return start_on_free_port(start_once)
 
 
 def stop_testserver(server: TestServer) -> None:
@@ -193,6 +190,51 @@ def open_polling_session(server: TestServer, path: str) -> str:
     assert response.status_code == 200, response.text
     assert response.text.startswith("0"), response.text
     return json.loads(response.text[1:])["sid"]
+
+
+def _tcp_receive_queue(local_port: int, remote_port: int) -> int | None:
+    """Bytes received but not yet read on the loopback socket local_port <- remote_port, or
+    None when there is no such socket (from /proc/net/tcp)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in pathlib.Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+            if int(local, 16) == local_port and int(remote, 16) == remote_port:
+                return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def _server_idle(server: TestServer) -> bool:
+    """True when every thread of the testserver sleeps: its event loop waits for I/O, with no
+    handler left to run (a handler that is ready keeps the loop from blocking)."""
+    tasks = pathlib.Path(f"/proc/{server.process.pid}/task")
+    states = [(task / "stat").read_text().rsplit(")", 1)[1].split()[0] for task in tasks.iterdir()]
+    return all(state == "S" for state in states)
+
+
+class PendingGet:
+    """A polling GET sent on a socket of its own, returned once the server has taken it: the
+    request's bytes have been read from the server's socket and then the server went idle, so
+    the GET is parked in the session. No packet says so, hence the look at /proc."""
+
+    def __init__(self, server: TestServer, url: str):
+        assert url.startswith(server.http), url
+        self.sock = socket.create_connection((server.host, server.port), timeout=DEADLINE_S)
+        client_port = self.sock.getsockname()[1]
+        self.sock.sendall(f"GET {url[len(server.http):]} HTTP/1.1\r\nHost: {server.host}:"
+                          f"{server.port}\r\nConnection: close\r\n\r\n".encode())
+        deadline = time.monotonic() + DEADLINE_S
+        # Unread bytes first, idleness second: idle after the bytes were read means handled.
+        while not (_tcp_receive_queue(server.port, client_port) == 0 and _server_idle(server)):
+            assert server.alive() and time.monotonic() < deadline, "the GET was not taken"
+            time.sleep(0.005)  # /proc has no event to wait on
+
+    def result(self) -> tuple[int, str]:
+        """(status, body) of the answer, once it comes."""
+        with self.sock:
+            response = http.client.HTTPResponse(self.sock)
+            response.begin()
+            return response.status, response.read().decode()
 
 
 def ws_connect(server: TestServer, path: str, eio: int = 4, sid: str | None = None,
