@@ -13,7 +13,8 @@ Fixtures (by name in a test's arguments):
     start_process    start_process(args, port=) -> Process, once the port accepts connections;
                      killed after the test, its output printed when the test failed
 Helpers to import (`from conftest import ...`): free_port(), FIXTURE_TOPICS, fixture_lines(),
-fixture_events(), Process.
+fixture_events(), Process, start_on_free_port() (retries a server start only when its port was
+taken), StartError, lost_port_race().
 """
 
 from __future__ import annotations
@@ -235,21 +236,83 @@ class Process:
         return self.popen.wait()
 
 
+# What both `kasocki serve` and `kasocki testserver` say, with exit status 1, when the port they
+# were given is taken: the system's message for EADDRINUSE.
+PORT_TAKEN_MESSAGE = "Address already in use"
+
+
+class StartError(RuntimeError):
+    """A server exited before it listened. port_taken: it exited because another process had
+    taken its port, the one failure start_on_free_port() retries."""
+
+    def __init__(self, message: str, port_taken: bool):
+        super().__init__(message)
+        self.port_taken = port_taken
+
+
+def lost_port_race(returncode: int | None, stderr: str) -> bool:
+    """True when a server exited because its port was taken (by another process between
+    free_port() choosing it and the server binding it); a crash (a signal), any other exit
+    status or any other message is the server's own failure."""
+    return returncode == 1 and PORT_TAKEN_MESSAGE in stderr
+
+
+def start_on_free_port(start_once, attempts: int = 3):
+    """start_once(port) with a port from free_port(), again with a new port only when the server
+    lost the port race (StartError.port_taken); every other failure is raised at once."""
+    for attempt in range(attempts):
+        try:
+            return start_once(free_port())
+        except StartError as error:
+            if not error.port_taken or attempt + 1 == attempts:
+                raise
+
+
+def listens(pid: int, port: int) -> bool:
+    """True when process pid itself has a TCP socket listening on port (from /proc): a connect
+    that succeeds proves less, since another process may have taken the port."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = pathlib.Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def wait_accepting(process: Process, host: str, timeout: float) -> None:
-    """Polls until the port accepts a TCP connection (the awaited event of "it has started")."""
+    """Polls until the process listens on its port (the awaited event of "it has started");
+    raises StartError when the process exits first, TimeoutError when it never listens. `host`
+    is the address it was told to listen on; the check holds for any."""
     deadline = time.monotonic() + timeout
     while True:
         if not process.alive():
-            raise RuntimeError(f"{process.args} exited with {process.popen.returncode} before "
-                               f"listening on {process.port}:\n{process.stderr()[-4000:]}")
-        try:
-            with socket.create_connection((host, process.port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{process.args} did not listen on {process.port} within "
-                                   f"{timeout}s:\n{process.stderr()[-4000:]}")
-            time.sleep(0.02)
+            returncode, stderr = process.popen.returncode, process.stderr()
+            raise StartError(f"{process.args} exited with {returncode} before listening on "
+                             f"{process.port}:\n{stderr[-4000:]}",
+                             lost_port_race(returncode, stderr))
+        if listens(process.popen.pid, process.port):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{process.args} did not listen on {process.port} within "
+                               f"{timeout}s:\n{process.stderr()[-4000:]}")
+        time.sleep(0.02)  # /proc has no event to wait on
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -34,7 +34,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import Process, free_port, wait_accepting
+from conftest import Process, StartError, lost_port_race, start_on_free_port, wait_accepting
 
 # Every wait on the server has this deadline: generous because the machine is shared with builds;
 # a passing test never waits for it.
@@ -90,7 +90,10 @@ def wait_healthy(server: GatewayServer, timeout: float = DEADLINE_S) -> None:
     last = None
     while time.monotonic() < deadline:
         if not server.alive():
-            raise RuntimeError(f"kasocki serve exited:\n{server.stderr()[-4000:]}")
+            # Connects to the port succeed when another process took it: the exit tells.
+            returncode, stderr = server.process.popen.returncode, server.stderr()
+            raise StartError(f"kasocki serve exited with {returncode}:\n{stderr[-4000:]}",
+                             lost_port_race(returncode, stderr))
         try:
             last = server.healthz()
             if last.status_code == 200:
@@ -111,21 +114,18 @@ def kasocki_server(start_process, kasocki_bin, kafka_bootstrap):
     servers: list[GatewayServer] = []
 
     def start(*args, wait_healthy_too: bool = True, brokers: str | None = None) -> GatewayServer:
-        last_error = None
-        for _ in range(3):  # free_port() can race with another process taking the port
-            port = free_port()
-            try:
-                process = start_process(serve_args(kasocki_bin, brokers or kafka_bootstrap, port,
-                                                   args), port=port)
-            except (RuntimeError, TimeoutError) as error:
-                last_error = error
-                continue
-            server = GatewayServer(process, port)
-            servers.append(server)
+        # A server that fails at start fails the test at once, with its stderr; only a port
+        # taken between free_port() and the bind is retried, on another port.
+        def start_once(port: int) -> GatewayServer:
+            server = GatewayServer(start_process(
+                serve_args(kasocki_bin, brokers or kafka_bootstrap, port, args), port=port), port)
             if wait_healthy_too:
                 wait_healthy(server)
             return server
-        raise last_error
+
+        server = start_on_free_port(start_once)
+        servers.append(server)
+        return server
 
     yield start
     dead = [s for s in servers if not s.alive()]
@@ -138,10 +138,9 @@ def kasocki_server(start_process, kasocki_bin, kafka_bootstrap):
 def _module_gateway(kasocki_bin, kafka_bootstrap):
     """One server per module, managed here because start_process is per test."""
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="kasocki-gateway-"))
-    server = None
-    for attempt in range(3):
-        port = free_port()
-        out, err = workdir / f"{attempt}.out", workdir / f"{attempt}.err"
+
+    def start_once(port: int) -> GatewayServer:
+        out, err = workdir / f"{port}.out", workdir / f"{port}.err"
         args = serve_args(kasocki_bin, kafka_bootstrap, port,
                           shlex.split(os.environ.get("KASOCKI_E2E_GATEWAY_ARGS", "")))
         with open(out, "wb") as o, open(err, "wb") as e:
@@ -150,12 +149,14 @@ def _module_gateway(kasocki_bin, kafka_bootstrap):
         try:
             wait_accepting(server.process, "127.0.0.1", DEADLINE_S)
             wait_healthy(server)
-            break
-        except (RuntimeError, TimeoutError):
+        except BaseException:
             server.process.stop()
-            server = None
-    if server is None:
-        raise RuntimeError("kasocki serve did not start")
+            raise
+        return server
+
+    # Only a port taken between free_port() and the bind is retried; any other failure at start
+    # (a crash, a bad option, no listen in time, never healthy) fails the module at once.
+    server = start_on_free_port(start_once)
     yield server
     server.process.stop()
 

@@ -23,7 +23,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import fixture_events, free_port
+from conftest import fixture_events, free_port, start_on_free_port
 from gateway_fixture import poll_until
 
 pytest_plugins = ["gateway_fixture"]
@@ -50,10 +50,10 @@ def certificate(tmp_path_factory):
 def start_tls_server(start_process, kasocki_bin, kafka_bootstrap, certificate, *args):
     """`kasocki serve` on https, once /healthz answers 200: (url, port, process)."""
     cert, key = certificate
-    port = free_port()
-    process = start_process([kasocki_bin, "serve", "--listen", f"127.0.0.1:{port}", "--brokers",
-                             kafka_bootstrap, "--log-level", "warn", "--tls-cert", cert,
-                             "--tls-key", key, *args], port=port)
+    process = start_on_free_port(lambda port: start_process(
+        [kasocki_bin, "serve", "--listen", f"127.0.0.1:{port}", "--brokers", kafka_bootstrap,
+         "--log-level", "warn", "--tls-cert", cert, "--tls-key", key, *args], port=port))
+    port = process.port
     url = f"https://127.0.0.1:{port}"
 
     def healthz() -> int:
