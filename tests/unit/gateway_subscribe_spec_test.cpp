@@ -106,7 +106,16 @@ TEST(SubscribeSpec, MessagesStayValidUtf8) {
   json item = {{"topic", "x"}, {"bad", "x" + long_value}};  // the cut falls inside a character
   auto r = parse_subscribe_spec(json::array({item}));
   ASSERT_FALSE(r.has_value());
-  EXPECT_NO_THROW(json(r.error().message).dump());
+  const std::string& message = r.error().message;
+  // Shortened: the item is cut and marked, and what is left ends on a whole character.
+  const auto dots = message.rfind("...");
+  ASSERT_NE(dots, std::string::npos) << message;
+  EXPECT_EQ(dots + 3, message.size()) << message;
+  EXPECT_LT(message.size(), long_value.size());
+  EXPECT_EQ(message.substr(dots - 2, 2), "\xC3\xA9") << message;
+  // Valid UTF-8: a dump that replaces invalid bytes with U+FFFD leaves it as it is.
+  const std::string replaced = json(message).dump(-1, ' ', false, json::error_handler_t::replace);
+  EXPECT_EQ(json::parse(replaced).get<std::string>(), message);
 }
 
 TEST(SubscribeSpec, AvailableTopics) {

@@ -3,6 +3,8 @@
 #include "libkasocki/http/limits.hpp"
 
 #include <gtest/gtest.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
 
 namespace kasocki::http {
@@ -143,13 +145,29 @@ TEST(AdmissionControl, PrunesAddressesThatHoldNothing) {
 }
 
 TEST(AdmissionControl, TicketsOutliveTheControl) {
-  admission_control::ticket held;
+  // A session may end after the server: its ticket then gives its place back to the state it
+  // shares with the control. A copy of the control shares that state too and shows the count.
+  auto control = std::make_unique<admission_control>(no_rate(1, 1));
+  const admission_control observer = *control;
+  auto held = std::get<admission_control::ticket>(control->admit(addr("1.1.1.1")));
+  control.reset();
+  EXPECT_EQ(observer.open_sessions(), 1u);
+  EXPECT_EQ(observer.open_sessions(addr("1.1.1.1")), 1u);
+  held.reset();
+  EXPECT_EQ(observer.open_sessions(), 0u);
+  EXPECT_EQ(observer.open_sessions(addr("1.1.1.1")), 0u);
+
+  // The last owner of the state is the ticket: releasing it must not touch freed memory
+  // (the sanitizer build checks that), and the ticket is still one until then.
+  admission_control::ticket last;
   {
-    admission_control control(no_rate(1, 1));
-    held = std::get<admission_control::ticket>(control.admit(addr("1.1.1.1")));
+    admission_control alone(no_rate(1, 1));
+    last = std::get<admission_control::ticket>(alone.admit(addr("2.2.2.2")));
   }
-  held.reset();  // must not touch freed memory (checked by the sanitizer build)
-  SUCCEED();
+  EXPECT_NE(last.get(), nullptr);
+  EXPECT_EQ(last.use_count(), 1);
+  last.reset();
+  EXPECT_EQ(last, nullptr);
 }
 
 TEST(AdmissionControl, CreateRefusesABadProxy) {
