@@ -4,7 +4,7 @@ socket.io-client on websocket, polling and the upgrade, each verifying the certi
 and 500 mixed sessions over ws and wss, every one answered.
 python-socketio's synchronous Client is not used over TLS: its websocket-client transport reads
 and writes one TLS socket from two threads and leaves about one session in ten unanswered, against
-a Node socket.io server too (docs/OPERATIONS.md, "TLS").
+a Node socket.io server too (docs/OPERATIONS.md, "TLS for clients").
 Does I/O: openssl and node child processes, HTTPS, socket.io connections."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 
 import aiohttp
 import pytest
