@@ -8,7 +8,9 @@ Fixtures:
     kasocki_server   kasocki_server(*args, wait_healthy=True) -> GatewayServer: starts
                      `kasocki serve --listen 127.0.0.1:<free port> --brokers <kafka> *args` and
                      waits until /healthz answers 200; stopped after the test, which fails if the
-                     server died during it (a crash must not hide as a timeout)
+                     server died during it (a crash must not hide as a timeout). A server that
+                     fails at start fails the test at once with its stderr: only a port taken
+                     by another process before the bind is retried, on another port
     gateway          one default server for the whole module (no extra options, unless
                      KASOCKI_E2E_GATEWAY_ARGS gives some, e.g. "--tail-window-kib 16" to send
                      every suite through the switches between window and private readers)
@@ -90,7 +92,7 @@ def wait_healthy(server: GatewayServer, timeout: float = DEADLINE_S) -> None:
     last = None
     while time.monotonic() < deadline:
         if not server.alive():
-            # Connects to the port succeed when another process took it: the exit tells.
+            # Whether it lost its port to another process, the exit status and message tell.
             returncode, stderr = server.process.popen.returncode, server.stderr()
             raise StartError(f"kasocki serve exited with {returncode}:\n{stderr[-4000:]}",
                              lost_port_race(returncode, stderr))
