@@ -95,6 +95,12 @@ std::shared_ptr<void> register_metrics(engineio::server& engine, kafka::metadata
                        static_cast<double>(counts[ws][v4])});
     return out;
   });
+  r.collect("kasocki_send_queue_bytes", metrics::metric_type::gauge, [&engine] {
+    return std::vector<metrics::sample>{{{}, static_cast<double>(engine.queued_bytes())}};
+  });
+  r.collect("kasocki_send_queue_peak_bytes", metrics::metric_type::gauge, [&engine] {
+    return std::vector<metrics::sample>{{{}, static_cast<double>(engine.peak_queued_bytes())}};
+  });
   r.collect("kasocki_kafka_reachable", metrics::metric_type::gauge, [&metadata] {
     auto snapshot = metadata.snapshot();
     return std::vector<metrics::sample>{{{}, snapshot && snapshot->healthy ? 1.0 : 0.0}};
@@ -109,6 +115,8 @@ std::shared_ptr<void> register_metrics(engineio::server& engine, kafka::metadata
   return std::shared_ptr<void>(nullptr, [&r](void*) {
     r.collect("kasocki_connections", metrics::metric_type::gauge, nullptr);
     r.collect("kasocki_kafka_reachable", metrics::metric_type::gauge, nullptr);
+    r.collect("kasocki_send_queue_bytes", metrics::metric_type::gauge, nullptr);
+    r.collect("kasocki_send_queue_peak_bytes", metrics::metric_type::gauge, nullptr);
   });
 }
 

@@ -147,8 +147,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "max-payload", po::value(&max_payload)->default_value(1'000'000),
       "largest client packet, bytes")(
       "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
-      "KiB queued for one client before the server stops feeding it (the rest waits in Kafka "
-      "or the shared window)")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
+      "KiB queued for one client and not yet written (every packet counts) before the server "
+      "stops feeding it (the rest waits in Kafka or the shared window) and stops reading it")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
       "no-ui", "do not serve the live page at / nor the socket.io client script")(
       "ui-assets", po::value(&config.ui_assets),
       "serve the page's files from DIR before the built-in copies")(
@@ -190,8 +190,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "seconds a session may go without subscribe, consume or start (and nothing pending) "
           "before it is disconnected (0: never)")(
           "stall-timeout", po::value(&stall)->default_value(60),
-          "seconds a started client may read nothing while its send queue is full before it is "
-          "disconnected (0: never)")(
+          "seconds a client with messages to take (started, or consumes waiting) may read "
+          "nothing while its send queue is full before it is disconnected (0: never)")(
           "tail-window-kib", po::value(&tail_window_kib)->default_value(65536),
           "KiB of recent messages the shared tail keeps in memory, all partitions together "
           "(0: no shared tail, a Kafka consumer per client)")(

@@ -35,6 +35,12 @@ class category : public boost::system::error_category {
         return "not connected";
       case client_errc::disconnected:
         return "disconnected";
+      case client_errc::send_queue_full:
+        return "send queue full";
+      case client_errc::too_many_pending_acks:
+        return "too many pending acks";
+      case client_errc::receive_queue_full:
+        return "too much received before the CONNECT answer";
     }
     return "unknown client error";
   }

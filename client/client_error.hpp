@@ -19,6 +19,9 @@ enum class client_errc {
   ack_timeout,         // no ack within the timeout given to emit
   not_connected,       // emit or call while not connected
   disconnected,        // the connection ended while an ack was outstanding
+  send_queue_full,     // engineio_options::send_queue_limit bytes wait to be written already
+  too_many_pending_acks,  // socketio_options::max_pending_acks acks are outstanding already
+  receive_queue_full,  // the server sent more than max_message_size bytes before CONNECT's answer
 };
 
 const boost::system::error_category& client_category();

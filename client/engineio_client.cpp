@@ -27,9 +27,13 @@ boost::asio::awaitable<boost::system::error_code> engineio_client::open(endpoint
   co_return co_await session->open(std::move(ep));
 }
 
-void engineio_client::send(std::string_view data, bool binary) {
-  session_->send(
+boost::system::error_code engineio_client::send(std::string_view data, bool binary) {
+  return session_->send(
       engineio::make_out_packet(engineio::packet_type::message, std::string(data), binary));
+}
+
+bool engineio_client::has_room(std::size_t bytes) const {
+  return session_->has_room(bytes);
 }
 
 void engineio_client::close() {

@@ -29,6 +29,9 @@ struct engineio_options {
   transport_mode transport = transport_mode::websocket;
   std::chrono::milliseconds open_timeout{10'000};  // TCP connect + handshake + upgrade probe
   std::size_t max_message_size = 64 << 20;         // bytes, per websocket frame / polling body
+  // Bytes of packets waiting while a write is in flight; a send beyond it fails with
+  // client_errc::send_queue_full. 16 MiB.
+  std::size_t send_queue_limit = 16 << 20;
 };
 
 // What the server's open packet said.
@@ -61,8 +64,11 @@ class engineio_client {
   // and heartbeat loops. Returns an empty error once the session is open.
   boost::asio::awaitable<boost::system::error_code> open(endpoint ep);
 
-  // Queues a message packet. Ignored unless open.
-  void send(std::string_view data, bool binary = false);
+  // Queues a message packet: not_connected unless open, send_queue_full (nothing queued) when
+  // send_queue_limit bytes wait already.
+  boost::system::error_code send(std::string_view data, bool binary = false);
+  // True if a message of `bytes` bytes would be queued now (for packets sent in several parts).
+  bool has_room(std::size_t bytes) const;
   // Sends the close packet after everything queued, then shuts the transport down.
   void close();
 

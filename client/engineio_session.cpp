@@ -26,6 +26,7 @@ engineio_session::engineio_session(asio::any_io_executor executor, engineio_opti
       get_conn_(executor),
       post_conn_(executor),
       frames_(options.max_message_size),
+      queue_(options.send_queue_limit),
       write_signal_(executor),
       heartbeat_timer_(executor) {}
 
@@ -148,15 +149,16 @@ void engineio_session::on_packet(engineio::packet_type type, std::string_view da
   }
 }
 
-void engineio_session::send(engineio::out_packet packet) {
-  if (state_ != state::open) return;
-  queue_.push_back(std::move(packet));
+error_code engineio_session::send(engineio::out_packet packet) {
+  if (state_ != state::open) return make_error_code(client_errc::not_connected);
+  if (!queue_.push(std::move(packet))) return make_error_code(client_errc::send_queue_full);
   wake_writer();
+  return {};
 }
 
 void engineio_session::close() {
   if (state_ != state::open) return;
-  queue_.push_back(engineio::make_out_packet(engineio::packet_type::close));
+  queue_.push_unbounded(engineio::make_out_packet(engineio::packet_type::close));
   state_ = state::closing;
   wake_writer();
 }

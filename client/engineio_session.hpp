@@ -22,6 +22,7 @@
 #include "client/engineio_client.hpp"
 #include "client/frame_reader.hpp"
 #include "client/masked_frame.hpp"
+#include "client/send_queue.hpp"
 #include "libkasocki/engineio/packet.hpp"
 
 namespace kasocki::client {
@@ -40,7 +41,10 @@ class engineio_session : public std::enable_shared_from_this<engineio_session> {
   engineio_session(asio::any_io_executor executor, engineio_options options);
 
   asio::awaitable<error_code> open(endpoint ep);
-  void send(engineio::out_packet packet);
+  // See engineio_client::send. Pongs are dropped rather than refused when the queue is full:
+  // the server reads nothing then, so it would not see them before the next ping anyway.
+  error_code send(engineio::out_packet packet);
+  bool has_room(std::size_t bytes) const { return state_ == state::open && queue_.has_room(bytes); }
   void close();
   // Ends the session now (sockets closed, timers cancelled) and reports `reason` once.
   void finish(error_code reason);
@@ -103,7 +107,7 @@ class engineio_session : public std::enable_shared_from_this<engineio_session> {
   bool server_closed_ = false;           // the server's close frame came first: answer, end
   error_code close_reason_;              // what the session ends with once the answer is sent
   mask_source masks_;                    // a key per client frame
-  std::deque<engineio::out_packet> queue_;
+  send_queue queue_;
   asio::steady_timer write_signal_;  // the writer waits on it; cancel() wakes it
   asio::steady_timer heartbeat_timer_;
   std::chrono::steady_clock::time_point ping_deadline_;

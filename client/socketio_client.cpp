@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "client/client_error.hpp"
 #include "client/socketio_session.hpp"
 
 namespace kasocki::client {
@@ -49,33 +50,36 @@ boost::asio::awaitable<connect_result> socketio_client::connect(std::string_view
   co_return co_await session->connect(url);
 }
 
-void socketio_client::emit(std::string_view event, json args) {
-  if (!connected()) return;
-  session_->send_packet(socketio::packet{.type = socketio::packet_type::event,
-                                         .nsp = session_->options_.nsp,
-                                         .data = event_array(event, std::move(args))});
+boost::system::error_code socketio_client::emit(std::string_view event, json args) {
+  if (!connected()) return make_error_code(client_errc::not_connected);
+  return session_->send_packet(socketio::packet{.type = socketio::packet_type::event,
+                                                .nsp = session_->options_.nsp,
+                                                .data = event_array(event, std::move(args))});
 }
 
 void socketio_client::emit(std::string_view event, json args, ack_handler handler,
                            std::optional<milliseconds> timeout) {
   auto id = session_->add_ack(std::move(handler), nullptr, timeout);
   if (!id) return;
-  session_->send_packet(socketio::packet{.type = socketio::packet_type::event,
-                                         .nsp = session_->options_.nsp,
-                                         .id = id,
-                                         .data = event_array(event, std::move(args))});
+  if (auto ec =
+          session_->send_packet(socketio::packet{.type = socketio::packet_type::event,
+                                                 .nsp = session_->options_.nsp,
+                                                 .id = id,
+                                                 .data = event_array(event, std::move(args))}))
+    session_->fail_ack(*id, ec);
 }
 
-void socketio_client::emit_raw(std::string_view event, std::string_view args_json) {
-  if (!connected()) return;
-  session_->send_raw_event(event, args_json, std::nullopt);
+boost::system::error_code socketio_client::emit_raw(std::string_view event,
+                                                    std::string_view args_json) {
+  if (!connected()) return make_error_code(client_errc::not_connected);
+  return session_->send_raw_event(event, args_json, std::nullopt);
 }
 
 void socketio_client::emit_raw(std::string_view event, std::string_view args_json,
                                raw_ack_handler handler, std::optional<milliseconds> timeout) {
   auto id = session_->add_ack(nullptr, std::move(handler), timeout);
   if (!id) return;
-  session_->send_raw_event(event, args_json, id);
+  if (auto ec = session_->send_raw_event(event, args_json, id)) session_->fail_ack(*id, ec);
 }
 
 boost::asio::awaitable<ack_result> socketio_client::call(std::string_view event, json args,

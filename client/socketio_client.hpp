@@ -28,6 +28,8 @@ struct socketio_options {
   json auth;                             // the CONNECT payload; null sends none
   milliseconds connect_timeout{10'000};  // handshake + CONNECT answer
   milliseconds ack_timeout{30'000};      // default for emit with an ack; 0 = wait forever
+  // Acks awaited at once; an emit with an ack beyond it fails with too_many_pending_acks.
+  std::size_t max_pending_acks = 10'000;
 };
 
 struct connect_result {
@@ -73,11 +75,15 @@ class socketio_client {
   boost::asio::awaitable<connect_result> connect(std::string_view url);
 
   // `args` is an array of the arguments (a non-array is sent as the only argument).
-  void emit(std::string_view event, json args = json::array());
+  // Returns not_connected, or send_queue_full when engineio_options::send_queue_limit bytes
+  // wait to be written already (the event is not sent).
+  boost::system::error_code emit(std::string_view event, json args = json::array());
+  // The handler gets those errors too (posted), and too_many_pending_acks when
+  // max_pending_acks acks are awaited already.
   void emit(std::string_view event, json args, ack_handler handler,
             std::optional<milliseconds> timeout = std::nullopt);
   // `args_json` as in raw_event_handler (already-encoded arguments, comma separated).
-  void emit_raw(std::string_view event, std::string_view args_json);
+  boost::system::error_code emit_raw(std::string_view event, std::string_view args_json);
   void emit_raw(std::string_view event, std::string_view args_json, raw_ack_handler handler,
                 std::optional<milliseconds> timeout = std::nullopt);
   // emit with an ack, as a coroutine.

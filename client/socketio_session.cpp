@@ -73,33 +73,53 @@ void socketio_session::finish_connect(error_code ec, json data) {
   connect_signal_.cancel();
 }
 
-void socketio_session::send_packet(const socketio::packet& p) {
+error_code socketio_session::send_packet(const socketio::packet& p) {
   auto encoded = socketio::encode_packet(p);
+  std::size_t total = encoded.text.size();
+  for (const auto& attachment : encoded.attachments) total += attachment.size();
+  if (!engine_.is_open()) return make_error_code(client_errc::not_connected);
+  if (!engine_.has_room(total)) return make_error_code(client_errc::send_queue_full);
   engine_.send(encoded.text);
   for (const auto& attachment : encoded.attachments) engine_.send(attachment, true);
+  return {};
 }
 
-void socketio_session::send_raw_event(std::string_view event, std::string_view args_json,
-                                      std::optional<std::uint64_t> id) {
+error_code socketio_session::send_raw_event(std::string_view event, std::string_view args_json,
+                                            std::optional<std::uint64_t> id) {
   out_.assign("2");
   if (options_.nsp != "/") out_.append(options_.nsp).append(",");
   if (id) out_.append(std::to_string(*id));
   out_.append("[").append(json(event).dump());
   if (!args_json.empty()) out_.append(",").append(args_json);
   out_.append("]");
-  engine_.send(out_);
+  return engine_.send(out_);
+}
+
+void socketio_session::post_ack_error(socketio_client::ack_handler json_handler,
+                                      socketio_client::raw_ack_handler raw_handler, error_code ec) {
+  asio::post(executor_,
+             [json_handler = std::move(json_handler), raw_handler = std::move(raw_handler), ec] {
+               if (json_handler) json_handler(ec, json::array());
+               if (raw_handler) raw_handler(ec, {});
+             });
+}
+
+void socketio_session::fail_ack(std::uint64_t id, error_code ec) {
+  auto it = acks_.find(id);
+  if (it == acks_.end()) return;
+  pending_ack ack = std::move(it->second);
+  acks_.erase(it);
+  post_ack_error(std::move(ack.json_handler), std::move(ack.raw_handler), ec);
 }
 
 std::optional<std::uint64_t> socketio_session::add_ack(socketio_client::ack_handler json_handler,
                                                        socketio_client::raw_ack_handler raw_handler,
                                                        std::optional<milliseconds> timeout) {
-  if (state_ != state::connected) {
-    asio::post(executor_,
-               [json_handler = std::move(json_handler), raw_handler = std::move(raw_handler)] {
-                 auto ec = make_error_code(client_errc::not_connected);
-                 if (json_handler) json_handler(ec, json::array());
-                 if (raw_handler) raw_handler(ec, {});
-               });
+  if (state_ != state::connected || acks_.size() >= options_.max_pending_acks) {
+    post_ack_error(
+        std::move(json_handler), std::move(raw_handler),
+        make_error_code(state_ != state::connected ? client_errc::not_connected
+                                                   : client_errc::too_many_pending_acks));
     return std::nullopt;
   }
   milliseconds limit = timeout.value_or(options_.ack_timeout);
@@ -149,6 +169,10 @@ void socketio_session::on_message(std::string_view data, bool binary) {
   if (!header) return abort(make_error_code(client_errc::protocol_error));
   if (header->nsp != options_.nsp) return;  // another namespace on this session: not ours
   if (state_ == state::connecting && header->type != '0' && header->type != '4') {
+    // Held until the CONNECT answer: a server that sends much before it is not followed.
+    early_bytes_ += data.size();
+    if (early_bytes_ > options_.engine.max_message_size)
+      return abort(make_error_code(client_errc::receive_queue_full));
     early_.emplace_back(std::string(data), binary);
     return;
   }
@@ -196,6 +220,7 @@ void socketio_session::dispatch(socketio::packet& p) {
       // Events the server sent before its CONNECT answer arrived, in order.
       auto early = std::move(early_);
       early_.clear();
+      early_bytes_ = 0;
       for (auto& [text, bin] : early) on_message(text, bin);
       return;
     }

@@ -41,9 +41,12 @@ class socketio_session : public std::enable_shared_from_this<socketio_session> {
   std::optional<std::uint64_t> add_ack(socketio_client::ack_handler json_handler,
                                        socketio_client::raw_ack_handler raw_handler,
                                        std::optional<milliseconds> timeout);
-  void send_packet(const socketio::packet& p);
-  void send_raw_event(std::string_view event, std::string_view args_json,
-                      std::optional<std::uint64_t> id);
+  // All of the packet (text and attachments) or nothing: send_queue_full, not_connected.
+  error_code send_packet(const socketio::packet& p);
+  error_code send_raw_event(std::string_view event, std::string_view args_json,
+                            std::optional<std::uint64_t> id);
+  // An ack whose event could not be sent: its handler gets `ec` (posted).
+  void fail_ack(std::uint64_t id, error_code ec);
   void disconnect();
   // Ends the connection because of a protocol problem or a server DISCONNECT.
   void abort(error_code reason);
@@ -75,6 +78,9 @@ class socketio_session : public std::enable_shared_from_this<socketio_session> {
   void dispatch_ack(socketio::packet& p);
   void finish_connect(error_code ec, json data);
   void fail_acks(error_code ec);
+  // Calls the handlers of an ack with an error, from a fresh handler.
+  void post_ack_error(socketio_client::ack_handler json_handler,
+                      socketio_client::raw_ack_handler raw_handler, error_code ec);
   asio::awaitable<void> ack_sweeper();
 
   bool connect_done_ = false;
@@ -82,6 +88,7 @@ class socketio_session : public std::enable_shared_from_this<socketio_session> {
   asio::steady_timer connect_signal_;
   std::optional<error_code> abort_reason_;
   std::vector<std::pair<std::string, bool>> early_;  // messages that came before CONNECT's answer
+  std::size_t early_bytes_ = 0;                      // bounded by options_.engine.max_message_size
   std::optional<socketio::packet> partial_;          // a binary packet awaiting attachments
   std::vector<std::string> attachments_;
   std::map<std::uint64_t, pending_ack> acks_;

@@ -74,6 +74,8 @@ def wait_metric(server, predicate, what: str) -> dict:
 
 EXPECTED_TYPES = {
     "kasocki_connections": "gauge",
+    "kasocki_send_queue_bytes": "gauge",
+    "kasocki_send_queue_peak_bytes": "gauge",
     "kasocki_sessions_subscribed": "gauge",
     "kasocki_sessions_started": "gauge",
     "kasocki_messages_delivered_total": "counter",

@@ -19,7 +19,8 @@ struct server_options {
   bool allow_eio3 = true;                            // serve socket.io 2.x clients (EIO=3)
   // CORS: empty = no CORS headers; "*" = any origin; else the exact origins allowed.
   std::vector<std::string> cors_origins;
-  // Bytes a session may hold queued for its client before the application is told to hold off
+  // Bytes a session may hold queued for its client and not yet written (every packet counts)
+  // before the application is told to hold off and the transports stop reading the client
   // (see session::writable()). 1 MiB.
   std::size_t send_queue_limit = 1 << 20;
   // Told the name of a limit a client exceeded on a websocket ("max-payload"), for metrics.

@@ -42,6 +42,9 @@ struct out_packet {
   std::string tail;
 
   std::size_t data_size() const { return head.size() + view(body).size() + tail.size(); }
+  // What the packet counts against a session's send bound: its data and its type, so that no
+  // packet (a ping, a noop) is free.
+  std::size_t queued_size() const { return 1 + data_size(); }
 };
 
 out_packet make_out_packet(packet_type type, std::string data = {}, bool binary = false);

@@ -4,6 +4,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/write.hpp>
@@ -93,8 +95,9 @@ std::shared_ptr<session> server::create_session(int protocol, transport_kind tra
   sessions_.emplace(s->sid(), s);
   // The session removes itself from the table when it ends, whoever ends it, and gives its
   // admission ticket back then (not when the last reference to the session goes).
-  s->set_end_observer([this, sid = s->sid(), ticket = std::move(ticket)]() mutable {
-    sessions_.erase(sid);
+  s->set_end_observer([this, ended = s.get(), ticket = std::move(ticket)]() mutable {
+    peak_of_ended_ = std::max(peak_of_ended_, ended->peak_queued_bytes());
+    sessions_.erase(ended->sid());
     ticket.reset();
   });
   if (on_connection_) on_connection_(s, handshake);
@@ -112,6 +115,18 @@ std::string server::open_packet_data(const session& s) const {
   open["pingTimeout"] = options_.ping_timeout.count();
   if (s.protocol() >= 4) open["maxPayload"] = options_.max_payload;
   return open.dump();
+}
+
+std::size_t server::queued_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [sid, s] : sessions_) total += s->queued_bytes();
+  return total;
+}
+
+std::size_t server::peak_queued_bytes() const {
+  std::size_t peak = peak_of_ended_;
+  for (const auto& [sid, s] : sessions_) peak = std::max(peak, s->peak_queued_bytes());
+  return peak;
 }
 
 void server::close_all() {

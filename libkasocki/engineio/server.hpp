@@ -69,6 +69,11 @@ class server {
     return sessions_;
   }
   const server_options& options() const { return options_; }
+  // Bytes queued for clients and not yet written, over all open sessions (for metrics).
+  std::size_t queued_bytes() const;
+  // The most bytes one session has held queued since the server started (for metrics: how
+  // close sessions come to their bound).
+  std::size_t peak_queued_bytes() const;
 
  private:
   using query = request_query;
@@ -97,6 +102,7 @@ class server {
   boost::asio::any_io_executor executor_;
   server_options options_;
   std::unordered_map<std::string, std::shared_ptr<session>> sessions_;
+  std::size_t peak_of_ended_ = 0;  // peak_queued_bytes of the sessions already ended
   connection_handler on_connection_;
   admission_handler on_admission_;
 };

@@ -62,7 +62,21 @@ asio::awaitable<connection_next> server::handle_polling(plain_or_tls_stream& str
     s->end("parse error");
     co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
   }
-  for (auto& p : *packets) s->receive(std::move(p));
+  if (s->post_pending()) {
+    s->end("overlap from client");
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
+  }
+  // A packet is handled only while the session's queue has room: a POST of many packets that
+  // each provoke an answer (an ack, an `err` event) waits here while the client reads nothing,
+  // instead of queuing all the answers. A client that never polls is let go by the heartbeat.
+  s->set_post_pending(true);
+  for (auto& p : *packets) {
+    while (!s->writable() && !s->ended())
+      co_await s->room_signal().async_wait(asio::as_tuple(asio::use_awaitable));
+    if (s->ended()) break;
+    s->receive(std::move(p));
+  }
+  s->set_post_pending(false);
   http_response response{http::status::ok, request.version()};
   response.set(http::field::content_type, "text/plain; charset=UTF-8");
   response.body() = "ok";
@@ -91,6 +105,7 @@ asio::awaitable<connection_next> server::long_poll(plain_or_tls_stream& stream,
 
   // Upgrade and client close: `6`; the server ended the session: `1`; else what is queued.
   std::vector<out_packet> packets;
+  std::size_t taken_bytes = 0;  // of the packets taken from the queue: counted until written
   bool closing_after = false;
   if (interrupted || s->upgrading()) {
     packets.push_back(make_out_packet(packet_type::noop));
@@ -98,6 +113,7 @@ asio::awaitable<connection_next> server::long_poll(plain_or_tls_stream& stream,
     packets.push_back(make_out_packet(packet_type::close));
   } else {
     packets = s->take_queue();
+    for (const auto& p : packets) taken_bytes += p.queued_size();
     closing_after = s->closing();  // the close packet is in this answer
     if (packets.empty()) packets.push_back(make_out_packet(packet_type::noop));
   }
@@ -116,6 +132,7 @@ asio::awaitable<connection_next> server::long_poll(plain_or_tls_stream& stream,
   }
   add_cors(request, response);
   auto next = co_await respond(stream, request, std::move(response));
+  s->written(taken_bytes);  // written, or lost with the connection: either way not queued
   if (closing_after) s->end("server close");
   co_return next;
 }

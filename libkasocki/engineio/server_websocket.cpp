@@ -93,8 +93,11 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     // thousand busy clients cost a thousand slices, not a thousand send queues' worth.
     for (std::size_t next = 0; next < queue.size() && !failed;) {
       batch.clear();
-      while (next < queue.size() && batch.size() < write_slice_bytes)
+      std::size_t slice_bytes = 0;  // queued_size() of the packets in this slice
+      while (next < queue.size() && batch.size() < write_slice_bytes) {
+        slice_bytes += queue[next].queued_size();
         append_packet_frame(batch, queue[next++], s->protocol());
+      }
       // A client that reads nothing must not hold the connection (and its buffers) forever: a
       // write that does not finish within a heartbeat period closes the socket.
       auto& socket = beast::get_lowest_layer(c->ws);
@@ -113,6 +116,7 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
       c->ws.next_layer().end_batch();
       socket.expires_never();
       failed = static_cast<bool>(ec);
+      if (!failed) s->written(slice_bytes);  // a failed write ends the session, which clears all
     }
     if (failed) {
       s->end("transport error");
@@ -130,6 +134,11 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
 
 asio::awaitable<void> reader_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
   while (!s->ended()) {
+    // Nothing more is read from a client whose queue is full until it drains: what the client
+    // can make the server queue (acks, `err` events) stays bounded, and TCP pushes back on it.
+    while (!s->writable() && !s->ended())
+      co_await s->room_signal().async_wait(as_tuple(use_awaitable));
+    if (s->ended()) break;
     bool failed = false;
     auto p = co_await read_packet(*c, s->protocol(), failed);
     if (failed) {

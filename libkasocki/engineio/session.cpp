@@ -1,6 +1,7 @@
 // See session.hpp.
 #include "libkasocki/engineio/session.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -15,6 +16,7 @@ session::session(boost::asio::any_io_executor executor, std::string sid, int pro
       transport_(transport),
       options_(options),
       wake_(executor, std::chrono::steady_clock::time_point::max()),
+      room_(executor, std::chrono::steady_clock::time_point::max()),
       heartbeat_(executor) {}
 
 void session::set_handlers(message_handler on_message, close_handler on_close) {
@@ -31,15 +33,22 @@ void session::start() {
 
 void session::send(out_packet p) {
   if (state_ != state::open) return;
-  queued_bytes_ += p.data_size();
+  add_queued(p);
   queue_.push_back(std::move(p));
   wake();
+}
+
+void session::add_queued(const out_packet& p) {
+  queue_bytes_ += p.queued_size();
+  peak_bytes_ = std::max(peak_bytes_, queued_bytes());
 }
 
 void session::close(std::string_view reason) {
   if (state_ != state::open) return;
   state_ = state::closing;
-  queue_.push_back(make_out_packet(packet_type::close));
+  auto close_packet = make_out_packet(packet_type::close);
+  add_queued(close_packet);
+  queue_.push_back(std::move(close_packet));
   wake();
   // A polling client that never comes back for the close packet must not keep the session.
   heartbeat_.expires_after(options_.ping_timeout);
@@ -54,8 +63,10 @@ void session::end(std::string_view reason) {
   state_ = state::ended;
   heartbeat_.cancel();
   queue_.clear();
-  queued_bytes_ = 0;
+  queue_bytes_ = 0;
+  unwritten_bytes_ = 0;
   wake();
+  room_.cancel();
   on_writable_ = nullptr;
   auto on_close = std::move(on_close_);
   on_message_ = nullptr;
@@ -125,15 +136,26 @@ void session::expect_ping_v3() {
 std::vector<out_packet> session::take_queue() {
   std::vector<out_packet> taken;
   taken.swap(queue_);
-  bool was_full = !writable();
-  queued_bytes_ = 0;
-  if (was_full) on_drained();
+  unwritten_bytes_ += std::exchange(queue_bytes_, 0);
   return taken;
+}
+
+void session::written(std::size_t bytes) {
+  release(unwritten_bytes_, bytes);
 }
 
 void session::discard_queued() {
   queue_.clear();
-  queued_bytes_ = 0;
+  release(queue_bytes_, queue_bytes_);
+}
+
+void session::release(std::size_t& counter, std::size_t bytes) {
+  bool was_full = !writable();
+  counter -= std::min(counter, bytes);  // after end() both counters are 0 already
+  if (was_full && writable()) {
+    room_.cancel();
+    on_drained();
+  }
 }
 
 void session::when_writable(std::function<void()> callback) {

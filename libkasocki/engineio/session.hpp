@@ -38,9 +38,15 @@ class session : public std::enable_shared_from_this<session> {
   // Closes from the server side: queued packets and a close packet are flushed first.
   void close(std::string_view reason = "forced close");
   bool open() const { return state_ == state::open; }
-  std::size_t queued_bytes() const { return queued_bytes_; }
-  // False while the queue holds more than options.send_queue_limit bytes.
-  bool writable() const { return queued_bytes_ < options_.send_queue_limit; }
+  // Bytes of the packets queued for the client and not yet written by the transport: those in
+  // the queue and those a writer has taken (take_queue) until it reports them written. Every
+  // packet counts: messages, acks, events, pings, pongs, the close packet.
+  std::size_t queued_bytes() const { return queue_bytes_ + unwritten_bytes_; }
+  // The most queued_bytes() has been since the session started (for metrics).
+  std::size_t peak_queued_bytes() const { return peak_bytes_; }
+  // False while queued_bytes() is at or over options.send_queue_limit. The application feeds
+  // no more data then, and the transports read nothing more from the client (see room_signal).
+  bool writable() const { return queued_bytes() < options_.send_queue_limit; }
   // Called (once per registration) when the queue drains below the limit after being full.
   void when_writable(std::function<void()> callback);
   // Drops the packets not yet handed to the transport (the batch a write has taken stays), so
@@ -66,12 +72,25 @@ class session : public std::enable_shared_from_this<session> {
   // Whoever writes for the session (a pending GET, the websocket writer) waits on this signal.
   // Woken when packets are queued, the session closes or ends, or `interrupt_poll` is called.
   boost::asio::steady_timer& wake_signal() { return wake_; }
+  // Hands the queued packets to the writer; their bytes stay counted until written().
   std::vector<out_packet> take_queue();
+  // The writer is done with `bytes` (sum of queued_size()) of the packets it took: written, or
+  // given up on. Drops them from queued_bytes(); may wake room_signal and when_writable.
+  void written(std::size_t bytes);
+  // A transport's reader waits on this while !writable(): reading no more from a client whose
+  // queue is full bounds what the client can make the server queue (TCP pushes back on it).
+  // Woken when the queue drops below the limit and when the session ends. Waiters only
+  // async_wait (never re-arm it): several may wait at once.
+  boost::asio::steady_timer& room_signal() { return room_; }
   bool has_queued() const { return !queue_.empty(); }
   bool closing() const { return state_ == state::closing; }
   // Polling: at most one GET at a time.
   bool poll_pending() const { return poll_pending_; }
   void set_poll_pending(bool pending) { poll_pending_ = pending; }
+  // And at most one POST: its packets are handled only while the queue has room, so a second
+  // one would only wait beside it (the reference server also ends the session then).
+  bool post_pending() const { return post_pending_; }
+  void set_post_pending(bool pending) { post_pending_ = pending; }
   // Makes the pending GET return `6` (noop): on upgrade and on a client close.
   void interrupt_poll();
   bool take_poll_interrupt();
@@ -87,6 +106,8 @@ class session : public std::enable_shared_from_this<session> {
   void send_ping();
   void expect_ping_v3();
   void on_drained();
+  void add_queued(const out_packet& p);
+  void release(std::size_t& counter, std::size_t bytes);
 
   boost::asio::any_io_executor executor_;
   std::string sid_;
@@ -96,14 +117,18 @@ class session : public std::enable_shared_from_this<session> {
   state state_ = state::open;
 
   std::vector<out_packet> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::size_t queue_bytes_ = 0;      // of the packets in queue_
+  std::size_t unwritten_bytes_ = 0;  // of the packets a writer took and has not written yet
+  std::size_t peak_bytes_ = 0;
   std::function<void()> on_writable_;
 
   boost::asio::steady_timer wake_;
+  boost::asio::steady_timer room_;
   boost::asio::steady_timer heartbeat_;
   bool awaiting_pong_ = false;
   std::chrono::steady_clock::time_point pong_deadline_{};
   bool poll_pending_ = false;
+  bool post_pending_ = false;
   bool poll_interrupted_ = false;
   bool upgrading_ = false;
 

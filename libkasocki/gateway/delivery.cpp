@@ -25,9 +25,11 @@ delivery_counters& counters() {
 }
 }  // namespace
 
+// A waiting consume or a start asks for messages; either is served only while the send queue
+// has room: a client with a thousand consumes outstanding that reads nothing gets a queue's
+// worth of answers, not a thousand messages.
 bool client_session::has_demand() const {
-  if (!consumes_.empty()) return true;
-  if (!started_) return false;
+  if (consumes_.empty() && !started_) return false;
   auto socket = socket_.lock();
   return socket && socket->session() && socket->session()->writable();
 }
@@ -54,9 +56,10 @@ void client_session::pump() {
     deliver(message);
   }
   pumping_ = false;
-  // Started but the send queue is full: continue when it drains (Kafka buffers meanwhile).
+  // Started or consumes waiting, but the send queue is full: continue when it drains (Kafka
+  // buffers meanwhile).
   auto socket = socket_.lock();
-  if (started_ && consumes_.empty() && !waiting_writable_ && socket && socket->session() &&
+  if ((started_ || !consumes_.empty()) && !waiting_writable_ && socket && socket->session() &&
       !socket->session()->writable()) {
     waiting_writable_ = true;
     watch_stall();

@@ -14,6 +14,10 @@ namespace {
 // HELP texts of the names the project registers, so callers need not repeat them.
 constexpr std::pair<std::string_view, std::string_view> catalogue[] = {
     {"kasocki_connections", "Open Engine.IO sessions, by transport and Engine.IO version"},
+    {"kasocki_send_queue_bytes",
+     "Bytes queued for clients and not yet written, over all sessions (each bounded by "
+     "--send-queue-kib)"},
+    {"kasocki_send_queue_peak_bytes", "The most bytes one session has held queued since start"},
     {"kasocki_sessions_subscribed", "Kasocki sessions with a subscription"},
     {"kasocki_sessions_started", "Kasocki sessions that asked for pushed messages (start)"},
     {"kasocki_messages_delivered_total", "Messages sent to clients (consume acks and pushes)"},

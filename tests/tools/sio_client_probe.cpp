@@ -1,6 +1,6 @@
 // Test program for e2e/test_client_interop.py: drives the project's socket.io client against a
 // server we did not write (e2e/py_socketio_server.py) and prints one JSON line per observation.
-// Usage: sio_client_probe URL websocket|polling|polling_only full|refused|dead
+// Usage: sio_client_probe URL websocket|polling|polling_only full|refused|dead|bounds
 // Does I/O (network, stdout). Exit status 0 when the scenario ran to its end.
 #include <iostream>
 #include <string>
@@ -160,6 +160,37 @@ asio::awaitable<int> full(socketio_client& sio, seen& events) {
   co_return 0;
 }
 
+void print_flood(int sent, int refused, const std::string& first_error) {
+  print({{"step", "flood"}, {"sent", sent}, {"refused", refused}, {"error", first_error}});
+}
+
+// The client's bounds (options set in run()): emits in one go, with no chance for the writer to
+// run between them, fill the send queue; acks beyond max_pending_acks are refused at once.
+asio::awaitable<int> bounds(socketio_client& sio) {
+  using namespace std::chrono_literals;
+  int sent = 0, refused = 0;
+  std::string first_error;
+  for (int i = 0; i < 100; ++i) {
+    auto ec = sio.emit("noack", one_arg(std::string(200, 'x')));
+    if (!ec) {
+      ++sent;
+    } else {
+      ++refused;
+      if (first_error.empty()) first_error = ec.message();
+    }
+  }
+  print_flood(sent, refused, first_error);
+  // Once the writer has run, the queue has room again.
+  print_ack("after-flood", co_await sio.call("echo", one_arg("room again")));
+  for (int i = 0; i < 4; ++i)
+    sio.emit(
+        "noack", one_arg(i), [](auto, json) {}, 2s);
+  print_ack("fifth-ack", co_await sio.call("noack", one_arg(5)));
+  sio.disconnect();
+  print_closed(co_await sio.wait_closed());
+  co_return 0;
+}
+
 asio::awaitable<int> run(std::string url, std::string transport, std::string scenario) {
   auto ex = co_await asio::this_coro::executor;
   kasocki::client::socketio_options options;
@@ -168,6 +199,10 @@ asio::awaitable<int> run(std::string url, std::string transport, std::string sce
                                  ? kasocki::client::transport_mode::polling
                                  : kasocki::client::transport_mode::polling_only;
   options.auth = auth_for(scenario);
+  if (scenario == "bounds") {
+    options.engine.send_queue_limit = 4096;
+    options.max_pending_acks = 4;
+  }
   socketio_client sio(ex, options);
   seen events(ex);
   register_handlers(sio, events);
@@ -181,6 +216,7 @@ asio::awaitable<int> run(std::string url, std::string transport, std::string sce
     print_closed(co_await sio.wait_closed());
     co_return 0;
   }
+  if (scenario == "bounds") co_return co_await bounds(sio);
   co_return co_await full(sio, events);
 }
 
@@ -188,7 +224,8 @@ asio::awaitable<int> run(std::string url, std::string transport, std::string sce
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::cerr << "usage: sio_client_probe URL websocket|polling|polling_only full|refused|dead\n";
+    std::cerr << "usage: sio_client_probe URL websocket|polling|polling_only "
+                 "full|refused|dead|bounds\n";
     return 2;
   }
   asio::io_context ioc(1);

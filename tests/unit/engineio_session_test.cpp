@@ -1,0 +1,106 @@
+// Unit tests of engineio::session's send bound: what counts, until when, and who is woken when
+// the queue drains. No sockets: the io_context only runs the session's posted callbacks.
+#include "libkasocki/engineio/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+namespace kasocki::engineio {
+namespace {
+
+// A message packet counting `bytes` against the bound (its type byte and bytes - 1 of data).
+out_packet message_of(std::size_t bytes) {
+  return make_out_packet(packet_type::message, std::string(bytes - 1, 'x'));
+}
+
+struct SessionBound : ::testing::Test {
+  SessionBound() { options.send_queue_limit = 100; }
+  std::shared_ptr<session> make() {
+    return std::make_shared<session>(io.get_executor(), "sid", 4, transport_kind::websocket,
+                                     options);
+  }
+  boost::asio::io_context io;
+  server_options options;
+};
+
+TEST_F(SessionBound, TakenBytesStayCountedUntilWritten) {
+  auto s = make();
+  s->send(message_of(60));
+  s->send(message_of(50));
+  EXPECT_EQ(s->queued_bytes(), 110u);
+  EXPECT_FALSE(s->writable());
+  auto taken = s->take_queue();
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_FALSE(s->has_queued());
+  EXPECT_EQ(s->queued_bytes(), 110u);  // taken, not written: still counted
+  EXPECT_FALSE(s->writable());
+  s->written(60);
+  EXPECT_EQ(s->queued_bytes(), 50u);
+  EXPECT_TRUE(s->writable());
+  s->written(50);
+  EXPECT_EQ(s->queued_bytes(), 0u);
+  EXPECT_EQ(s->peak_queued_bytes(), 110u);
+}
+
+TEST_F(SessionBound, EveryPacketCountsIncludingClose) {
+  auto s = make();
+  s->send(make_out_packet(packet_type::ping));
+  s->send(make_out_packet(packet_type::pong, "probe"));
+  s->close("test");
+  // Each counts its type byte: a ping and a close have no data, the pong its 5 bytes.
+  EXPECT_EQ(s->queued_bytes(), 1u + 6u + 1u);
+  EXPECT_EQ(s->take_queue().size(), 3u);
+}
+
+TEST_F(SessionBound, DrainingBelowTheLimitWakesReadersAndTheApplication) {
+  auto s = make();
+  s->send(message_of(150));
+  bool called = false;
+  s->when_writable([&] { called = true; });
+  bool room = false;
+  s->room_signal().async_wait([&](boost::system::error_code) { room = true; });
+  auto taken = s->take_queue();
+  io.poll();
+  EXPECT_FALSE(called);  // taking the queue is not writing it
+  EXPECT_FALSE(room);
+  s->written(150);
+  io.poll();
+  EXPECT_TRUE(called);
+  EXPECT_TRUE(room);
+}
+
+TEST_F(SessionBound, DiscardKeepsWhatTheWriterTook) {
+  auto s = make();
+  s->send(message_of(30));
+  auto taken = s->take_queue();
+  s->send(message_of(80));
+  EXPECT_EQ(s->queued_bytes(), 110u);
+  s->discard_queued();
+  EXPECT_FALSE(s->has_queued());
+  EXPECT_EQ(s->queued_bytes(), 30u);
+}
+
+TEST_F(SessionBound, EndReleasesEverythingAndLateWritesAreHarmless) {
+  auto s = make();
+  s->send(message_of(150));
+  auto taken = s->take_queue();
+  bool room = false;
+  s->room_signal().async_wait([&](boost::system::error_code) { room = true; });
+  s->end("test");
+  EXPECT_EQ(s->queued_bytes(), 0u);
+  s->written(150);  // a writer finishing after the end
+  EXPECT_EQ(s->queued_bytes(), 0u);
+  io.poll();
+  EXPECT_TRUE(room);
+}
+
+TEST_F(SessionBound, WhenWritableRunsAtOnceWithRoom) {
+  auto s = make();
+  bool called = false;
+  s->when_writable([&] { called = true; });
+  EXPECT_TRUE(called);
+}
+
+}  // namespace
+}  // namespace kasocki::engineio
