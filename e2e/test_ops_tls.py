@@ -3,7 +3,7 @@ made by the test (openssl), read by python-socketio's AsyncClient and by the off
 socket.io-client on websocket, polling and the upgrade, each verifying the certificate against it;
 and 500 mixed sessions over ws and wss, every one answered.
 python-socketio's synchronous Client is not used over TLS: its websocket-client transport reads
-and writes one TLS socket from two threads and leaves about one session in ten unanswered, against
+and writes one TLS socket from two threads and leaves up to one session in ten unanswered, against
 a Node socket.io server too (docs/OPERATIONS.md, "TLS for clients").
 Does I/O: openssl and node child processes, HTTPS, socket.io connections."""
 
