@@ -171,7 +171,7 @@ asio::awaitable<int> bounds(socketio_client& sio) {
   int sent = 0, refused = 0;
   std::string first_error;
   for (int i = 0; i < 100; ++i) {
-    auto ec = sio.emit("noack", one_arg(std::string(200, 'x')));
+    auto ec = sio.emit("noack", one_arg(std::string(400, 'x')));
     if (!ec) {
       ++sent;
     } else {
