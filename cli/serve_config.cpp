@@ -295,9 +295,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.busy_poll = std::chrono::microseconds(busy_poll_us);
   config.http.body_limit = max_payload;
   config.admission.trusted_proxies = split_list(config.admission.trusted_proxies);
-  if (auto parsed = http::proxy_set::parse(config.admission.trusted_proxies);
-      auto* error = std::get_if<std::string>(&parsed)) {
-    std::cerr << "kasocki serve: --trusted-proxy: " << *error << "\n";
+  if (auto parsed = http::proxy_set::parse(config.admission.trusted_proxies); !parsed) {
+    std::cerr << "kasocki serve: --trusted-proxy: " << parsed.error() << "\n";
     return 2;
   }
   if (config.tls_cert.empty() != config.tls_key.empty()) {

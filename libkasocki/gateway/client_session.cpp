@@ -236,9 +236,10 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
     fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
     return end_subscribe();
   }
-  if (auto error = check_assignment(requests, to_topic_partitions(*snapshot),
-                                    owner_.options_.allowed_topics)) {
-    fail(ack, "subscribe", *error);
+  if (auto checked = check_assignment(requests, to_topic_partitions(*snapshot),
+                                      owner_.options_.allowed_topics);
+      !checked) {
+    fail(ack, "subscribe", checked.error());
     return end_subscribe();
   }
   std::vector<kafka::assignment_request> kafka_requests;

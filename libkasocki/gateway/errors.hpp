@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libkasocki/common/result.hpp"
+
 namespace kasocki::gateway {
 
 using json = nlohmann::ordered_json;
@@ -29,28 +31,9 @@ struct kasocki_error {
 // key collides with one of the four fixed keys is dropped (the fixed keys are the contract).
 json to_json(const kasocki_error& error, std::string_view socket_event);
 
-// Either a value or the error a client gets. Never throws: value()/error() on the wrong
-// alternative is a programming error (checked by assert in debug builds).
+// Either a value or the error a client gets (the project's result type, common/result.hpp).
 template <class T>
-class result {
- public:
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  result(kasocki_error error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  T& value() & noexcept { return *std::get_if<0>(&v_); }
-  const T& value() const& noexcept { return *std::get_if<0>(&v_); }
-  T&& value() && noexcept { return std::move(*std::get_if<0>(&v_)); }
-  T& operator*() & noexcept { return value(); }
-  const T& operator*() const& noexcept { return value(); }
-  T* operator->() noexcept { return std::get_if<0>(&v_); }
-  const T* operator->() const noexcept { return std::get_if<0>(&v_); }
-  const kasocki_error& error() const noexcept { return *std::get_if<1>(&v_); }
-
- private:
-  std::variant<T, kasocki_error> v_;
-};
+using result = kasocki::result<T, kasocki_error>;
 
 // subscribe: malformed spec, wrong types, negative or non-existent partition, ...
 kasocki_error invalid_assignment_error(std::string message);

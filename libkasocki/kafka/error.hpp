@@ -6,8 +6,8 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
+
+#include "libkasocki/common/result.hpp"
 
 namespace kasocki::kafka {
 
@@ -26,29 +26,12 @@ kafka_error error_from_code(int code, std::string_view context = {});
 // Error for a bad argument detected by this layer (name "_INVALID_ARG", as librdkafka's own).
 kafka_error invalid_argument(std::string message);
 
-// Either a T or a kafka_error. Cheap to move; never throws on access misuse beyond what
-// std::get does (callers check ok() first).
+// Either a T or a kafka_error (the project's result type, common/result.hpp).
 template <class T>
-class result {
- public:
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  result(kafka_error error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const kafka_error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, kafka_error> v_;
-};
+using result = kasocki::result<T, kafka_error>;
 
 // For calls that only succeed or fail.
-struct ok_t {
-  friend bool operator==(ok_t, ok_t) = default;
-};
+using kasocki::ok_t;
 using status = result<ok_t>;
 
 }  // namespace kasocki::kafka

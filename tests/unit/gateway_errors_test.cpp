@@ -61,6 +61,9 @@ TEST(Errors, Result) {
   EXPECT_EQ(*ok, 3);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().name, "NotSubscribedError");
+  // The error moves out of an rvalue result (no copy of its details).
+  gw::kasocki_error moved = std::move(bad).error();
+  EXPECT_EQ(moved.name, "NotSubscribedError");
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ TEST(KafkaOffsets, ExpandsTopicWideRequestsToEveryPartition) {
       {"one", 0, start_position::at_offset(5)},
   };
   auto parts = kk::expand_requests(requests, cluster());
-  ASSERT_TRUE(parts.ok()) << parts.error().message;
+  ASSERT_TRUE(parts.has_value()) << parts.error().message;
   const std::vector<kk::partition_request> expected = {
       part("three", 0, start_position::at_timestamp(1000)),
       part("three", 1, start_position::at_timestamp(1000)),
@@ -51,7 +51,7 @@ TEST(KafkaOffsets, ExpandRejectsWhatCannotBeAssigned) {
   };
   for (const auto& r : rows) {
     auto parts = kk::expand_requests(std::vector{r.request}, cluster());
-    ASSERT_FALSE(parts.ok()) << r.request.topic;
+    ASSERT_FALSE(parts.has_value()) << r.request.topic;
     EXPECT_EQ(parts.error().name, r.error_name) << parts.error().message;
   }
   // The same partition twice, directly or through a topic-wide request.
@@ -60,9 +60,9 @@ TEST(KafkaOffsets, ExpandRejectsWhatCannotBeAssigned) {
       {"three", std::nullopt, start_position::at_end()},
   };
   auto parts = kk::expand_requests(twice, cluster());
-  ASSERT_FALSE(parts.ok());
+  ASSERT_FALSE(parts.has_value());
   EXPECT_EQ(parts.error().name, "_INVALID_ARG");
-  EXPECT_TRUE(kk::expand_requests(std::vector<kk::assignment_request>{}, cluster()).ok());
+  EXPECT_TRUE(kk::expand_requests(std::vector<kk::assignment_request>{}, cluster()).has_value());
 }
 
 TEST(KafkaOffsets, DecideStart) {
