@@ -38,20 +38,21 @@ kafka::assignment_request to_kafka_request(const assignment_request& r) {
   return k;
 }
 
-// The filter layer words its size errors "more than N keys", "path deeper than N", "pattern
-// longer than N characters"; the client also gets the option that sets the limit.
-void name_filter_limit(kasocki_error& error, const filter::filter_limits& limits) {
+// A filter refused by one of its size limits: the client also gets the option that sets it.
+void name_filter_limit(kasocki_error& error, filter::filter_errc kind,
+                       const filter::filter_limits& limits) {
   auto name = [&](const char* limit, std::size_t max) {
     error.details["limit"] = limit;
     error.details["max"] = max;
     error.message += std::string(" (limit ") + limit + ")";
   };
-  if (error.message.find(" keys, more than ") != std::string::npos)
-    name("max-filter-keys", limits.max_keys);
-  else if (error.message.find("path deeper than ") != std::string::npos)
-    name("max-filter-depth", limits.max_depth);
-  else if (error.message.find("pattern longer than ") != std::string::npos)
-    name("max-filter-pattern", limits.max_pattern);
+  switch (kind) {
+    case filter::filter_errc::too_many_keys: return name("max-filter-keys", limits.max_keys);
+    case filter::filter_errc::path_too_deep: return name("max-filter-depth", limits.max_depth);
+    case filter::filter_errc::pattern_too_long:
+      return name("max-filter-pattern", limits.max_pattern);
+    default: return;
+  }
 }
 
 bool all_topics_known(const kafka::snapshot_ptr& snapshot,
@@ -276,7 +277,7 @@ void client_session::filter(json args, socketio::ack_sender ack) {
   auto compiled = filter::compile_filters(filters, owner_.options_.filters);
   if (!compiled) {
     auto error = invalid_filter_error(compiled.error().message, std::move(filters));
-    name_filter_limit(error, owner_.options_.filters);
+    name_filter_limit(error, compiled.error().kind, owner_.options_.filters);
     return fail(ack, "filter", error);
   }
   filters_ = compiled.value();
