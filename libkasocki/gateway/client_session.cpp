@@ -98,11 +98,12 @@ void client_session::start() {
   socket->on_disconnect([self = shared_from_this()](std::string_view) mutable {
     self->close_source();
     self->consumes_.clear();
+    self->deferred_.clear();
     self.reset();
   });
   idle_ = std::make_unique<idle_watch>(
       owner_.kafka_.loop(), owner_.options_.idle_timeout,
-      [this] { return started_ || !consumes_.empty(); }, [this] { on_idle(); });
+      [this] { return phase_ == phase::started || !consumes_.empty(); }, [this] { on_idle(); });
   idle_->start();
   owner_.metadata_.when_ready([weak](kafka::snapshot_ptr metadata) {
     auto self = weak.lock();
@@ -124,7 +125,7 @@ void client_session::on_idle() {
 
 void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
   auto socket = socket_.lock();
-  if (!socket) return;
+  if (!socket || phase_ != phase::waiting_for_metadata) return;
   if (!metadata || !metadata->healthy) {
     std::string why = metadata && metadata->last_error ? metadata->last_error->message
                                                        : std::string("no answer from the brokers");
@@ -134,13 +135,13 @@ void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
   }
   auto topics = available_topics(to_topic_partitions(*metadata), owner_.options_.allowed_topics);
   socket->emit("ready", json::array({topics}));
-  ready_ = true;
+  phase_ = phase::ready;
   run_deferred();
 }
 
 void client_session::run_deferred() {
   // In arrival order, until one of them starts a subscribe: the rest wait for its answer.
-  while (!deferred_.empty() && !subscribing_) {
+  while (!deferred_.empty() && phase_ != phase::subscribing && phase_ != phase::closed) {
     auto event = std::move(deferred_.front());
     deferred_.pop_front();
     event();
@@ -148,23 +149,44 @@ void client_session::run_deferred() {
 }
 
 void client_session::end_subscribe() {
-  subscribing_ = false;
+  if (phase_ != phase::subscribing) return;  // closed meanwhile
+  phase_ = source_ ? phase::subscribed : phase::ready;
   run_deferred();
+}
+
+bool client_session::defers_events() const {
+  return phase_ == phase::waiting_for_metadata || phase_ == phase::subscribing ||
+         !deferred_.empty();
+}
+
+// A client may send subscribe and consume back to back, before `ready` even; what it sends
+// meanwhile is held, but only so much of it: a client that floods the server while it waits gets
+// an error and is let go instead of growing the queue.
+void client_session::defer(const char* event, std::function<void()> run,
+                           socketio::ack_sender& ack) {
+  const auto max = owner_.options_.max_pending_events;
+  if (deferred_.size() < max) {
+    deferred_.push_back(std::move(run));
+    return;
+  }
+  deferred_.clear();
+  fail(ack, event, too_many_pending_events_error(static_cast<std::int64_t>(max)));
+  if (auto socket = socket_.lock()) socket->disconnect(true);
 }
 
 void client_session::handle(const char* event, handler h) {
   auto socket = socket_.lock();
   std::weak_ptr<client_session> weak = weak_from_this();
-  socket->on(event, [weak, h](json args, socketio::ack_sender ack) {
+  socket->on(event, [weak, h, event](json args, socketio::ack_sender ack) {
     auto self = weak.lock();
-    if (!self) return;
+    if (!self || self->phase_ == phase::closed) return;
     // Events before `ready`, or while a subscribe is being resolved, are handled after it, in
     // order: a client may send subscribe and consume back to back.
-    if (!self->ready_ || self->subscribing_ || !self->deferred_.empty()) {
-      self->deferred_.push_back([weak, h, args = std::move(args), ack]() mutable {
+    if (self->defers_events()) {
+      auto run = [weak, h, args = std::move(args), ack]() mutable {
         if (auto self = weak.lock()) ((*self).*h)(std::move(args), std::move(ack));
-      });
-      return;
+      };
+      return self->defer(event, std::move(run), ack);
     }
     ((*self).*h)(std::move(args), std::move(ack));
   });
@@ -197,10 +219,10 @@ void client_session::fail(socketio::ack_sender& ack, const char* event,
 
 void client_session::subscribe(json args, socketio::ack_sender ack) {
   idle_->touch();
-  if (source_ || subscribing_) return fail(ack, "subscribe", already_subscribed_error());
+  if (phase_ != phase::ready) return fail(ack, "subscribe", already_subscribed_error());
   auto requests = parse_subscribe_spec(args.empty() ? json() : args[0], owner_.options_.subscribe);
   if (!requests) return fail(ack, "subscribe", requests.error());
-  subscribing_ = true;
+  phase_ = phase::subscribing;
   if (all_topics_known(owner_.metadata_.snapshot(), *requests))
     return subscribe_checked(std::move(*requests), std::move(ack));
   // A topic the cache does not know may have been created since its last fetch. The cache is
@@ -232,6 +254,7 @@ void client_session::subscribe(json args, socketio::ack_sender ack) {
 
 void client_session::subscribe_checked(std::vector<assignment_request> requests,
                                        socketio::ack_sender ack) {
+  if (phase_ != phase::subscribing) return;  // closed while the metadata was fetched
   auto snapshot = owner_.metadata_.snapshot();
   if (!snapshot || !snapshot->healthy) {
     fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
@@ -250,7 +273,7 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
       owner_.kafka_, *snapshot, std::move(kafka_requests),
       [weak, ack = std::move(ack)](auto resolved) mutable {
         auto self = weak.lock();
-        if (!self) return;
+        if (!self || self->phase_ != phase::subscribing) return;
         if (!resolved) {
           self->fail(ack, "subscribe", to_client_error(resolved.error()));
           return self->end_subscribe();
@@ -289,7 +312,7 @@ void client_session::filter(json args, socketio::ack_sender ack) {
 
 void client_session::consume(json, socketio::ack_sender ack) {
   idle_->touch();
-  if (!source_) return fail(ack, "consume", not_subscribed_error());
+  if (!subscribed()) return fail(ack, "consume", not_subscribed_error());
   if (consumes_.size() >= owner_.options_.max_outstanding_consumes)
     return fail(
         ack, "consume",
@@ -305,9 +328,9 @@ void client_session::consume(json, socketio::ack_sender ack) {
 
 void client_session::start_pushing(json, socketio::ack_sender ack) {
   idle_->touch();
-  if (!source_) return fail(ack, "start", not_subscribed_error());
-  if (started_) return fail(ack, "start", already_started_error());
-  started_ = true;
+  if (!subscribed()) return fail(ack, "start", not_subscribed_error());
+  if (phase_ == phase::started) return fail(ack, "start", already_started_error());
+  phase_ = phase::started;
   metrics::global().gauge("kasocki_sessions_started").inc();
   reply(ack, "start", nullptr);  // the ack goes out before the first message
   pump();
@@ -315,18 +338,20 @@ void client_session::start_pushing(json, socketio::ack_sender ack) {
 
 void client_session::stop_pushing(json, socketio::ack_sender ack) {
   // Messages already read stay in batches_ and go out after the next start or to consumes.
-  if (started_) metrics::global().gauge("kasocki_sessions_started").dec();
-  started_ = false;
+  if (phase_ == phase::started) {
+    metrics::global().gauge("kasocki_sessions_started").dec();
+    phase_ = phase::subscribed;
+  }
   reply(ack, "stop", nullptr);
 }
 
 void client_session::close_source() {
   if (source_) source_->close();
   if (source_) metrics::global().gauge("kasocki_sessions_subscribed").dec();
-  if (started_) metrics::global().gauge("kasocki_sessions_started").dec();
+  if (phase_ == phase::started) metrics::global().gauge("kasocki_sessions_started").dec();
   source_.reset();
   batches_.clear();
-  started_ = false;
+  phase_ = phase::closed;
 }
 
 }  // namespace kasocki::gateway

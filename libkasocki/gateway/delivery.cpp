@@ -27,7 +27,7 @@ delivery_counters& counters() {
 
 bool client_session::has_demand() const {
   if (!consumes_.empty()) return true;
-  if (!started_) return false;
+  if (phase_ != phase::started) return false;
   auto socket = socket_.lock();
   return socket && socket->session() && socket->session()->writable();
 }
@@ -56,7 +56,7 @@ void client_session::pump() {
   pumping_ = false;
   // Started but the send queue is full: continue when it drains (Kafka buffers meanwhile).
   auto socket = socket_.lock();
-  if (started_ && consumes_.empty() && !waiting_writable_ && socket && socket->session() &&
+  if (phase_ == phase::started && consumes_.empty() && !waiting_writable_ && socket && socket->session() &&
       !socket->session()->writable()) {
     waiting_writable_ = true;
     watch_stall();

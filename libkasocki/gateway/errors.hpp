@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -72,6 +71,9 @@ kasocki_error idle_timeout_error(std::int64_t seconds);
 // A started session's send queue stayed full (the client read nothing) for `seconds`: it is
 // disconnected after this error (limit "stall-timeout").
 kasocki_error stalled_client_error(std::int64_t seconds);
+// More than `max` events came before `ready` or while a subscribe was answered (they wait to be
+// handled in order): the client is disconnected after this error (limit "max-pending-events").
+kasocki_error too_many_pending_events_error(std::int64_t max);
 // An event name the gateway does not handle, or an argument of the wrong shape that no more
 // specific error covers.
 kasocki_error invalid_request_error(std::string message);
