@@ -16,9 +16,11 @@ namespace {
 
 // Errors of the Kafka layer as the client sees them.
 kasocki_error to_client_error(const kafka::kafka_error& e) {
-  if (e.name == "UNKNOWN_TOPIC_OR_PART" || e.name == "_UNKNOWN_PARTITION" ||
-      e.name == "_INVALID_ARG")
-    return invalid_assignment_error(e.message);
+  switch (e.kind()) {
+    case kafka::kafka_errc::unknown_topic_or_partition:
+    case kafka::kafka_errc::invalid_argument: return invalid_assignment_error(e.message);
+    case kafka::kafka_errc::other: break;
+  }
   return kafka_error(e.message, e.name);
 }
 

@@ -11,11 +11,22 @@
 
 namespace kasocki::kafka {
 
+// What callers act on, from the error's code (never from its text).
+enum class kafka_errc {
+  other,                       // anything else: the client gets it as a KafkaError
+  unknown_topic_or_partition,  // the topic or partition does not exist (or not yet)
+  invalid_argument,            // a request this layer refuses, e.g. a negative offset
+};
+
+// A short description of the kind, e.g. "unknown topic or partition".
+std::string_view describe(kafka_errc kind) noexcept;
+
 struct kafka_error {
   std::string name;     // stable, machine-readable (librdkafka's rd_kafka_err2name)
   std::string message;  // for people: what failed and, where known, on which property/topic
   int code = 0;         // the rd_kafka_resp_err_t value, 0 when the error is the layer's own
 
+  kafka_errc kind() const noexcept;  // from code
   friend bool operator==(const kafka_error&, const kafka_error&) = default;
 };
 
