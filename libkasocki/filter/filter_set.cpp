@@ -85,11 +85,12 @@ std::optional<filter_error> compile_pattern(entry& e, std::string_view pattern,
     if (c != 'i' && c != 'm' && c != 's') {
       return error_for(filter_errc::bad_regex_flag, e.path,
                        std::string("unsupported regex flag '") + c +
-                                   "' (allowed: i, m, s; to match a literal string starting "
-                                   "with '/', put it in an array: [\"/a/b\"])");
+                           "' (allowed: i, m, s; to match a literal string starting "
+                           "with '/', put it in an array: [\"/a/b\"])");
     }
     if (prefix.find(c) != std::string::npos) {
-      return error_for(filter_errc::bad_regex_flag, e.path, std::string("regex flag '") + c + "' given twice");
+      return error_for(filter_errc::bad_regex_flag, e.path,
+                       std::string("regex flag '") + c + "' given twice");
     }
     prefix += c;
   }
@@ -110,9 +111,11 @@ std::optional<filter_error> compile_pattern(entry& e, std::string_view pattern,
 
 std::optional<filter_error> compile_entry(entry& e, const json& value,
                                           const filter_limits& limits) {
-  if (!split_path(e.path, e.segments)) return error_for(filter_errc::empty_path_segment, e.path, "empty path segment");
+  if (!split_path(e.path, e.segments))
+    return error_for(filter_errc::empty_path_segment, e.path, "empty path segment");
   if (e.segments.size() > limits.max_depth) {
-    return error_for(filter_errc::path_too_deep, e.path, "path deeper than " + std::to_string(limits.max_depth));
+    return error_for(filter_errc::path_too_deep, e.path,
+                     "path deeper than " + std::to_string(limits.max_depth));
   }
   if (value.is_string()) {
     std::string_view pattern, flags;
@@ -216,14 +219,22 @@ const std::string& filter_set::key() const noexcept {
 
 std::string_view describe(filter_errc kind) noexcept {
   switch (kind) {
-    case filter_errc::not_an_object: return "filters not an object or null";
-    case filter_errc::too_many_keys: return "too many keys";
-    case filter_errc::empty_path_segment: return "empty path segment";
-    case filter_errc::path_too_deep: return "path too deep";
-    case filter_errc::pattern_too_long: return "pattern too long";
-    case filter_errc::bad_regex_flag: return "bad regex flag";
-    case filter_errc::bad_regex: return "invalid regular expression";
-    case filter_errc::bad_value: return "value of a wrong type";
+    case filter_errc::not_an_object:
+      return "filters not an object or null";
+    case filter_errc::too_many_keys:
+      return "too many keys";
+    case filter_errc::empty_path_segment:
+      return "empty path segment";
+    case filter_errc::path_too_deep:
+      return "path too deep";
+    case filter_errc::pattern_too_long:
+      return "pattern too long";
+    case filter_errc::bad_regex_flag:
+      return "bad regex flag";
+    case filter_errc::bad_regex:
+      return "invalid regular expression";
+    case filter_errc::bad_value:
+      return "value of a wrong type";
   }
   return "invalid filter";
 }
@@ -236,8 +247,9 @@ compile_result compile_filters(const json& filters, const filter_limits& limits)
   }
   if (filters.empty()) return filter_set();
   if (filters.size() > limits.max_keys) {
-    return filter_error{filter_errc::too_many_keys, "filters has " + std::to_string(filters.size()) + " keys, more than " +
-                        std::to_string(limits.max_keys)};
+    return filter_error{filter_errc::too_many_keys,
+                        "filters has " + std::to_string(filters.size()) + " keys, more than " +
+                            std::to_string(limits.max_keys)};
   }
   auto compiled = std::make_shared<compiled_filters>();
   compiled->stored = filters;

@@ -18,8 +18,10 @@ namespace {
 kasocki_error to_client_error(const kafka::kafka_error& e) {
   switch (e.kind()) {
     case kafka::kafka_errc::unknown_topic_or_partition:
-    case kafka::kafka_errc::invalid_argument: return invalid_assignment_error(e.message);
-    case kafka::kafka_errc::other: break;
+    case kafka::kafka_errc::invalid_argument:
+      return invalid_assignment_error(e.message);
+    case kafka::kafka_errc::other:
+      break;
   }
   return kafka_error(e.message, e.name);
 }
@@ -49,11 +51,14 @@ void name_filter_limit(kasocki_error& error, filter::filter_errc kind,
     error.message += std::string(" (limit ") + limit + ")";
   };
   switch (kind) {
-    case filter::filter_errc::too_many_keys: return name("max-filter-keys", limits.max_keys);
-    case filter::filter_errc::path_too_deep: return name("max-filter-depth", limits.max_depth);
+    case filter::filter_errc::too_many_keys:
+      return name("max-filter-keys", limits.max_keys);
+    case filter::filter_errc::path_too_deep:
+      return name("max-filter-depth", limits.max_depth);
     case filter::filter_errc::pattern_too_long:
       return name("max-filter-pattern", limits.max_pattern);
-    default: return;
+    default:
+      return;
   }
 }
 

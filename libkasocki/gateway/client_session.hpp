@@ -1,6 +1,6 @@
 // One client's Kasocki session: its subscription (a kafka::message_source), filters, the
-// outstanding consumes and its phase (one state value), and the delivery loop that moves messages from
-// Kafka to the client in order, without gaps or duplicates, as fast as the client reads.
+// outstanding consumes and its phase (one state value), and the delivery loop that moves messages
+// from Kafka to the client in order, without gaps or duplicates, as fast as the client reads.
 // Event-loop thread only; sends through its socket.io socket.
 #pragma once
 

@@ -56,8 +56,8 @@ void client_session::pump() {
   pumping_ = false;
   // Started but the send queue is full: continue when it drains (Kafka buffers meanwhile).
   auto socket = socket_.lock();
-  if (phase_ == phase::started && consumes_.empty() && !waiting_writable_ && socket && socket->session() &&
-      !socket->session()->writable()) {
+  if (phase_ == phase::started && consumes_.empty() && !waiting_writable_ && socket &&
+      socket->session() && !socket->session()->writable()) {
     waiting_writable_ = true;
     watch_stall();
     socket->session()->when_writable([weak = weak_from_this()] {

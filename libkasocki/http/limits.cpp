@@ -146,7 +146,7 @@ result<std::unique_ptr<admission_control>, std::string> admission_control::creat
 }
 
 result<admission_control::ticket, refusal> admission_control::admit(const ip::address& raw,
-                                                                          clock::time_point now) {
+                                                                    clock::time_point now) {
   auto& s = *state_;
   const ip::address client = canonical(raw);
   const std::string key = client.to_string();

@@ -17,17 +17,23 @@ kafka_errc kafka_error::kind() const noexcept {
   switch (static_cast<rd_kafka_resp_err_t>(code)) {
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC: return kafka_errc::unknown_topic_or_partition;
-    case RD_KAFKA_RESP_ERR__INVALID_ARG: return kafka_errc::invalid_argument;
-    default: return kafka_errc::other;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      return kafka_errc::unknown_topic_or_partition;
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return kafka_errc::invalid_argument;
+    default:
+      return kafka_errc::other;
   }
 }
 
 std::string_view describe(kafka_errc kind) noexcept {
   switch (kind) {
-    case kafka_errc::unknown_topic_or_partition: return "unknown topic or partition";
-    case kafka_errc::invalid_argument: return "invalid argument";
-    case kafka_errc::other: break;
+    case kafka_errc::unknown_topic_or_partition:
+      return "unknown topic or partition";
+    case kafka_errc::invalid_argument:
+      return "invalid argument";
+    case kafka_errc::other:
+      break;
   }
   return "Kafka error";
 }

@@ -1,6 +1,6 @@
 // One Socket.IO socket: a client's connection to one namespace, with event handlers, emit,
-// acks to the client's events, and disconnect. Sends through its Engine.IO session; no I/O of its own.
-// Event-loop thread only.
+// acks to the client's events, and disconnect. Sends through its Engine.IO session; no I/O of its
+// own. Event-loop thread only.
 #pragma once
 
 #include <functional>

@@ -114,15 +114,12 @@ TEST(AdmissionControl, LimitsTheNewSessionRatePerAddress) {
   limits.new_sessions_burst = 3;
   admission_control control(limits);
   const auto t0 = admission_control::clock::time_point{} + 1h;
-  for (int i = 0; i < 3; ++i)
-    EXPECT_TRUE(
-        control.admit(addr("7.7.7.7"), t0).has_value());
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(control.admit(addr("7.7.7.7"), t0).has_value());
   auto refused = control.admit(addr("7.7.7.7"), t0);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().limit, "new-sessions-per-ip-per-second");
   // Another address has its own bucket.
-  EXPECT_TRUE(
-      control.admit(addr("8.8.8.8"), t0).has_value());
+  EXPECT_TRUE(control.admit(addr("8.8.8.8"), t0).has_value());
   // Half a second later one token is back (2/s), not two.
   EXPECT_TRUE(control.admit(addr("7.7.7.7"), t0 + 500ms).has_value());
   EXPECT_FALSE(control.admit(addr("7.7.7.7"), t0 + 500ms).has_value());

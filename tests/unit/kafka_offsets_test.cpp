@@ -45,12 +45,15 @@ TEST(KafkaOffsets, ExpandRejectsWhatCannotBeAssigned) {
     kk::kafka_errc kind;  // what the gateway acts on
   };
   const std::vector<row> rows = {
-      {{"missing", std::nullopt, start_position::at_end()}, "UNKNOWN_TOPIC_OR_PART",
+      {{"missing", std::nullopt, start_position::at_end()},
+       "UNKNOWN_TOPIC_OR_PART",
        kk::kafka_errc::unknown_topic_or_partition},
-      {{"one", 1, start_position::at_end()}, "UNKNOWN_TOPIC_OR_PART",
+      {{"one", 1, start_position::at_end()},
+       "UNKNOWN_TOPIC_OR_PART",
        kk::kafka_errc::unknown_topic_or_partition},
       {{"three", -1, start_position::at_end()}, "_INVALID_ARG", kk::kafka_errc::invalid_argument},
-      {{"three", 0, start_position::at_offset(-3)}, "_INVALID_ARG",
+      {{"three", 0, start_position::at_offset(-3)},
+       "_INVALID_ARG",
        kk::kafka_errc::invalid_argument},
   };
   for (const auto& r : rows) {
