@@ -180,6 +180,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "max-outstanding-consumes",
           po::value(&config.gateway.max_outstanding_consumes)->default_value(1000),
           "consume calls waiting per client")(
+          "max-pending-events", po::value(&config.gateway.max_pending_events)->default_value(100),
+          "events a client may send before `ready` or while its subscribe is answered (they wait "
+          "to be handled in order); more get TooManyPendingEventsError and a disconnect")(
           "max-filter-keys", po::value(&config.gateway.filters.max_keys)->default_value(32),
           "entries in one filters object")(
           "max-filter-depth", po::value(&config.gateway.filters.max_depth)->default_value(16),
@@ -277,8 +280,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   if (idle < 0 || http_idle <= 0 || stall < 0 || tail_linger_ms < 0 || busy_poll_us < 0 ||
       config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
-      config.gateway.filters.max_keys == 0 || config.engine.send_queue_limit == 0 ||
-      config.gateway.filters.max_depth == 0 ||
+      config.gateway.max_pending_events == 0 || config.gateway.filters.max_keys == 0 ||
+      config.engine.send_queue_limit == 0 || config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
     std::cerr
         << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
@@ -295,9 +298,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.busy_poll = std::chrono::microseconds(busy_poll_us);
   config.http.body_limit = max_payload;
   config.admission.trusted_proxies = split_list(config.admission.trusted_proxies);
-  if (auto parsed = http::proxy_set::parse(config.admission.trusted_proxies);
-      auto* error = std::get_if<std::string>(&parsed)) {
-    std::cerr << "kasocki serve: --trusted-proxy: " << *error << "\n";
+  if (auto parsed = http::proxy_set::parse(config.admission.trusted_proxies); !parsed) {
+    std::cerr << "kasocki serve: --trusted-proxy: " << parsed.error() << "\n";
     return 2;
   }
   if (config.tls_cert.empty() != config.tls_key.empty()) {

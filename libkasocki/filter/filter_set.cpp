@@ -37,8 +37,8 @@ std::string valid_utf8(const std::string& text) {
   return round_trip.is_string() ? round_trip.get<std::string>() : std::string();
 }
 
-filter_error error_for(std::string_view path, std::string_view what) {
-  return filter_error{"filter " + quoted(path) + ": " + std::string(what)};
+filter_error error_for(filter_errc kind, std::string_view path, std::string_view what) {
+  return filter_error{kind, "filter " + quoted(path) + ": " + std::string(what)};
 }
 
 // "a.b.c" -> {"a","b","c"}; false on an empty segment.
@@ -77,18 +77,20 @@ std::size_t code_points(std::string_view s) {
 std::optional<filter_error> compile_pattern(entry& e, std::string_view pattern,
                                             std::string_view flags, const filter_limits& limits) {
   if (code_points(pattern) > limits.max_pattern) {
-    return error_for(e.path,
+    return error_for(filter_errc::pattern_too_long, e.path,
                      "pattern longer than " + std::to_string(limits.max_pattern) + " characters");
   }
   std::string prefix;
   for (char c : flags) {
     if (c != 'i' && c != 'm' && c != 's') {
-      return error_for(e.path, std::string("unsupported regex flag '") + c +
-                                   "' (allowed: i, m, s; to match a literal string starting "
-                                   "with '/', put it in an array: [\"/a/b\"])");
+      return error_for(filter_errc::bad_regex_flag, e.path,
+                       std::string("unsupported regex flag '") + c +
+                           "' (allowed: i, m, s; to match a literal string starting "
+                           "with '/', put it in an array: [\"/a/b\"])");
     }
     if (prefix.find(c) != std::string::npos) {
-      return error_for(e.path, std::string("regex flag '") + c + "' given twice");
+      return error_for(filter_errc::bad_regex_flag, e.path,
+                       std::string("regex flag '") + c + "' given twice");
     }
     prefix += c;
   }
@@ -99,7 +101,9 @@ std::optional<filter_error> compile_pattern(entry& e, std::string_view pattern,
   options.set_never_capture(true);  // only "does it match" is asked
   options.set_max_mem(limits.max_regex_memory);
   auto re = std::make_unique<const RE2>(re2::StringPiece(full.data(), full.size()), options);
-  if (!re->ok()) return error_for(e.path, "invalid regular expression: " + valid_utf8(re->error()));
+  if (!re->ok())
+    return error_for(filter_errc::bad_regex, e.path,
+                     "invalid regular expression: " + valid_utf8(re->error()));
   e.kind = entry_kind::regex;
   e.regex = std::move(re);
   return std::nullopt;
@@ -107,9 +111,11 @@ std::optional<filter_error> compile_pattern(entry& e, std::string_view pattern,
 
 std::optional<filter_error> compile_entry(entry& e, const json& value,
                                           const filter_limits& limits) {
-  if (!split_path(e.path, e.segments)) return error_for(e.path, "empty path segment");
+  if (!split_path(e.path, e.segments))
+    return error_for(filter_errc::empty_path_segment, e.path, "empty path segment");
   if (e.segments.size() > limits.max_depth) {
-    return error_for(e.path, "path deeper than " + std::to_string(limits.max_depth));
+    return error_for(filter_errc::path_too_deep, e.path,
+                     "path deeper than " + std::to_string(limits.max_depth));
   }
   if (value.is_string()) {
     std::string_view pattern, flags;
@@ -118,17 +124,21 @@ std::optional<filter_error> compile_entry(entry& e, const json& value,
     }
   }
   if (value.is_array()) {
-    if (value.empty()) return error_for(e.path, "empty array");
+    if (value.empty()) return error_for(filter_errc::bad_value, e.path, "empty array");
     for (const json& item : value) {
       auto s = scalar_from_json(item);
-      if (!s) return error_for(e.path, "array elements must be strings, numbers, booleans or null");
+      if (!s)
+        return error_for(filter_errc::bad_value, e.path,
+                         "array elements must be strings, numbers, booleans or null");
       e.values.push_back(std::move(*s));
     }
     e.kind = entry_kind::any_of;
     return std::nullopt;
   }
   auto s = scalar_from_json(value);
-  if (!s) return error_for(e.path, "value must be a string, number, boolean, null or array");
+  if (!s)
+    return error_for(filter_errc::bad_value, e.path,
+                     "value must be a string, number, boolean, null or array");
   e.kind = entry_kind::equals;
   e.value = std::move(*s);
   return std::nullopt;
@@ -207,15 +217,39 @@ const std::string& filter_set::key() const noexcept {
   return compiled_ ? compiled_->key : no_key;
 }
 
+std::string_view describe(filter_errc kind) noexcept {
+  switch (kind) {
+    case filter_errc::not_an_object:
+      return "filters not an object or null";
+    case filter_errc::too_many_keys:
+      return "too many keys";
+    case filter_errc::empty_path_segment:
+      return "empty path segment";
+    case filter_errc::path_too_deep:
+      return "path too deep";
+    case filter_errc::pattern_too_long:
+      return "pattern too long";
+    case filter_errc::bad_regex_flag:
+      return "bad regex flag";
+    case filter_errc::bad_regex:
+      return "invalid regular expression";
+    case filter_errc::bad_value:
+      return "value of a wrong type";
+  }
+  return "invalid filter";
+}
+
 compile_result compile_filters(const json& filters, const filter_limits& limits) {
   if (filters.is_null()) return filter_set();
   if (!filters.is_object()) {
-    return filter_error{"filters must be an object mapping dotted field paths to values, or null"};
+    return filter_error{filter_errc::not_an_object,
+                        "filters must be an object mapping dotted field paths to values, or null"};
   }
   if (filters.empty()) return filter_set();
   if (filters.size() > limits.max_keys) {
-    return filter_error{"filters has " + std::to_string(filters.size()) + " keys, more than " +
-                        std::to_string(limits.max_keys)};
+    return filter_error{filter_errc::too_many_keys,
+                        "filters has " + std::to_string(filters.size()) + " keys, more than " +
+                            std::to_string(limits.max_keys)};
   }
   auto compiled = std::make_shared<compiled_filters>();
   compiled->stored = filters;

@@ -19,12 +19,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
+
+#include "libkasocki/common/result.hpp"
 
 namespace kasocki::filter {
 
@@ -37,12 +39,31 @@ struct filter_limits {
   std::int64_t max_regex_memory = 1 << 20;  // bytes RE2 may use per compiled pattern
 };
 
+// Why filters were refused. The three size limits are kinds of their own, so that the caller
+// can name the limit (the option that sets it) without reading the message.
+enum class filter_errc {
+  not_an_object,       // filters neither an object nor null
+  too_many_keys,       // more than filter_limits::max_keys
+  empty_path_segment,  // "a..b", ".a", "a."
+  path_too_deep,       // more than filter_limits::max_depth segments
+  pattern_too_long,    // more than filter_limits::max_pattern characters
+  bad_regex_flag,      // a flag not in {i, m, s}, or one given twice
+  bad_regex,           // RE2 does not compile it (e.g. a backreference) or it needs more memory
+  bad_value,           // an object, a nested array or an empty array as a value
+};
+
+// A short description of the kind, e.g. "too many keys".
+std::string_view describe(filter_errc kind) noexcept;
+
 struct filter_error {
+  filter_errc kind;
   std::string message;  // names the offending key, e.g. `filter "meta.domain": ...`
 };
 
 struct compiled_filters;  // defined in filter_set.cpp
-class compile_result;
+class filter_set;
+// Either a filter_set or why the filters were refused.
+using compile_result = kasocki::result<filter_set, filter_error>;
 compile_result compile_filters(const json& filters, const filter_limits& limits);
 
 class filter_set {
@@ -75,23 +96,6 @@ class filter_set {
       : compiled_(std::move(compiled)) {}
 
   std::shared_ptr<const compiled_filters> compiled_;  // immutable, shared by copies
-};
-
-// Either a filter_set or why the filters were refused.
-class compile_result {
- public:
-  compile_result(filter_set value) : v_(std::in_place_index<0>, std::move(value)) {}
-  compile_result(filter_error error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  const filter_set& value() const noexcept { return *std::get_if<0>(&v_); }
-  const filter_set& operator*() const noexcept { return value(); }
-  const filter_set* operator->() const noexcept { return std::get_if<0>(&v_); }
-  const filter_error& error() const noexcept { return *std::get_if<1>(&v_); }
-
- private:
-  std::variant<filter_set, filter_error> v_;
 };
 
 // Compiles the `filters` argument. null and {} give the empty filter_set.

@@ -1,6 +1,6 @@
 // One client's Kasocki session: its subscription (a kafka::message_source), filters, the
-// outstanding consumes and the started flag, and the delivery loop that moves messages from
-// Kafka to the client in order, without gaps or duplicates, as fast as the client reads.
+// outstanding consumes and its phase (one state value), and the delivery loop that moves messages
+// from Kafka to the client in order, without gaps or duplicates, as fast as the client reads.
 // Event-loop thread only; sends through its socket.io socket.
 #pragma once
 
@@ -57,26 +57,38 @@ class client_session : public std::enable_shared_from_this<client_session> {
 
   gateway& owner_;
   std::weak_ptr<socketio::socket> socket_;
-  bool ready_ = false;
-  // Events that came before `ready` or during a subscribe, handled after it in order.
+
+  // Where the client is in the contract. Each event handler checks this one value:
+  //   waiting_for_metadata --ready--> ready --subscribe--> subscribing --ack--> subscribed
+  //   subscribing --refused--> ready ; subscribed <--start/stop--> started ; any --> closed.
+  enum class phase { waiting_for_metadata, ready, subscribing, subscribed, started, closed };
+  phase phase_ = phase::waiting_for_metadata;
+  bool subscribed() const { return phase_ == phase::subscribed || phase_ == phase::started; }
+
+  // Events that came before `ready` or during a subscribe, handled after it in order; at most
+  // gateway_options::max_pending_events of them (more: TooManyPendingEventsError, disconnect).
   std::deque<std::function<void()>> deferred_;
+  bool defers_events() const;
+  void defer(const char* event, std::function<void()> run, socketio::ack_sender& ack);
   void run_deferred();
   void end_subscribe();
 
-  bool subscribing_ = false;
-  std::unique_ptr<kafka::message_source> source_;
+  std::unique_ptr<kafka::message_source> source_;  // set in the phases subscribed and started
   filter::filter_set filters_;
   std::uint32_t filter_id_ = 0;  // the gateway's id of filters_ (0: none)
   std::deque<socketio::ack_sender> consumes_;
-  bool started_ = false;
 
   std::deque<kafka::message_batch> batches_;  // read from Kafka, not yet delivered
   std::size_t next_in_front_ = 0;             // index of the next message of batches_.front()
-  bool fetching_ = false;
-  bool waiting_writable_ = false;
+  // Facts of the delivery loop, apart from phase_ because they are independent of it and of
+  // each other: a Kafka fetch may be outstanding in any subscribed phase (a stop does not cancel
+  // it), the wait for room in the send queue may outlive a stop, and pumping_ only guards pump()
+  // against being re-entered from an ack or error it sends.
+  bool fetching_ = false;          // want_messages() asked, its batch not yet come
+  bool waiting_writable_ = false;  // a when_writable() callback is registered
+  bool pumping_ = false;
   std::unique_ptr<boost::asio::steady_timer> stall_timer_;
   void watch_stall();
-  bool pumping_ = false;
   augmenter augmenter_;
   // The idle-session limit: subscribe, consume and start are activity; started or a consume
   // waiting is never idle.

@@ -29,7 +29,7 @@ delivery_counters& counters() {
 // has room: a client with a thousand consumes outstanding that reads nothing gets a queue's
 // worth of answers, not a thousand messages.
 bool client_session::has_demand() const {
-  if (consumes_.empty() && !started_) return false;
+  if (consumes_.empty() && phase_ != phase::started) return false;
   auto socket = socket_.lock();
   return socket && socket->session() && socket->session()->writable();
 }
@@ -59,8 +59,8 @@ void client_session::pump() {
   // Started or consumes waiting, but the send queue is full: continue when it drains (Kafka
   // buffers meanwhile).
   auto socket = socket_.lock();
-  if ((started_ || !consumes_.empty()) && !waiting_writable_ && socket && socket->session() &&
-      !socket->session()->writable()) {
+  if ((phase_ == phase::started || !consumes_.empty()) && !waiting_writable_ && socket &&
+      socket->session() && !socket->session()->writable()) {
     waiting_writable_ = true;
     watch_stall();
     socket->session()->when_writable([weak = weak_from_this()] {

@@ -113,6 +113,14 @@ kasocki_error stalled_client_error(std::int64_t seconds) {
                      "stall-timeout", seconds);
 }
 
+kasocki_error too_many_pending_events_error(std::int64_t max) {
+  return limit_error("TooManyPendingEventsError",
+                     "more than " + std::to_string(max) +
+                         " events sent before `ready` or while a subscribe was answered: "
+                         "disconnecting",
+                     "max-pending-events", max);
+}
+
 kasocki_error invalid_request_error(std::string message) {
   return make("InvalidRequestError", std::move(message));
 }

@@ -8,10 +8,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "libkasocki/common/result.hpp"
 
 namespace kasocki::gateway {
 
@@ -29,28 +30,9 @@ struct kasocki_error {
 // key collides with one of the four fixed keys is dropped (the fixed keys are the contract).
 json to_json(const kasocki_error& error, std::string_view socket_event);
 
-// Either a value or the error a client gets. Never throws: value()/error() on the wrong
-// alternative is a programming error (checked by assert in debug builds).
+// Either a value or the error a client gets (the project's result type, common/result.hpp).
 template <class T>
-class result {
- public:
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  result(kasocki_error error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  T& value() & noexcept { return *std::get_if<0>(&v_); }
-  const T& value() const& noexcept { return *std::get_if<0>(&v_); }
-  T&& value() && noexcept { return std::move(*std::get_if<0>(&v_)); }
-  T& operator*() & noexcept { return value(); }
-  const T& operator*() const& noexcept { return value(); }
-  T* operator->() noexcept { return std::get_if<0>(&v_); }
-  const T* operator->() const noexcept { return std::get_if<0>(&v_); }
-  const kasocki_error& error() const noexcept { return *std::get_if<1>(&v_); }
-
- private:
-  std::variant<T, kasocki_error> v_;
-};
+using result = kasocki::result<T, kasocki_error>;
 
 // subscribe: malformed spec, wrong types, negative or non-existent partition, ...
 kasocki_error invalid_assignment_error(std::string message);
@@ -89,6 +71,9 @@ kasocki_error idle_timeout_error(std::int64_t seconds);
 // A started session's send queue stayed full (the client read nothing) for `seconds`: it is
 // disconnected after this error (limit "stall-timeout").
 kasocki_error stalled_client_error(std::int64_t seconds);
+// More than `max` events came before `ready` or while a subscribe was answered (they wait to be
+// handled in order): the client is disconnected after this error (limit "max-pending-events").
+kasocki_error too_many_pending_events_error(std::int64_t max);
 // An event name the gateway does not handle, or an argument of the wrong shape that no more
 // specific error covers.
 kasocki_error invalid_request_error(std::string message);

@@ -27,6 +27,10 @@ struct gateway_options {
   filter::filter_limits filters;                // keys, depth, pattern length
   std::size_t max_outstanding_consumes = 1000;  // consume calls waiting per client
   std::size_t fetch_batch = 1024;               // messages asked from Kafka at a time
+  // Events a client sends before `ready` or while its subscribe is answered wait in a queue, to
+  // be handled in order after it; one more gets TooManyPendingEventsError and a disconnect.
+  // Events; each is at most the Engine.IO max_payload.
+  std::size_t max_pending_events = 100;
   // A session with no subscribe, consume or start for this long, and nothing pending (not
   // started, no consume waiting), gets IdleTimeoutError and is disconnected. 0: never. 10 min.
   std::chrono::seconds idle_timeout{600};

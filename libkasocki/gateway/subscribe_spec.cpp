@@ -170,9 +170,9 @@ std::vector<std::string> available_topics(const topic_partitions& metadata,
   return out;
 }
 
-std::optional<kasocki_error> check_assignment(const std::vector<assignment_request>& requests,
-                                              const topic_partitions& metadata,
-                                              const std::vector<std::string>& allowed_topics) {
+result<ok_t> check_assignment(const std::vector<assignment_request>& requests,
+                              const topic_partitions& metadata,
+                              const std::vector<std::string>& allowed_topics) {
   std::vector<std::string> available = available_topics(metadata, allowed_topics);
   for (const assignment_request& r : requests) {
     if (!std::binary_search(available.begin(), available.end(), r.topic)) {
@@ -187,7 +187,7 @@ std::optional<kasocki_error> check_assignment(const std::vector<assignment_reque
                                       std::to_string(count) + " partitions)");
     }
   }
-  return std::nullopt;
+  return ok_t{};
 }
 
 }  // namespace kasocki::gateway

@@ -54,9 +54,9 @@ std::vector<std::string> available_topics(const topic_partitions& metadata,
                                           const std::vector<std::string>& allowed_topics);
 
 // TopicNotAvailableError for the first request whose topic is not available,
-// InvalidAssignmentError for the first partition the topic does not have; nullopt when all fit.
-std::optional<kasocki_error> check_assignment(const std::vector<assignment_request>& requests,
-                                              const topic_partitions& metadata,
-                                              const std::vector<std::string>& allowed_topics);
+// InvalidAssignmentError for the first partition the topic does not have; ok_t when all fit.
+result<ok_t> check_assignment(const std::vector<assignment_request>& requests,
+                              const topic_partitions& metadata,
+                              const std::vector<std::string>& allowed_topics);
 
 }  // namespace kasocki::gateway

@@ -48,7 +48,7 @@ std::string refusal::body() const {
   return j.dump();
 }
 
-std::variant<proxy_set, std::string> proxy_set::parse(const std::vector<std::string>& entries) {
+result<proxy_set, std::string> proxy_set::parse(const std::vector<std::string>& entries) {
   proxy_set set;
   for (const auto& entry : entries) {
     std::string_view text = trim(entry);
@@ -135,20 +135,18 @@ struct admission_control::state {
 
 admission_control::admission_control(admission_limits limits)
     : limits_(std::move(limits)), state_(std::make_shared<state>()) {
-  if (auto parsed = proxy_set::parse(limits_.trusted_proxies);
-      auto* set = std::get_if<proxy_set>(&parsed))
-    proxies_ = std::move(*set);
+  if (auto parsed = proxy_set::parse(limits_.trusted_proxies)) proxies_ = std::move(*parsed);
 }
 
-std::variant<std::unique_ptr<admission_control>, std::string> admission_control::create(
+result<std::unique_ptr<admission_control>, std::string> admission_control::create(
     admission_limits limits) {
   auto parsed = proxy_set::parse(limits.trusted_proxies);
-  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+  if (!parsed) return std::move(parsed).error();
   return std::make_unique<admission_control>(std::move(limits));
 }
 
-std::variant<admission_control::ticket, refusal> admission_control::admit(const ip::address& raw,
-                                                                          clock::time_point now) {
+result<admission_control::ticket, refusal> admission_control::admit(const ip::address& raw,
+                                                                    clock::time_point now) {
   auto& s = *state_;
   const ip::address client = canonical(raw);
   const std::string key = client.to_string();
@@ -237,12 +235,12 @@ engineio::server::admission_handler make_admission_handler(admission_control& co
         forwarded += it->value();
       }
     }
-    auto result = control.admit(client_address(peer, forwarded, control.trusted_proxies()));
-    if (auto* ticket = std::get_if<admission_control::ticket>(&result)) {
-      verdict.ticket = std::move(*ticket);
+    auto admitted = control.admit(client_address(peer, forwarded, control.trusted_proxies()));
+    if (admitted) {
+      verdict.ticket = std::move(*admitted);
       return verdict;
     }
-    const auto& refused = std::get<refusal>(result);
+    const auto& refused = admitted.error();
     metrics::global().counter("kasocki_limit_rejections_total", {{"limit", refused.limit}}).inc();
     verdict.status = 429;
     verdict.body = refused.body();

@@ -11,11 +11,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
 
+#include "libkasocki/common/result.hpp"
 #include "libkasocki/engineio/server.hpp"
 
 namespace kasocki::http {
@@ -50,7 +50,7 @@ struct refusal {
 class proxy_set {
  public:
   // Parses each entry ("1.2.3.4", "::1", "10.0.0.0/8", "fd00::/8"); the error names a bad one.
-  static std::variant<proxy_set, std::string> parse(const std::vector<std::string>& entries);
+  static result<proxy_set, std::string> parse(const std::vector<std::string>& entries);
   bool contains(const boost::asio::ip::address& a) const;
   bool empty() const { return v4_.empty() && v6_.empty(); }
 
@@ -89,12 +89,11 @@ class admission_control {
 
   explicit admission_control(admission_limits limits);
   // Fails when a trusted proxy entry does not parse (the message names it).
-  static std::variant<std::unique_ptr<admission_control>, std::string> create(
-      admission_limits limits);
+  static result<std::unique_ptr<admission_control>, std::string> create(admission_limits limits);
 
   // Admits one new session of `client` at `now`, or says which limit refuses it.
-  std::variant<ticket, refusal> admit(const boost::asio::ip::address& client,
-                                      clock::time_point now = clock::now());
+  result<ticket, refusal> admit(const boost::asio::ip::address& client,
+                                clock::time_point now = clock::now());
 
   const proxy_set& trusted_proxies() const { return proxies_; }
   const admission_limits& limits() const { return limits_; }

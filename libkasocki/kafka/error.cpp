@@ -13,6 +13,31 @@ kafka_error error_from_code(int code, std::string_view context) {
   return kafka_error{rd_kafka_err2name(err), std::move(message), code};
 }
 
+kafka_errc kafka_error::kind() const noexcept {
+  switch (static_cast<rd_kafka_resp_err_t>(code)) {
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      return kafka_errc::unknown_topic_or_partition;
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return kafka_errc::invalid_argument;
+    default:
+      return kafka_errc::other;
+  }
+}
+
+std::string_view describe(kafka_errc kind) noexcept {
+  switch (kind) {
+    case kafka_errc::unknown_topic_or_partition:
+      return "unknown topic or partition";
+    case kafka_errc::invalid_argument:
+      return "invalid argument";
+    case kafka_errc::other:
+      break;
+  }
+  return "Kafka error";
+}
+
 kafka_error invalid_argument(std::string message) {
   return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR__INVALID_ARG), std::move(message),
                      RD_KAFKA_RESP_ERR__INVALID_ARG};

@@ -6,16 +6,27 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
+
+#include "libkasocki/common/result.hpp"
 
 namespace kasocki::kafka {
+
+// What callers act on, from the error's code (never from its text).
+enum class kafka_errc {
+  other,                       // anything else: the client gets it as a KafkaError
+  unknown_topic_or_partition,  // the topic or partition does not exist (or not yet)
+  invalid_argument,            // a request this layer refuses, e.g. a negative offset
+};
+
+// A short description of the kind, e.g. "unknown topic or partition".
+std::string_view describe(kafka_errc kind) noexcept;
 
 struct kafka_error {
   std::string name;     // stable, machine-readable (librdkafka's rd_kafka_err2name)
   std::string message;  // for people: what failed and, where known, on which property/topic
   int code = 0;         // the rd_kafka_resp_err_t value, 0 when the error is the layer's own
 
+  kafka_errc kind() const noexcept;  // from code
   friend bool operator==(const kafka_error&, const kafka_error&) = default;
 };
 
@@ -26,29 +37,12 @@ kafka_error error_from_code(int code, std::string_view context = {});
 // Error for a bad argument detected by this layer (name "_INVALID_ARG", as librdkafka's own).
 kafka_error invalid_argument(std::string message);
 
-// Either a T or a kafka_error. Cheap to move; never throws on access misuse beyond what
-// std::get does (callers check ok() first).
+// Either a T or a kafka_error (the project's result type, common/result.hpp).
 template <class T>
-class result {
- public:
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  result(kafka_error error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const kafka_error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, kafka_error> v_;
-};
+using result = kasocki::result<T, kafka_error>;
 
 // For calls that only succeed or fail.
-struct ok_t {
-  friend bool operator==(ok_t, ok_t) = default;
-};
+using kasocki::ok_t;
 using status = result<ok_t>;
 
 }  // namespace kasocki::kafka

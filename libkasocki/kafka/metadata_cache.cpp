@@ -71,7 +71,7 @@ struct metadata_cache::state : std::enable_shared_from_this<state> {
   void on_fetched(result<metadata_snapshot> r) {
     in_flight = false;
     if (stopped) return;
-    if (r.ok()) {
+    if (r.has_value()) {
       current = std::make_shared<const metadata_snapshot>(std::move(r).value());
     } else {
       // Keep the last known topics: a short outage should not make topics vanish for clients.

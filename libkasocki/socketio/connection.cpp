@@ -122,9 +122,7 @@ void connection::on_packet(packet&& p) {
       return;
     case packet_type::ack:
     case packet_type::binary_ack:
-      if (auto it = sockets_.find(p.nsp); it != sockets_.end() && p.id)
-        it->second->dispatch_ack(*p.id, p.data ? std::move(*p.data) : json::array());
-      return;
+      return;  // the server asks clients for no acks: nothing waits for one
     case packet_type::connect_error:
       return fail("CONNECT_ERROR from a client");
   }

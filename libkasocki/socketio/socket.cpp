@@ -33,31 +33,6 @@ void socket::emit(std::string_view event, json args) {
   send_packet(packet{packet_type::event, nsp_, std::nullopt, 0, std::move(data)});
 }
 
-void socket::emit_with_ack(std::string_view event, json args, ack_handler on_ack,
-                           std::chrono::milliseconds timeout) {
-  if (!connected_) {
-    if (on_ack) on_ack(std::nullopt);
-    return;
-  }
-  std::uint64_t id = next_ack_id_++;
-  auto timer = std::make_unique<boost::asio::steady_timer>(
-      owner_->session()->wake_signal().get_executor(), timeout);
-  timer->async_wait([self = weak_from_this(), id](auto ec) {
-    auto s = self.lock();
-    if (ec || !s) return;
-    auto it = s->pending_acks_.find(id);
-    if (it == s->pending_acks_.end()) return;
-    auto handler = std::move(it->second.handler);
-    s->pending_acks_.erase(it);
-    if (handler) handler(std::nullopt);
-  });
-  pending_acks_.emplace(id, pending_ack{std::move(on_ack), std::move(timer)});
-  json data = json::array();
-  data.push_back(event);
-  for (auto& a : args) data.push_back(std::move(a));
-  send_packet(packet{packet_type::event, nsp_, id, 0, std::move(data)});
-}
-
 void socket::send_encoded(engineio::out_packet p) {
   if (connected_) owner_->send_raw(std::move(p));
 }
@@ -112,33 +87,11 @@ void ack_sender::send_raw(engineio::out_packet p) {
   s->send_encoded(std::move(p));
 }
 
-void socket::dispatch_ack(std::uint64_t id, json args) {
-  auto it = pending_acks_.find(id);
-  if (it == pending_acks_.end()) return;
-  auto handler = std::move(it->second.handler);
-  pending_acks_.erase(it);
-  if (handler) handler(std::move(args));
-}
-
 void socket::handle_disconnect(std::string_view reason) {
   if (!connected_) return;
   connected_ = false;
-  auto acks = std::move(pending_acks_);
-  pending_acks_.clear();
-  for (auto& [id, pending] : acks)
-    if (pending.handler) pending.handler(std::nullopt);
   handlers_.clear();
   if (auto handler = std::move(on_disconnect_)) handler(reason);
-}
-
-engineio::out_packet encode_event(std::string_view event, const json& args) {
-  json data = json::array();
-  data.push_back(event);
-  for (const auto& a : args) data.push_back(a);
-  auto encoded = encode_packet(packet{packet_type::event, "/", std::nullopt, 0, std::move(data)});
-  engineio::out_packet p;
-  p.body = make_shared_bytes(std::move(encoded.text));
-  return p;
 }
 
 }  // namespace kasocki::socketio

@@ -1,17 +1,13 @@
 // One Socket.IO socket: a client's connection to one namespace, with event handlers, emit,
-// acks both ways, and disconnect. Sends through its Engine.IO session; no I/O of its own.
-// Event-loop thread only.
+// acks to the client's events, and disconnect. Sends through its Engine.IO session; no I/O of its
+// own. Event-loop thread only.
 #pragma once
 
-#include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include "libkasocki/engineio/session.hpp"
 #include "libkasocki/socketio/packet.hpp"
@@ -41,8 +37,6 @@ class ack_sender {
 };
 // An event from the client: its arguments (the payload array without the event name).
 using event_handler = std::function<void(json args, ack_sender ack)>;
-// A client's answer to a server emit with ack; nullopt on timeout or disconnect.
-using ack_handler = std::function<void(std::optional<json> args)>;
 
 class socket : public std::enable_shared_from_this<socket> {
  public:
@@ -62,10 +56,8 @@ class socket : public std::enable_shared_from_this<socket> {
   void on_disconnect(std::function<void(std::string_view reason)> handler);
 
   void emit(std::string_view event, json args = json::array());
-  void emit_with_ack(std::string_view event, json args, ack_handler on_ack,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Sends an already encoded event: "2[...]" text of the default namespace, built once and
-  // shared by many sockets (see encode_event).
+  // shared by many sockets.
   void send_encoded(engineio::out_packet p);
 
   // Leaves the namespace (the client gets a DISCONNECT); with close_transport, the whole
@@ -77,7 +69,6 @@ class socket : public std::enable_shared_from_this<socket> {
 
   // ---- used by connection ----
   void dispatch_event(json data, std::optional<std::uint64_t> ack_id);
-  void dispatch_ack(std::uint64_t id, json args);
   void handle_disconnect(std::string_view reason);  // the socket is gone; no packet sent
 
  private:
@@ -92,15 +83,6 @@ class socket : public std::enable_shared_from_this<socket> {
   std::function<void(std::string_view)> on_disconnect_;
   std::function<void(std::string_view, json, ack_sender)> on_unknown_;
   friend class ack_sender;
-  std::uint64_t next_ack_id_ = 0;
-  struct pending_ack {
-    ack_handler handler;
-    std::unique_ptr<boost::asio::steady_timer> timer;
-  };
-  std::map<std::uint64_t, pending_ack> pending_acks_;
 };
-
-// Encodes an event once, for sending to many sockets of the default namespace.
-engineio::out_packet encode_event(std::string_view event, const json& args);
 
 }  // namespace kasocki::socketio

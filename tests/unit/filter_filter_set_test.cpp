@@ -6,6 +6,7 @@
 #include "libkasocki/filter/filter_set.hpp"
 
 using kasocki::filter::compile_filters;
+using kasocki::filter::filter_errc;
 using kasocki::filter::filter_limits;
 using kasocki::filter::filter_set;
 using json = kasocki::filter::json;
@@ -139,36 +140,39 @@ TEST_F(FilterTest, RejectTable) {
   json enough = json::object();
   for (int i = 0; i < 32; ++i) enough["k" + std::to_string(i)] = i;
 
+  using k = filter_errc;
   struct {
     json filters;
     const char* mentions;  // the message must name the bad key or reason
+    filter_errc kind;      // what the caller acts on (e.g. naming a limit), never the text
   } bad[] = {
-      {json::parse(R"({"a": {"b": 1}})"), "\"a\""},
-      {json::parse(R"({"a": [[1]]})"), "\"a\""},
-      {json::parse(R"({"a": [{"b": 1}]})"), "\"a\""},
-      {json::parse(R"({"a": []})"), "empty array"},
-      {json::parse(R"({"a..b": 1})"), "\"a..b\""},
-      {json::parse(R"({".a": 1})"), "empty path segment"},
-      {json::parse(R"({"a.": 1})"), "empty path segment"},
-      {json::parse(R"({"": 1})"), "empty path segment"},
-      {json::parse(R"({"a": "/x/g"})"), "flag 'g'"},
-      {json::parse(R"({"a": "/x/ii"})"), "twice"},
-      {json::parse(R"({"a": "/usr/bin"})"), "flag 'b'"},
-      {json::parse(R"({"a": "/(a)\\1/"})"), "invalid regular expression"},
-      {json::parse(R"({"a": "/(/"})"), "invalid regular expression"},
-      {json::parse(R"({"a": "/(?P<n>x)(?P=n)/"})"), "invalid regular expression"},
-      {json{{"a", long_pattern}}, "longer than 1000"},
-      {json{{deep, 1}}, "deeper than 16"},
-      {too_many, "33 keys"},
-      {json::parse("[]"), "must be an object"},
-      {json::parse("\"a\""), "must be an object"},
-      {json::parse("1"), "must be an object"},
+      {json::parse(R"({"a": {"b": 1}})"), "\"a\"", k::bad_value},
+      {json::parse(R"({"a": [[1]]})"), "\"a\"", k::bad_value},
+      {json::parse(R"({"a": [{"b": 1}]})"), "\"a\"", k::bad_value},
+      {json::parse(R"({"a": []})"), "empty array", k::bad_value},
+      {json::parse(R"({"a..b": 1})"), "\"a..b\"", k::empty_path_segment},
+      {json::parse(R"({".a": 1})"), "empty path segment", k::empty_path_segment},
+      {json::parse(R"({"a.": 1})"), "empty path segment", k::empty_path_segment},
+      {json::parse(R"({"": 1})"), "empty path segment", k::empty_path_segment},
+      {json::parse(R"({"a": "/x/g"})"), "flag 'g'", k::bad_regex_flag},
+      {json::parse(R"({"a": "/x/ii"})"), "twice", k::bad_regex_flag},
+      {json::parse(R"({"a": "/usr/bin"})"), "flag 'b'", k::bad_regex_flag},
+      {json::parse(R"({"a": "/(a)\\1/"})"), "invalid regular expression", k::bad_regex},
+      {json::parse(R"({"a": "/(/"})"), "invalid regular expression", k::bad_regex},
+      {json::parse(R"({"a": "/(?P<n>x)(?P=n)/"})"), "invalid regular expression", k::bad_regex},
+      {json{{"a", long_pattern}}, "longer than 1000", k::pattern_too_long},
+      {json{{deep, 1}}, "deeper than 16", k::path_too_deep},
+      {too_many, "33 keys", k::too_many_keys},
+      {json::parse("[]"), "must be an object", k::not_an_object},
+      {json::parse("\"a\""), "must be an object", k::not_an_object},
+      {json::parse("1"), "must be an object", k::not_an_object},
   };
   for (const auto& c : bad) {
     auto r = compile_filters(c.filters);
     ASSERT_FALSE(r.has_value()) << c.filters.dump();
     EXPECT_NE(r.error().message.find(c.mentions), std::string::npos)
         << r.error().message << " lacks " << c.mentions;
+    EXPECT_EQ(r.error().kind, c.kind) << c.filters.dump() << ": " << describe(r.error().kind);
   }
   EXPECT_TRUE(compile_filters(json{{"a", ok_pattern}}).has_value());
   EXPECT_TRUE(compile_filters(json{{ok_deep, 1}}).has_value());
@@ -209,9 +213,17 @@ TEST_F(FilterTest, CopiesShareTheCompiledFilters) {
 TEST_F(FilterTest, LimitsAreParameters) {
   filter_limits limits;
   limits.max_keys = 1;
-  EXPECT_FALSE(compile_filters(json::parse(R"({"a": 1, "b": 2})"), limits).has_value());
+  auto keys = compile_filters(json::parse(R"({"a": 1, "b": 2})"), limits);
+  ASSERT_FALSE(keys.has_value());
+  EXPECT_EQ(keys.error().kind, filter_errc::too_many_keys);
   limits.max_depth = 1;
-  EXPECT_FALSE(compile_filters(json::parse(R"({"a.b": 1})"), limits).has_value());
+  auto depth = compile_filters(json::parse(R"({"a.b": 1})"), limits);
+  ASSERT_FALSE(depth.has_value());
+  EXPECT_EQ(depth.error().kind, filter_errc::path_too_deep);
+  limits.max_pattern = 2;
+  auto pattern = compile_filters(json::parse(R"({"a": "/abc/"})"), limits);
+  ASSERT_FALSE(pattern.has_value());
+  EXPECT_EQ(pattern.error().kind, filter_errc::pattern_too_long);
 }
 
 }  // namespace

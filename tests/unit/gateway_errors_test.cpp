@@ -43,6 +43,8 @@ TEST(Errors, NamesAndDetails) {
       {gw::offset_reset_error("t", 0, 5, 9), "OffsetResetError",
        R"({"topic":"t","partition":0,"offset":5,"resetTo":9})"},
       {gw::invalid_request_error("m"), "InvalidRequestError", "{}"},
+      {gw::too_many_pending_events_error(100), "TooManyPendingEventsError",
+       R"({"limit":"max-pending-events","max":100})"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(c.error.name, c.name);
@@ -61,6 +63,15 @@ TEST(Errors, Result) {
   EXPECT_EQ(*ok, 3);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().name, "NotSubscribedError");
+  // The error moves out of an rvalue result (no copy of its details).
+  gw::kasocki_error moved = std::move(bad).error();
+  EXPECT_EQ(moved.name, "NotSubscribedError");
+}
+
+TEST(Errors, LimitErrorsNameTheirOption) {
+  auto e = gw::too_many_pending_events_error(7);
+  EXPECT_NE(e.message.find("more than 7 events"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("(limit max-pending-events)"), std::string::npos) << e.message;
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ TEST(KafkaOffsets, ExpandsTopicWideRequestsToEveryPartition) {
       {"one", 0, start_position::at_offset(5)},
   };
   auto parts = kk::expand_requests(requests, cluster());
-  ASSERT_TRUE(parts.ok()) << parts.error().message;
+  ASSERT_TRUE(parts.has_value()) << parts.error().message;
   const std::vector<kk::partition_request> expected = {
       part("three", 0, start_position::at_timestamp(1000)),
       part("three", 1, start_position::at_timestamp(1000)),
@@ -42,17 +42,25 @@ TEST(KafkaOffsets, ExpandRejectsWhatCannotBeAssigned) {
   struct row {
     kk::assignment_request request;
     const char* error_name;
+    kk::kafka_errc kind;  // what the gateway acts on
   };
   const std::vector<row> rows = {
-      {{"missing", std::nullopt, start_position::at_end()}, "UNKNOWN_TOPIC_OR_PART"},
-      {{"one", 1, start_position::at_end()}, "UNKNOWN_TOPIC_OR_PART"},
-      {{"three", -1, start_position::at_end()}, "_INVALID_ARG"},
-      {{"three", 0, start_position::at_offset(-3)}, "_INVALID_ARG"},
+      {{"missing", std::nullopt, start_position::at_end()},
+       "UNKNOWN_TOPIC_OR_PART",
+       kk::kafka_errc::unknown_topic_or_partition},
+      {{"one", 1, start_position::at_end()},
+       "UNKNOWN_TOPIC_OR_PART",
+       kk::kafka_errc::unknown_topic_or_partition},
+      {{"three", -1, start_position::at_end()}, "_INVALID_ARG", kk::kafka_errc::invalid_argument},
+      {{"three", 0, start_position::at_offset(-3)},
+       "_INVALID_ARG",
+       kk::kafka_errc::invalid_argument},
   };
   for (const auto& r : rows) {
     auto parts = kk::expand_requests(std::vector{r.request}, cluster());
-    ASSERT_FALSE(parts.ok()) << r.request.topic;
+    ASSERT_FALSE(parts.has_value()) << r.request.topic;
     EXPECT_EQ(parts.error().name, r.error_name) << parts.error().message;
+    EXPECT_EQ(parts.error().kind(), r.kind) << parts.error().message;
   }
   // The same partition twice, directly or through a topic-wide request.
   const std::vector<kk::assignment_request> twice = {
@@ -60,9 +68,9 @@ TEST(KafkaOffsets, ExpandRejectsWhatCannotBeAssigned) {
       {"three", std::nullopt, start_position::at_end()},
   };
   auto parts = kk::expand_requests(twice, cluster());
-  ASSERT_FALSE(parts.ok());
+  ASSERT_FALSE(parts.has_value());
   EXPECT_EQ(parts.error().name, "_INVALID_ARG");
-  EXPECT_TRUE(kk::expand_requests(std::vector<kk::assignment_request>{}, cluster()).ok());
+  EXPECT_TRUE(kk::expand_requests(std::vector<kk::assignment_request>{}, cluster()).has_value());
 }
 
 TEST(KafkaOffsets, DecideStart) {
@@ -104,6 +112,12 @@ TEST(KafkaOffsets, DecideStartOnAnEmptyPartition) {
   EXPECT_EQ(kk::decide_start(part("t", 0, start_position::at_offset(7)), empty, -1,
                              kk::offset_reset::latest),
             (kk::resolved_assignment{"t", 0, 7, false}));
+}
+
+TEST(KafkaOffsets, ErrorKindsComeFromTheCode) {
+  EXPECT_EQ(kk::invalid_argument("x").kind(), kk::kafka_errc::invalid_argument);
+  EXPECT_EQ(kk::error_from_code(-195 /* _TRANSPORT */).kind(), kk::kafka_errc::other);
+  EXPECT_EQ(kk::describe(kk::kafka_errc::invalid_argument), "invalid argument");
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ class KafkaSource : public ::testing::Test {
     kk::kafka_config config;
     config.brokers = cluster_.bootstraps();
     auto ctx = kk::client_context::create(io_.get_executor(), config);
-    ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().message;
     ctx_ = std::move(ctx).value();
   }
 
@@ -90,8 +90,8 @@ class KafkaSource : public ::testing::Test {
     std::optional<kk::result<std::vector<kk::resolved_assignment>>> resolved;
     kk::resolve_assignments(*ctx_, *snap, std::move(requests), [&](auto r) { resolved = r; });
     EXPECT_TRUE(run_until(io_, [&] { return resolved.has_value(); }));
-    EXPECT_TRUE(resolved->ok()) << resolved->error().message;
-    return resolved->ok() ? resolved->value() : std::vector<kk::resolved_assignment>{};
+    EXPECT_TRUE(resolved->has_value()) << resolved->error().message;
+    return resolved->has_value() ? resolved->value() : std::vector<kk::resolved_assignment>{};
   }
 
   std::unique_ptr<kk::message_source> open(std::vector<kk::resolved_assignment> assignments) {
@@ -99,8 +99,8 @@ class KafkaSource : public ::testing::Test {
     kk::open_consumer_source(*ctx_, std::move(assignments),
                              [&](auto r) { opened.emplace(std::move(r)); });
     EXPECT_TRUE(run_until(io_, [&] { return opened.has_value(); }));
-    EXPECT_TRUE(opened->ok()) << opened->error().message;
-    return opened->ok() ? std::move(*opened).value() : nullptr;
+    EXPECT_TRUE(opened->has_value()) << opened->error().message;
+    return opened->has_value() ? std::move(*opened).value() : nullptr;
   }
 
   mock_cluster cluster_;
