@@ -177,9 +177,12 @@ asio::awaitable<void> writer_loop(connection_ptr c, std::shared_ptr<session> s) 
          !failed && !s->ended() && (next < queue.size() || !c->control.empty());) {
       batch.clear();
       batch.swap(c->control);
+      const std::size_t first = next;  // this slice carries queue[first, next)
       while (next < queue.size() && batch.size() < write_slice_bytes)
         append_packet_frame(batch, queue[next++], s->protocol());
       failed = !co_await write_all(*c, batch, write_deadline);
+      // Here queue[first, next) is written: the place to tell the session so (unless failed).
+      (void)first;
     }
     if (failed) {
       s->end("transport error");
