@@ -11,9 +11,10 @@ namespace kasocki::websocket {
 
 namespace {
 
-// A little more than one read, so that a partial frame left at the end of a read rarely forces
-// a bigger buffer. Allocated on the first prepare(): a reader that never reads holds nothing.
-constexpr std::size_t initial_capacity = frame_reader::min_read + (4 << 10);
+// The first buffer is a little more than one read, so that a partial frame left at the end of a
+// read rarely forces a bigger buffer. Allocated on the first prepare(): a reader that never
+// reads holds nothing.
+constexpr std::size_t initial_slack = 4 << 10;
 // A buffer grown for a big message is given back once it is empty again.
 constexpr std::size_t keep_capacity = 1 << 20;
 
@@ -61,7 +62,9 @@ std::string_view to_string(frame_error e) {
 }
 
 frame_reader::frame_reader(role r, std::size_t max_message_size)
-    : role_(r), max_message_size_(max_message_size) {}
+    : role_(r),
+      max_message_size_(max_message_size),
+      min_read_(r == role::server ? server_read_size : client_read_size) {}
 
 void frame_reader::reserve_free(std::size_t at_least) {
   if (begin_ == end_) begin_ = end_ = 0;  // nothing to keep: start over at the front for free
@@ -70,7 +73,7 @@ void frame_reader::reserve_free(std::size_t at_least) {
   if (capacity_ - size >= at_least && buffer_) {
     std::memmove(buffer_.get(), buffer_.get() + begin_, size);
   } else {
-    std::size_t capacity = std::max({capacity_ * 2, size + at_least, initial_capacity});
+    std::size_t capacity = std::max({capacity_ * 2, size + at_least, min_read_ + initial_slack});
     auto grown = std::make_unique_for_overwrite<char[]>(capacity);
     if (size != 0) std::memcpy(grown.get(), buffer_.get() + begin_, size);
     buffer_ = std::move(grown);
@@ -85,7 +88,7 @@ std::span<char> frame_reader::prepare(std::size_t at_least) {
     buffer_.reset();
     capacity_ = begin_ = end_ = 0;
   }
-  reserve_free(std::max(at_least, min_read));
+  reserve_free(std::max(at_least, min_read_));
   return {buffer_.get() + end_, capacity_ - end_};
 }
 

@@ -62,14 +62,21 @@ struct frame_event {
 
 class frame_reader {
  public:
-  static constexpr std::size_t min_read = 64 << 10;  // the least prepare() offers
+  // The least prepare() offers by default: a client reads a server's batches (hundreds of
+  // frames per read); a server's clients send little (subscribe, consume, acks), and a
+  // thousand idle connections should not hold 64 KiB each.
+  static constexpr std::size_t client_read_size = 64 << 10;
+  static constexpr std::size_t server_read_size = 4 << 10;
 
   frame_reader(role r, std::size_t max_message_size);
 
-  // A writable region of at least max(at_least, min_read) bytes after the unconsumed data, for
+  // The least prepare() offers (client_read_size or server_read_size, by role).
+  std::size_t min_read() const { return min_read_; }
+
+  // A writable region of at least max(at_least, min_read()) bytes after the unconsumed data, for
   // the next read from the socket. Moves the unconsumed tail to the front of the buffer (or grows
   // it) only when the free space after it is too small. Invalidates the views of earlier events.
-  std::span<char> prepare(std::size_t at_least = min_read);
+  std::span<char> prepare(std::size_t at_least = 0);
   // Marks `n` bytes of the region prepare() returned as received.
   void commit(std::size_t n);
   // Copies bytes received elsewhere (e.g. after an HTTP message in the same read) in.
@@ -86,6 +93,7 @@ class frame_reader {
 
   role role_;
   std::size_t max_message_size_;
+  std::size_t min_read_;
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;  // first unconsumed byte

@@ -52,7 +52,7 @@ std::vector<seen> read_events(role r, std::string_view input, std::size_t max,
     check(reader.buffered() <= total);
     if (input.empty()) return out;
     auto region = reader.prepare();
-    check(region.size() >= frame_reader::min_read);
+    check(region.size() >= reader.min_read());
     std::size_t n = cuts.empty() ? 0 : static_cast<unsigned char>(cuts[turn++ % cuts.size()]);
     n = n == 0 ? input.size() : std::min(n, input.size());
     n = std::min(n, region.size());

@@ -74,7 +74,7 @@ std::ostream& operator<<(std::ostream& os, const seen& s) {
 void feed(frame_reader& r, std::string_view data) {
   auto region = r.prepare(data.size());
   ASSERT_GE(region.size(), data.size());
-  ASSERT_GE(region.size(), frame_reader::min_read);
+  ASSERT_GE(region.size(), r.min_read());
   std::memcpy(region.data(), data.data(), data.size());
   r.commit(data.size());
 }
@@ -340,6 +340,17 @@ INSTANTIATE_TEST_SUITE_P(Roles, FrameReader, testing::Values(role::server, role:
                          [](const auto& info) {
                            return std::string(info.param == role::server ? "Server" : "Client");
                          });
+
+TEST(FrameReaderBuffer, ReadSizeByRole) {
+  // A server's idle connection holds a small buffer; a client reads large batches.
+  frame_reader server(role::server, max_size);
+  EXPECT_GE(server.prepare().size(), frame_reader::server_read_size);
+  EXPECT_LT(server.prepare().size(), frame_reader::client_read_size);
+  frame_reader client(role::client, max_size);
+  EXPECT_GE(client.prepare().size(), frame_reader::client_read_size);
+  // A message bigger than the read size still fits: prepare() grows the buffer on demand.
+  EXPECT_GE(server.prepare(100000).size(), 100000u);
+}
 
 TEST(FrameReaderErrors, CloseCodes) {
   EXPECT_EQ(close_code_for(frame_error::message_too_big), 1009);
