@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/client_error.hpp"
-#include "client/masked_frame.hpp"
+#include "libkasocki/engineio/websocket_frame.hpp"
 
 namespace kasocki::client {
 
@@ -25,7 +25,7 @@ engineio_session::engineio_session(asio::any_io_executor executor, engineio_opti
       options_(options),
       get_conn_(executor),
       post_conn_(executor),
-      frames_(options.max_message_size),
+      frames_(websocket::role::client, options.max_message_size),
       queue_(options.send_queue_limit),
       write_signal_(executor),
       heartbeat_timer_(executor) {}
@@ -202,7 +202,7 @@ asio::awaitable<void> engineio_session::writer_loop() {
       frame_.assign(control_frames_);
       control_frames_.clear();
       if (!server_closed_)
-        for (const auto& p : queue_) append_masked_packet(frame_, p, masks_.next());
+        for (const auto& p : queue_) engineio::append_packet_frame(frame_, p, 4, masks_.next());
       queue_.clear();
       ec = co_await write_frames(frame_);
       frame_.clear();
@@ -243,7 +243,8 @@ asio::awaitable<void> engineio_session::close_websocket() {
 }
 
 void engineio_session::queue_control_frame(unsigned opcode, std::string_view payload) {
-  append_masked_control_frame(control_frames_, opcode, payload, masks_.next());
+  websocket::append_frame(control_frames_, static_cast<websocket::opcode>(opcode), payload,
+                          masks_.next());
   wake_writer();
 }
 

@@ -2,7 +2,7 @@
 // and its reader, writer and heartbeat coroutines. Does I/O. Session logic is in
 // engineio_session.cpp, the HTTP/websocket plumbing in engineio_transport.cpp. The websocket is
 // a plain TCP stream once Beast's HTTP code has done the upgrade: the session frames and parses
-// websocket frames itself (masked_frame.hpp, frame_reader.hpp).
+// websocket frames itself (libkasocki/websocket).
 #pragma once
 
 #include <chrono>
@@ -20,16 +20,21 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "client/engineio_client.hpp"
-#include "client/frame_reader.hpp"
-#include "client/masked_frame.hpp"
 #include "client/send_queue.hpp"
 #include "libkasocki/engineio/packet.hpp"
+#include "libkasocki/websocket/frame_reader.hpp"
+#include "libkasocki/websocket/frame_writer.hpp"
 
 namespace kasocki::client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using error_code = boost::system::error_code;
+using kasocki::websocket::frame_error;
+using kasocki::websocket::frame_event;
+using kasocki::websocket::frame_kind;
+using kasocki::websocket::frame_reader;
+using kasocki::websocket::mask_source;
 
 // Beast's websocket error for what the frame reader refused (the codes Beast's own reader gave).
 error_code frame_error_code(frame_error e);

@@ -9,7 +9,6 @@
 // a ping may follow the probe reply) would be lost to a reader taking over the socket. Here the
 // bytes behind the response go into the frame reader, and from then on every byte read from the
 // socket goes there too.
-#include <openssl/evp.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,32 +24,21 @@
 #include "client/client_error.hpp"
 #include "client/engineio_session.hpp"
 #include "libkasocki/common/base64.hpp"
+#include "libkasocki/websocket/handshake.hpp"
 
 namespace kasocki::client {
 
 namespace http = beast::http;
-namespace websocket = beast::websocket;
+namespace beast_ws = beast::websocket;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr const char* user_agent = "kasocki-client/" KASOCKI_VERSION;
 
-// RFC 6455 4.2.2: base64(SHA-1(key + the protocol's GUID)), what the server must answer.
-std::string expected_accept(std::string_view key) {
-  std::string text(key);
-  text += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr) != 1) return {};
-  std::string out;
-  base64_encode(std::string_view(reinterpret_cast<const char*>(digest), size), out);
-  return out;
-}
-
 }  // namespace
 
 error_code frame_error_code(frame_error e) {
-  using websocket::error;
+  using beast_ws::error;
   switch (e) {
     case frame_error::none:
       return {};
@@ -72,6 +60,10 @@ error_code frame_error_code(frame_error e) {
       return error::message_too_big;
     case frame_error::bad_close_payload:
       return error::bad_close_payload;
+    case frame_error::unmasked_frame:  // a server's reader only
+      return error::bad_unmasked_frame;
+    case frame_error::bad_utf8:
+      return error::bad_frame_payload;
   }
   return make_error_code(client_errc::protocol_error);
 }
@@ -169,13 +161,13 @@ asio::awaitable<error_code> engineio_session::open_websocket(std::string target)
   if (rec) co_return rec;
   const auto& res = parser.get();
   if (res.result() != http::status::switching_protocols)
-    co_return make_error_code(websocket::error::upgrade_declined);
+    co_return make_error_code(beast_ws::error::upgrade_declined);
   if (!beast::iequals(res[http::field::upgrade], "websocket"))
-    co_return make_error_code(websocket::error::no_upgrade_websocket);
+    co_return make_error_code(beast_ws::error::no_upgrade_websocket);
   if (!http::token_list{res[http::field::connection]}.exists("upgrade"))
-    co_return make_error_code(websocket::error::no_connection_upgrade);
-  if (res[http::field::sec_websocket_accept] != expected_accept(key))
-    co_return make_error_code(websocket::error::bad_sec_accept);
+    co_return make_error_code(beast_ws::error::no_connection_upgrade);
+  if (res[http::field::sec_websocket_accept] != websocket::accept_key(key))
+    co_return make_error_code(beast_ws::error::bad_sec_accept);
   // The first frames, when they came in the same read as the response.
   frames_.append({static_cast<const char*>(buffer.data().data()), buffer.size()});
   co_return error_code{};
@@ -197,7 +189,7 @@ asio::awaitable<error_code> engineio_session::read_message(std::string_view& dat
       case frame_kind::pong:
         continue;
       case frame_kind::close:
-        co_return make_error_code(websocket::error::closed);
+        co_return make_error_code(beast_ws::error::closed);
       case frame_kind::error:
         co_return frame_error_code(e.error);
       case frame_kind::need_more:
@@ -225,7 +217,7 @@ asio::awaitable<error_code> engineio_session::probe_upgrade() {
   if (auto ec = co_await open_websocket(request_target(endpoint_, "websocket", handshake_.sid)))
     co_return ec;
   frame_.clear();
-  append_masked_frame(frame_, false, "2probe", masks_.next());
+  websocket::append_frame(frame_, websocket::opcode::text, "2probe", masks_.next());
   if (auto ec = co_await write_frames(frame_)) co_return ec;
   std::string_view frame;
   bool text = false;
@@ -234,7 +226,7 @@ asio::awaitable<error_code> engineio_session::probe_upgrade() {
   // No GET is pending (the probe runs right after the handshake), so nothing is lost by
   // switching now; the server flushes what it queued meanwhile to the websocket.
   frame_.clear();
-  append_masked_frame(frame_, false, "5", masks_.next());
+  websocket::append_frame(frame_, websocket::opcode::text, "5", masks_.next());
   if (auto ec = co_await write_frames(frame_)) co_return ec;
   websocket_active_ = true;
   error_code ignored;

@@ -9,10 +9,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
 
 #include "libkasocki/engineio/server_query.hpp"
+#include "libkasocki/websocket/handshake.hpp"
 
 namespace kasocki::engineio {
 
@@ -61,7 +61,8 @@ asio::awaitable<connection_next> server::handle(plain_or_tls_stream& stream,
   else
     co_return co_await respond(stream, request,
                                error_response(request, http_error::unsupported_protocol_version));
-  if (boost::beast::websocket::is_upgrade(request)) {
+  // A request that asks for a websocket is answered with a 101 or an error, never as polling.
+  if (websocket::asks_for_websocket(request[http::field::upgrade])) {
     if (q.transport != "websocket")
       co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
     co_return co_await handle_websocket(stream, request, q);

@@ -1,78 +1,161 @@
 // The websocket transport of the Engine.IO server: websocket-only sessions and the
-// polling -> websocket upgrade with probe. One reader loop and one writer loop per connection.
-// Does socket I/O; runs on the event-loop thread.
-#include <array>
+// polling -> websocket upgrade with probe. Beast parsed the upgrade request; from the 101 on,
+// the connection is this file's: one reader coroutine parses frames (libkasocki/websocket) and
+// one writer coroutine writes every byte after the handshake (Engine.IO packets, pongs, close
+// frames), in order, so no two writes ever share the socket. Does socket I/O; runs on the
+// event-loop thread.
+#include <chrono>
+#include <string>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/http/field.hpp>
 
 #include "libkasocki/engineio/server.hpp"
 #include "libkasocki/engineio/websocket_frame.hpp"
+#include "libkasocki/websocket/frame_reader.hpp"
+#include "libkasocki/websocket/frame_writer.hpp"
+#include "libkasocki/websocket/handshake.hpp"
 
 namespace kasocki::engineio {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
+namespace http = boost::beast::http;
+namespace ws = kasocki::websocket;
 using asio::as_tuple;
 using asio::use_awaitable;
 
 namespace {
 
+// As Beast's timeout::suggested(server): the opening and the closing handshake each get this
+// long; an open connection has no idle timeout of its own (the Engine.IO heartbeat is one).
+constexpr auto handshake_timeout = std::chrono::seconds(30);
+// After the server's close frame, how long the peer has to answer it (or end its stream)
+// before the socket is closed anyway.
+constexpr auto close_timeout = std::chrono::seconds(2);
+// Bytes of frames copied for one write: large enough that a write carries about a hundred
+// messages, small enough that many busy sessions stay cheap.
+constexpr std::size_t write_slice_bytes = 64 * 1024;
+
 struct ws_connection {
-  explicit ws_connection(plain_or_tls_stream&& stream) : ws(std::move(stream)) {}
-  websocket::stream<plain_or_tls_stream> ws;
-  beast::flat_buffer buffer;
-  boost::system::error_code last_error;  // of the last failed read
+  ws_connection(plain_or_tls_stream&& s, std::size_t max_payload)
+      : stream(std::move(s)),
+        frames(ws::role::server, max_payload),
+        reader_done(stream.get_executor()) {}
+  plain_or_tls_stream stream;
+  ws::frame_reader frames;
+  // Control frames the writer is to send next (pongs, the answer to the client's close).
+  std::string control;
+  std::uint16_t close_code = 1000;  // of the server's own close frame
+  bool peer_closed = false;         // the client's close frame came; its answer is in `control`
+  bool close_sent = false;          // the writer has written a close frame
+  bool fail_now = false;            // a protocol error: close without waiting for the peer
+  bool reading = false;             // the reader runs (and may have a read pending)
+  bool read_ended = false;          // the reader is done
+  bool stream_ended = false;        // the client's stream ended or failed: nothing to answer
+  asio::steady_timer reader_done;   // cancelled when the reader is done
 };
 
-constexpr char type_digits[] = "0123456";
-constexpr char v3_binary_marker = 4;
+using connection_ptr = std::shared_ptr<ws_connection>;
 
-asio::awaitable<bool> write_packet(ws_connection& c, const out_packet& p, int protocol) {
-  std::array<asio::const_buffer, 4> buffers{asio::buffer(&type_digits[static_cast<int>(p.type)], 1),
-                                            asio::buffer(p.head), asio::buffer(view(p.body)),
-                                            asio::buffer(p.tail)};
-  if (p.binary) {
-    buffers[0] = protocol >= 4 ? asio::const_buffer() : asio::buffer(&v3_binary_marker, 1);
-  }
-  c.ws.text(!p.binary);
-  auto [ec, n] = co_await c.ws.async_write(buffers, as_tuple(use_awaitable));
+// Writes all of `bytes`; a client that reads nothing must not hold the connection (and its
+// buffers) forever, so a write that does not finish by `deadline` closes the socket.
+asio::awaitable<bool> write_all(ws_connection& c, std::string_view bytes,
+                                std::chrono::steady_clock::duration deadline) {
+  auto& socket = c.stream.next_layer();
+  socket.expires_after(deadline);
+  auto [ec, n] = co_await asio::async_write(c.stream, asio::buffer(bytes.data(), bytes.size()),
+                                            as_tuple(use_awaitable));
+  socket.expires_never();
   co_return !ec;
 }
 
-// Reads one frame and decodes it as an Engine.IO packet.
-asio::awaitable<std::optional<packet>> read_packet(ws_connection& c, int protocol, bool& failed) {
-  c.buffer.clear();
-  auto [ec, n] = co_await c.ws.async_read(c.buffer, as_tuple(use_awaitable));
-  if (ec) {
-    failed = true;
-    c.last_error = ec;
-    co_return std::nullopt;
+// The next frame event, reading from the socket as needed; nullopt when the stream ended or
+// failed.
+asio::awaitable<std::optional<ws::frame_event>> next_event(ws_connection& c) {
+  for (;;) {
+    auto e = c.frames.next();
+    if (e.kind != ws::frame_kind::need_more) co_return e;
+    auto region = c.frames.prepare();
+    auto [ec, n] = co_await c.stream.async_read_some(asio::buffer(region.data(), region.size()),
+                                                     as_tuple(use_awaitable));
+    if (ec) co_return std::nullopt;
+    c.frames.commit(n);
   }
-  std::string_view data(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
-  co_return c.ws.got_text() ? decode_text_packet(data) : decode_binary_frame(data, protocol);
+}
+
+std::optional<packet> decode(const ws::frame_event& e, int protocol) {
+  return e.kind == ws::frame_kind::text ? decode_text_packet(e.payload)
+                                        : decode_binary_frame(e.payload, protocol);
+}
+
+// Before the writer runs (the upgrade's probe), the handshake's coroutine is the one writer:
+// the next data packet, with pings on the way answered at once.
+asio::awaitable<std::optional<packet>> read_handshake_packet(ws_connection& c, int protocol,
+                                                             std::chrono::milliseconds deadline) {
+  for (;;) {
+    auto e = co_await next_event(c);
+    if (!e) co_return std::nullopt;
+    switch (e->kind) {
+      case ws::frame_kind::text:
+      case ws::frame_kind::binary:
+        co_return decode(*e, protocol);
+      case ws::frame_kind::ping: {
+        std::string pong;
+        ws::append_frame(pong, ws::opcode::pong, e->payload);
+        if (!co_await write_all(c, pong, deadline)) co_return std::nullopt;
+        break;
+      }
+      case ws::frame_kind::pong:
+        break;
+      default:  // a close, an error
+        co_return std::nullopt;
+    }
+  }
+}
+
+// Ends the connection: the answer to the client's close, or the server's own close frame and a
+// short wait for the client's; then the socket is closed (after TLS's close_notify).
+asio::awaitable<void> close_connection(connection_ptr c, bool write_failed) {
+  auto& socket = c->stream.next_layer();
+  if (!write_failed && !c->stream_ended) {
+    std::string last = std::move(c->control);
+    if (!c->peer_closed) ws::append_close(last, c->close_code);
+    c->close_sent = true;
+    bool written = co_await write_all(*c, last, handshake_timeout);
+    if (written && !c->peer_closed && !c->fail_now && !c->read_ended) {
+      c->reader_done.expires_after(close_timeout);
+      co_await c->reader_done.async_wait(as_tuple(use_awaitable));
+    }
+    // TLS's close_notify, unless a read is still pending beside it (a client that did not
+    // answer the close in time gets the TCP close alone).
+    if (written && c->stream.tls() && !c->reading && socket.socket().is_open()) {
+      socket.expires_after(close_timeout);
+      co_await c->stream.tls()->async_shutdown(as_tuple(use_awaitable));
+    }
+  }
+  boost::system::error_code ignored;
+  socket.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.close();
 }
 
 // Writes the packets queued for the session as frames in few buffers and writes (a slice of up
 // to 64 KiB each): with many small messages, one syscall per frame would cap throughput far
-// below what the data path can do. Beast did the handshake and keeps reading; only this loop writes
-// after the upgrade. It writes to the websocket's next layer, which is TLS when the connection is:
-// the frames are encrypted in the same single write. Bytes of frames copied for one write: large
-// enough that a write carries about a hundred messages, small enough that many busy sessions stay
-// cheap.
-constexpr std::size_t write_slice_bytes = 64 * 1024;
-
-asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
+// below what the data path can do. The frames are encrypted in the same single write when the
+// connection is TLS. Control frames the reader hands over go out at the start of the next
+// slice, so a pong waits for at most one slice of a long queue.
+asio::awaitable<void> writer_loop(connection_ptr c, std::shared_ptr<session> s) {
+  const auto write_deadline = s->options().ping_interval + s->options().ping_timeout;
   std::string batch;
-  while (true) {
-    while (!s->has_queued() && !s->ended()) {
+  bool failed = false;
+  while (!failed) {
+    while (c->control.empty() && !s->has_queued() && !s->ended()) {
       auto& signal = s->wake_signal();
       signal.expires_at(std::chrono::steady_clock::time_point::max());
       co_await signal.async_wait(as_tuple(use_awaitable));
@@ -87,36 +170,21 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     if (s->ended()) break;
     bool closing = s->closing();  // then the close packet is the last one queued
     auto queue = s->take_queue();
-    bool failed = false;
     // The frames are copied into `batch` a slice at a time: a session holds at most one slice
     // besides its queue (whose message bodies are shared with every other session), so a
     // thousand busy clients cost a thousand slices, not a thousand send queues' worth.
-    for (std::size_t next = 0; next < queue.size() && !failed;) {
+    for (std::size_t next = 0;
+         !failed && !s->ended() && (next < queue.size() || !c->control.empty());) {
       batch.clear();
-      std::size_t slice_bytes = 0;  // queued_size() of the packets in this slice
+      batch.swap(c->control);
+      std::size_t slice_bytes = 0;  // queued_size() of the packets this slice carries
       while (next < queue.size() && batch.size() < write_slice_bytes) {
         slice_bytes += queue[next].queued_size();
         append_packet_frame(batch, queue[next++], s->protocol());
       }
-      // A client that reads nothing must not hold the connection (and its buffers) forever: a
-      // write that does not finish within a heartbeat period closes the socket.
-      auto& socket = beast::get_lowest_layer(c->ws);
-      socket.expires_after(s->options().ping_interval + s->options().ping_timeout);
-      // A write of the websocket stream's own (a close reply, a pong) may still be in flight,
-      // e.g. to a client that reads nothing: the batch must not start beside it.
-      // Bounded by the write deadline above, which applies to that write too.
-      while (c->ws.next_layer().writes_in_flight() > 0 && !s->ended())
-        co_await c->ws.next_layer().async_wait_writes_done(use_awaitable);
-      if (s->ended()) {
-        failed = true;
-        break;
-      }
-      auto out = c->ws.next_layer().begin_batch();
-      auto [ec, n] = co_await asio::async_write(out, asio::buffer(batch), as_tuple(use_awaitable));
-      c->ws.next_layer().end_batch();
-      socket.expires_never();
-      failed = static_cast<bool>(ec);
-      if (!failed) s->written(slice_bytes);  // a failed write ends the session, which clears all
+      failed = !co_await write_all(*c, batch, write_deadline);
+      // A failed write ends the session, which releases everything it queued.
+      if (!failed) s->written(slice_bytes);
     }
     if (failed) {
       s->end("transport error");
@@ -129,45 +197,92 @@ asio::awaitable<void> writer_loop(std::shared_ptr<ws_connection> c, std::shared_
     // An idle session keeps no buffer.
     if (!s->has_queued()) std::string().swap(batch);
   }
-  co_await c->ws.async_close(websocket::close_code::normal, as_tuple(use_awaitable));
+  co_await close_connection(c, failed);
 }
 
-asio::awaitable<void> reader_loop(std::shared_ptr<ws_connection> c, std::shared_ptr<session> s) {
-  while (!s->ended()) {
+// Parses what the client sends: packets go to the session, pings and the client's close are
+// answered through the writer. After the session ended it keeps reading until the client's
+// close or the end of its stream (the closing handshake), dropping data.
+asio::awaitable<void> reader_loop(connection_ptr c, std::shared_ptr<session> s) {
+  auto wake_writer = [&] { s->wake_signal().cancel(); };
+  c->reading = true;
+  for (bool reading = true; reading;) {
     // Nothing more is read from a client whose queue is full until it drains: what the client
     // can make the server queue (acks, `err` events) stays bounded, and TCP pushes back on it.
     while (!s->writable() && !s->ended())
       co_await s->room_signal().async_wait(as_tuple(use_awaitable));
-    if (s->ended()) break;
-    bool failed = false;
-    auto p = co_await read_packet(*c, s->protocol(), failed);
-    if (failed) {
-      // Beast closes a message over maxPayload with 1009; count it like the HTTP 413.
-      bool too_big = c->last_error == websocket::error::message_too_big;
-      if (too_big && s->options().on_limit_rejection)
-        s->options().on_limit_rejection("max-payload");
-      s->end(too_big ? "payload too large" : "transport close");
+    auto e = co_await next_event(*c);
+    if (!e) {
+      c->stream_ended = true;
+      s->end("transport close");
       break;
     }
-    if (!p) {  // an undecodable frame closes the connection
-      s->end("parse error");
-      break;
+    switch (e->kind) {
+      case ws::frame_kind::text:
+      case ws::frame_kind::binary:
+        if (s->ended()) break;
+        if (auto p = decode(*e, s->protocol())) {
+          s->receive(std::move(*p));
+        } else {  // an undecodable packet closes the connection
+          s->end("parse error");
+        }
+        break;
+      case ws::frame_kind::ping:
+        if (c->close_sent) break;
+        ws::append_frame(c->control, ws::opcode::pong, e->payload);
+        wake_writer();
+        break;
+      case ws::frame_kind::pong:
+        break;
+      case ws::frame_kind::close:
+        c->peer_closed = true;
+        // RFC 6455 5.5.1: the answer echoes the client's code.
+        if (!c->close_sent) ws::append_close(c->control, e->close_code);
+        s->end("transport close");
+        wake_writer();
+        reading = false;
+        break;
+      case ws::frame_kind::error: {
+        // Like the HTTP 413, a message over maxPayload counts as a limit rejection.
+        bool too_big = e->error == ws::frame_error::message_too_big;
+        if (too_big && s->options().on_limit_rejection)
+          s->options().on_limit_rejection("max-payload");
+        c->close_code = ws::close_code_for(e->error);
+        c->fail_now = true;
+        s->end(too_big ? "payload too large" : "parse error");
+        reading = false;
+        break;
+      }
+      case ws::frame_kind::need_more:
+        break;
     }
-    s->receive(std::move(*p));
   }
+  c->reading = false;
+  c->read_ended = true;
+  c->reader_done.cancel();
 }
 
-void configure(websocket::stream<plain_or_tls_stream>& ws, const server_options& options) {
-  beast::get_lowest_layer(ws).expires_never();
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws.read_message_max(options.max_payload);
-  ws.auto_fragment(false);
+std::string switching_protocols(std::string_view key) {
+  std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ";
+  response += ws::accept_key(key);
+  response += "\r\n\r\n";
+  return response;
 }
 
 }  // namespace
 
 asio::awaitable<connection_next> server::handle_websocket(plain_or_tls_stream& stream,
                                                           http_request& request, const query& q) {
+  auto checked = ws::check_upgrade({.method = request.method_string(),
+                                    .http_version = request.version(),
+                                    .upgrade = request[http::field::upgrade],
+                                    .connection = request[http::field::connection],
+                                    .version = request[http::field::sec_websocket_version],
+                                    .key = request[http::field::sec_websocket_key]});
+  if (checked != ws::upgrade_error::none)
+    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
   std::shared_ptr<session> s;
   std::shared_ptr<void> ticket;
   if (q.sid) {
@@ -178,40 +293,42 @@ asio::awaitable<connection_next> server::handle_websocket(plain_or_tls_stream& s
     co_return co_await respond(stream, request, std::move(*refused));
   }
 
-  auto c = std::make_shared<ws_connection>(std::move(stream));
-  configure(c->ws, options_);
-  auto [ec] = co_await c->ws.async_accept(request, as_tuple(use_awaitable));
-  if (ec) co_return connection_next::close;
+  auto c = std::make_shared<ws_connection>(std::move(stream), options_.max_payload);
+  std::string handshake = switching_protocols(request[http::field::sec_websocket_key]);
 
-  if (!s) {  // a websocket-only session: the open packet is the first frame
+  if (!s) {  // a websocket-only session: the open packet is the first frame, in the same write
     s = create_session(q.protocol, transport_kind::websocket, request, std::move(ticket));
-    if (!co_await write_packet(*c, make_out_packet(packet_type::open, open_packet_data(*s)),
-                               q.protocol)) {
+    append_packet_frame(handshake, make_out_packet(packet_type::open, open_packet_data(*s)),
+                        q.protocol);
+    if (!co_await write_all(*c, handshake, handshake_timeout)) {
       s->end("transport error");
       co_return connection_next::close;
     }
   } else {
     if (s->transport() != transport_kind::polling || s->upgrading()) {
       // Already upgraded (or upgrading): accept, then close, as the reference does.
-      co_await c->ws.async_close(websocket::close_code::normal, as_tuple(use_awaitable));
+      c->fail_now = true;  // no reader runs to see the client's answer
+      if (co_await write_all(*c, handshake, handshake_timeout)) co_await close_connection(c, false);
       co_return connection_next::close;
     }
+    if (!co_await write_all(*c, handshake, handshake_timeout)) co_return connection_next::close;
     // The upgrade: 2probe -> 3probe (and the pending GET gets `6`), then 5.
     asio::steady_timer deadline(executor_, options_.upgrade_timeout);
     deadline.async_wait([c](auto ec) {
-      if (!ec) beast::get_lowest_layer(c->ws).close();
+      if (!ec) c->stream.next_layer().close();
     });
-    bool failed = false;
-    auto probe = co_await read_packet(*c, q.protocol, failed);
+    auto probe = co_await read_handshake_packet(*c, q.protocol, handshake_timeout);
     if (!probe || probe->type != packet_type::ping || probe->data != "probe" || s->ended())
       co_return connection_next::close;
     s->set_upgrading(true);
     s->interrupt_poll();
-    if (!co_await write_packet(*c, make_out_packet(packet_type::pong, "probe"), q.protocol)) {
+    std::string pong;
+    append_packet_frame(pong, make_out_packet(packet_type::pong, "probe"), q.protocol);
+    if (!co_await write_all(*c, pong, handshake_timeout)) {
       s->set_upgrading(false);
       co_return connection_next::close;
     }
-    auto upgrade = co_await read_packet(*c, q.protocol, failed);
+    auto upgrade = co_await read_handshake_packet(*c, q.protocol, handshake_timeout);
     deadline.cancel();
     if (!upgrade || upgrade->type != packet_type::upgrade || s->ended()) {
       s->set_upgrading(false);

@@ -1,29 +1,20 @@
 // See websocket_frame.hpp.
 #include "libkasocki/engineio/websocket_frame.hpp"
 
+#include "libkasocki/websocket/frame_writer.hpp"
+
 namespace kasocki::engineio {
 
-void append_frame_header(std::string& out, unsigned opcode, std::size_t size) {
-  out += static_cast<char>(0x80 | opcode);  // FIN + opcode
-  if (size < 126) {
-    out += static_cast<char>(size);
-  } else if (size <= 0xffff) {
-    out += static_cast<char>(126);
-    out += static_cast<char>((size >> 8) & 0xff);
-    out += static_cast<char>(size & 0xff);
-  } else {
-    out += static_cast<char>(127);
-    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((size >> shift) & 0xff);
-  }
-}
-
-void append_packet_frame(std::string& out, const out_packet& p, int protocol) {
+void append_packet_frame(std::string& out, const out_packet& p, int protocol,
+                         std::optional<std::uint32_t> mask) {
   bool marker = !p.binary || protocol < 4;  // the type digit, or v3's 0x04 byte
-  append_frame_header(out, p.binary, p.data_size() + (marker ? 1 : 0));
+  auto op = p.binary ? websocket::opcode::binary : websocket::opcode::text;
+  std::size_t at = websocket::append_header(out, op, p.data_size() + (marker ? 1 : 0), mask);
   if (marker) out += p.binary ? '\x04' : static_cast<char>('0' + static_cast<int>(p.type));
   out += p.head;
   out += view(p.body);
   out += p.tail;
+  if (mask) websocket::mask_from(out, at, *mask);
 }
 
 }  // namespace kasocki::engineio

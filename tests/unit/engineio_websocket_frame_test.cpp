@@ -1,30 +1,12 @@
-// Unit tests for the server-side websocket frame writer.
+// Unit tests for engineio/websocket_frame.hpp: Engine.IO packets as websocket frames, unmasked
+// (server) and masked (client), read back by the frame codec's reader of the other side.
 #include <gtest/gtest.h>
 
 #include "libkasocki/engineio/websocket_frame.hpp"
+#include "libkasocki/websocket/frame_reader.hpp"
 
-using namespace kasocki::engineio;
-
-TEST(WebsocketFrame, HeaderLengthForms) {
-  struct {
-    std::size_t size;
-    std::string header;
-  } cases[] = {
-      {0, std::string("\x81\x00", 2)},
-      {125, "\x81\x7d"},
-      {126, std::string("\x81\x7e\x00\x7e", 4)},
-      {65535, "\x81\x7e\xff\xff"},
-      {65536, std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10)},
-  };
-  for (const auto& c : cases) {
-    std::string out;
-    append_frame_header(out, false, c.size);
-    EXPECT_EQ(out, c.header) << c.size;
-  }
-  std::string binary;
-  append_frame_header(binary, true, 3);
-  EXPECT_EQ(binary, "\x82\x03");
-}
+namespace kasocki::engineio {
+namespace {
 
 TEST(WebsocketFrame, TextPacketCarriesTypeDigitHeadBodyTail) {
   out_packet p;
@@ -56,3 +38,24 @@ TEST(WebsocketFrame, SeveralFramesConcatenate) {
                              "4hi",
                              8));
 }
+
+TEST(WebsocketFrame, MaskedPacketsReadBackByAServer) {
+  std::string out;
+  append_packet_frame(out, make_out_packet(packet_type::pong), 4, 0);
+  EXPECT_EQ(out, std::string("\x81\x81\0\0\0\0"
+                             "3",
+                             7));
+  append_packet_frame(out, make_out_packet(packet_type::message, "xyz"), 4, 0xdeadbeef);
+  append_packet_frame(out, make_out_packet(packet_type::message, std::string(300, 'b'), true), 4,
+                      0x11223344);
+  websocket::frame_reader reader(websocket::role::server, 1 << 20);
+  reader.append(out);
+  EXPECT_EQ(reader.next().payload, "3");
+  EXPECT_EQ(reader.next().payload, "4xyz");
+  auto binary = reader.next();
+  EXPECT_EQ(binary.kind, websocket::frame_kind::binary);
+  EXPECT_EQ(binary.payload, std::string(300, 'b'));
+}
+
+}  // namespace
+}  // namespace kasocki::engineio

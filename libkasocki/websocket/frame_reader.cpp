@@ -1,27 +1,70 @@
 // See frame_reader.hpp.
-#include "client/frame_reader.hpp"
+#include "libkasocki/websocket/frame_reader.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-namespace kasocki::client {
+#include "libkasocki/websocket/frame_writer.hpp"
+#include "libkasocki/websocket/utf8.hpp"
+
+namespace kasocki::websocket {
 
 namespace {
 
-// A little more than one read, so that a partial frame left at the end of a read rarely forces
-// a bigger buffer. Allocated on the first prepare(): a reader that never reads holds nothing.
-constexpr std::size_t initial_capacity = frame_reader::min_read + (4 << 10);
+// The first buffer is a little more than one read, so that a partial frame left at the end of a
+// read rarely forces a bigger buffer. Allocated on the first prepare(): a reader that never
+// reads holds nothing.
+constexpr std::size_t initial_slack = 4 << 10;
 // A buffer grown for a big message is given back once it is empty again.
 constexpr std::size_t keep_capacity = 1 << 20;
 
-// RFC 6455 7.4: the codes an endpoint may send (as Beast's is_valid_close_code).
-bool valid_close_code(std::uint16_t code) {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1013) || code >= 3000;
-}
-
 }  // namespace
 
-frame_reader::frame_reader(std::size_t max_message_size) : max_message_size_(max_message_size) {}
+std::uint16_t close_code_for(frame_error e) {
+  switch (e) {
+    case frame_error::message_too_big:
+      return 1009;
+    case frame_error::bad_utf8:
+      return 1007;
+    default:
+      return 1002;
+  }
+}
+
+std::string_view to_string(frame_error e) {
+  switch (e) {
+    case frame_error::none:
+      return "none";
+    case frame_error::reserved_bits:
+      return "reserved bits set";
+    case frame_error::bad_opcode:
+      return "reserved opcode";
+    case frame_error::masked_frame:
+      return "masked frame from a server";
+    case frame_error::unmasked_frame:
+      return "unmasked frame from a client";
+    case frame_error::bad_length:
+      return "bad frame length";
+    case frame_error::bad_control_frame:
+      return "bad control frame";
+    case frame_error::unexpected_continuation:
+      return "unexpected continuation frame";
+    case frame_error::expected_continuation:
+      return "continuation frame expected";
+    case frame_error::message_too_big:
+      return "message too big";
+    case frame_error::bad_close_payload:
+      return "bad close frame";
+    case frame_error::bad_utf8:
+      return "text not UTF-8";
+  }
+  return "unknown";
+}
+
+frame_reader::frame_reader(role r, std::size_t max_message_size)
+    : role_(r),
+      max_message_size_(max_message_size),
+      min_read_(r == role::server ? server_read_size : client_read_size) {}
 
 void frame_reader::reserve_free(std::size_t at_least) {
   if (begin_ == end_) begin_ = end_ = 0;  // nothing to keep: start over at the front for free
@@ -30,7 +73,7 @@ void frame_reader::reserve_free(std::size_t at_least) {
   if (capacity_ - size >= at_least && buffer_) {
     std::memmove(buffer_.get(), buffer_.get() + begin_, size);
   } else {
-    std::size_t capacity = std::max({capacity_ * 2, size + at_least, initial_capacity});
+    std::size_t capacity = std::max({capacity_ * 2, size + at_least, min_read_ + initial_slack});
     auto grown = std::make_unique_for_overwrite<char[]>(capacity);
     if (size != 0) std::memcpy(grown.get(), buffer_.get() + begin_, size);
     buffer_ = std::move(grown);
@@ -45,7 +88,7 @@ std::span<char> frame_reader::prepare(std::size_t at_least) {
     buffer_.reset();
     capacity_ = begin_ = end_ = 0;
   }
-  reserve_free(std::max(at_least, min_read));
+  reserve_free(std::max(at_least, min_read_));
   return {buffer_.get() + end_, capacity_ - end_};
 }
 
@@ -76,15 +119,18 @@ frame_event frame_reader::next() {
     // What the first two bytes tell is checked before waiting for the rest of the frame, so
     // that a bad frame is reported at once rather than after its announced length has arrived.
     const bool fin = (p[0] & 0x80) != 0;
-    const unsigned opcode = p[0] & 0x0f;
-    const bool control = (opcode & 0x8) != 0;
+    const unsigned op = p[0] & 0x0f;
+    const bool control = (op & 0x8) != 0;
+    const bool masked = (p[1] & 0x80) != 0;
     if ((p[0] & 0x70) != 0) return fail(frame_error::reserved_bits);
-    if ((p[1] & 0x80) != 0) return fail(frame_error::masked_frame);
-    if (control ? opcode > 0xa : opcode > 0x2) return fail(frame_error::bad_opcode);
+    if (role_ == role::client && masked) return fail(frame_error::masked_frame);
+    if (role_ == role::server && !masked) return fail(frame_error::unmasked_frame);
+    if (control ? op > 0xa : op > 0x2) return fail(frame_error::bad_opcode);
     std::uint64_t length = p[1] & 0x7f;
-    if (control && (!fin || length > 125)) return fail(frame_error::bad_control_frame);
-    if (!control && opcode == 0 && !in_message_) return fail(frame_error::unexpected_continuation);
-    if (!control && opcode != 0 && in_message_) return fail(frame_error::expected_continuation);
+    if (control && (!fin || length > max_control_payload))
+      return fail(frame_error::bad_control_frame);
+    if (!control && op == 0 && !in_message_) return fail(frame_error::unexpected_continuation);
+    if (!control && op != 0 && in_message_) return fail(frame_error::expected_continuation);
 
     std::size_t header = 2;
     if (length == 126) {
@@ -101,27 +147,40 @@ frame_event frame_reader::next() {
     }
     if (!control) {
       // fragments_ never holds more than the maximum, so the subtraction cannot wrap.
-      const std::size_t so_far = opcode == 0 ? fragments_.size() : 0;
+      const std::size_t so_far = op == 0 ? fragments_.size() : 0;
       if (length > max_message_size_ - so_far) return fail(frame_error::message_too_big);
+    }
+    std::uint32_t key = 0;
+    if (masked) {
+      if (available < header + 4) return {};
+      key = (std::uint32_t{p[header]} << 24) | (std::uint32_t{p[header + 1]} << 16) |
+            (std::uint32_t{p[header + 2]} << 8) | p[header + 3];
+      header += 4;
     }
     if (available - header < length) return {};
 
-    const std::string_view payload(buffer_.get() + begin_ + header,
-                                   static_cast<std::size_t>(length));
-    begin_ += header + payload.size();
-    switch (opcode) {
+    char* data = buffer_.get() + begin_ + header;
+    const auto size = static_cast<std::size_t>(length);
+    if (masked) apply_mask(data, size, key);
+    const std::string_view payload(data, size);
+    begin_ += header + size;
+    switch (op) {
       case 0x1:
       case 0x2:
-        if (fin) return {opcode == 0x1 ? frame_kind::text : frame_kind::binary, payload};
+        if (fin) {
+          if (op == 0x1 && !valid_utf8(payload)) return fail(frame_error::bad_utf8);
+          return {op == 0x1 ? frame_kind::text : frame_kind::binary, payload};
+        }
         if (fragments_.capacity() > keep_capacity) std::string().swap(fragments_);
         fragments_.assign(payload);
         in_message_ = true;
-        message_binary_ = opcode == 0x2;
+        message_binary_ = op == 0x2;
         continue;
       case 0x0:
         fragments_.append(payload);
         if (!fin) continue;
         in_message_ = false;
+        if (!message_binary_ && !valid_utf8(fragments_)) return fail(frame_error::bad_utf8);
         return {message_binary_ ? frame_kind::binary : frame_kind::text, fragments_};
       case 0x8: {
         if (payload.empty()) return {frame_kind::close, {}, 1005};
@@ -129,6 +188,7 @@ frame_event frame_reader::next() {
         const auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
                                                      static_cast<unsigned char>(payload[1]));
         if (!valid_close_code(code)) return fail(frame_error::bad_close_payload);
+        if (!valid_utf8(payload.substr(2))) return fail(frame_error::bad_utf8);
         return {frame_kind::close, payload.substr(2), code};
       }
       case 0x9:
@@ -141,4 +201,4 @@ frame_event frame_reader::next() {
   }
 }
 
-}  // namespace kasocki::client
+}  // namespace kasocki::websocket
