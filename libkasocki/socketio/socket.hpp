@@ -64,8 +64,8 @@ class socket : public std::enable_shared_from_this<socket> {
   void emit(std::string_view event, json args = json::array());
   void emit_with_ack(std::string_view event, json args, ack_handler on_ack,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Sends an already encoded event: "2[...]" text of the default namespace, built once and
-  // shared by many sockets (see encode_event).
+  // Sends an already encoded packet: e.g. event_head(nsp(), name) + arguments encoded once and
+  // shared by many sockets + "]".
   void send_encoded(engineio::out_packet p);
 
   // Leaves the namespace (the client gets a DISCONNECT); with close_transport, the whole
