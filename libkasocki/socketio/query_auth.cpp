@@ -20,8 +20,8 @@ json query_auth(std::string_view query) {
   auto url = boost::urls::parse_origin_form(origin_form);
   if (!url) return auth;
   for (auto param : url->params())
-    if (param.key != "EIO" && param.key != "transport" && param.key != "sid" &&
-        param.key != "b64" && param.key != "t")
+    if (!param.key.empty() && param.key != "EIO" && param.key != "transport" &&
+        param.key != "sid" && param.key != "b64" && param.key != "t")
       auth[std::string(param.key)] = std::string(param.value);
   return auth;
 }

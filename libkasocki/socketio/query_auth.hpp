@@ -10,8 +10,8 @@ namespace kasocki::socketio {
 
 // The parameters of a request target ("/socket.io/?EIO=3&a=1", none without a '?') or of a query
 // ("?a=1&b=2", "a=1&b=2") as a JSON object of strings, percent-decoded, leaving out Engine.IO's
-// own (EIO, transport, sid, b64, t). A later repeat of a key wins. A query that is not valid URL
-// syntax gives an empty object.
+// own (EIO, transport, sid, b64, t) and empty keys ("?&a=1", "?=x"). A later repeat of a key
+// wins. A query that is not valid URL syntax gives an empty object.
 json query_auth(std::string_view query);
 
 }  // namespace kasocki::socketio

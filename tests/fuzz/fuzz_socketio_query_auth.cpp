@@ -1,6 +1,6 @@
 // libFuzzer target: the auth object a socket.io 2.x client sends as handshake query parameters
 // (socketio/query_auth.hpp). No input may crash; the result is an object of strings without
-// Engine.IO's own parameters, and dumping it (what a handler may log) never throws.
+// empty keys nor Engine.IO's own parameters, and dumping it (what a handler may log) never throws.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const json auth = query_auth(query);
   if (!auth.is_object()) std::abort();
   for (const auto& [key, value] : auth.items()) {
-    if (!value.is_string()) std::abort();
+    if (key.empty() || !value.is_string()) std::abort();
     if (key == "EIO" || key == "transport" || key == "sid" || key == "b64" || key == "t")
       std::abort();
   }

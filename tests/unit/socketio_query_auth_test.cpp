@@ -18,6 +18,7 @@ TEST(SocketioQueryAuth, ParametersWithoutEngineIosOwn) {
       {"/socket.io/", "{}"},  // no query at all
       {"", "{}"},
       {"?", "{}"},
+      {"?&a=1&&=x&b=2&", R"({"a":"1","b":"2"})"},           // empty keys are no parameters
       {"?a=%C3%A9%20x&k%3D=v", R"({"a":"é x","k=":"v"})"},  // percent-decoded
       {"?a=1&a=2", R"({"a":"2"})"},                         // the last one wins
       {"?flag", R"({"flag":""})"},                          // a key without a value
