@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_process.hpp"
-#include "cli/bench_run.hpp"
+#include "bench/process.hpp"
+#include "bench/run.hpp"
 #include "cli/subcommands.hpp"
 #include "cli/usage.hpp"
 #include "client/request_args.hpp"

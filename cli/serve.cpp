@@ -19,14 +19,15 @@
 #include "cli/serve_config.hpp"
 #include "cli/subcommands.hpp"
 #include "libkasocki/common/log.hpp"
+#include "libkasocki/common/metrics.hpp"
 #include "libkasocki/common/run_loop.hpp"
 #include "libkasocki/gateway/gateway.hpp"
 #include "libkasocki/http/limits.hpp"
 #include "libkasocki/http/listener.hpp"
-#include "libkasocki/http/metrics.hpp"
 #include "libkasocki/http/static_files.hpp"
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
+#include "libkasocki/kafka/statistics.hpp"
 
 namespace kasocki::cli {
 
@@ -132,7 +133,7 @@ int serve_main(int argc, char** argv) {
 
   boost::asio::io_context io;
   // Before the Kafka context: its worker pool hands statistics over until it is joined.
-  metrics::kafka_statistics kafka_statistics(metrics::global());
+  kafka::statistics kafka_statistics(metrics::global());
   config.kafka.statistics = [&kafka_statistics](const std::string& handle,
                                                 const std::string& json) {
     if (json.empty())
@@ -142,7 +143,7 @@ int serve_main(int argc, char** argv) {
   };
   // Destroyed after the Kafka context, whose destructor waits for every consumer's close.
   struct stopped_log {
-    const metrics::kafka_statistics& kafka;
+    const kafka::statistics& kafka;
     ~stopped_log() { log::info("stopped", {{"kafka_consumers_open", kafka.consumers()}}); }
   } stopped{kafka_statistics};
   auto kafka_context = kafka::client_context::create(io.get_executor(), config.kafka);

@@ -10,8 +10,6 @@ namespace {
 
 constexpr std::string_view kafka_name = "_kafka";
 constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
-constexpr std::string_view frame_prefix = "42[\"message\",";
-constexpr std::string_view frame_suffix = "]";
 
 // Length of the well-formed UTF-8 sequence at s[i] (shortest form, no surrogates, at most
 // U+10FFFF), or 0 when the byte does not start one.
@@ -281,13 +279,6 @@ std::string augmenter::splice(const kafka_position& pos, std::string_view prefix
   out += '}';
   out.append(suffix);
   return out;
-}
-
-message_frame augmenter::make_message_frame(const kafka_position& pos) const {
-  if (!parsed_) return {};
-  std::string text = splice(pos, frame_prefix, frame_suffix);
-  std::size_t body_size = text.size() - frame_prefix.size() - frame_suffix.size();
-  return message_frame{make_shared_bytes(std::move(text)), frame_prefix.size(), body_size};
 }
 
 std::optional<std::string> augmenter::augment(std::string_view value, const kafka_position& pos) {

@@ -3,8 +3,8 @@
 // `"_kafka":{"topic":…,"partition":…,"offset":…,"timestamp":…,"key":…}` before the closing
 // brace of the original text (no DOM re-serialisation). Pure, no I/O.
 //
-// Per message: parse() once -> filter_set::matches(root()) per distinct filter -> message_frame()
-// once, shared by every client that gets it.
+// Per message: parse() once -> filter_set::matches(root()) per distinct filter -> splice() once,
+// the body shared by every client that gets it (the socket.io framing around it is socketio's).
 //
 // Choices the contract leaves open:
 // - An existing top-level `_kafka` member (however its key is escaped) is removed from the text
@@ -24,8 +24,6 @@
 
 #include <simdjson.h>
 
-#include "libkasocki/common/shared_bytes.hpp"
-
 namespace kasocki::gateway {
 
 // Where a message came from, as the `_kafka` field reports it.
@@ -35,17 +33,6 @@ struct kafka_position {
   std::int64_t offset = 0;
   std::optional<std::int64_t> timestamp;  // ms since the epoch; null when absent
   std::optional<std::string_view> key;    // raw key bytes; null when absent
-};
-
-// `42["message",<augmented>]`: the Engine.IO text of the socket.io `message` event, built once.
-// body() is the augmented message inside it, for acks that send it in another frame.
-struct message_frame {
-  shared_bytes text;
-  std::size_t body_offset = 0;
-  std::size_t body_size = 0;
-
-  std::string_view frame() const noexcept { return view(text); }
-  std::string_view body() const noexcept { return frame().substr(body_offset, body_size); }
 };
 
 class augmenter {
@@ -61,9 +48,6 @@ class augmenter {
   // prefix + augmented message + suffix, in one allocation. Only after a successful parse().
   std::string splice(const kafka_position& pos, std::string_view prefix = {},
                      std::string_view suffix = {}) const;
-
-  // The shared `42["message",…]` frame. Only after a successful parse().
-  message_frame make_message_frame(const kafka_position& pos) const;
 
   // parse() + splice(): the augmented text, or nullopt when `value` is not a UTF-8 JSON object.
   std::optional<std::string> augment(std::string_view value, const kafka_position& pos);

@@ -3,7 +3,7 @@
 // in subscribe.cpp, delivery in delivery.cpp). Event-loop thread only.
 #include "libkasocki/gateway/client_session.hpp"
 
-#include "libkasocki/http/metrics.hpp"
+#include "libkasocki/common/metrics.hpp"
 
 namespace kasocki::gateway {
 

@@ -4,14 +4,13 @@
 // Event-loop thread only.
 #include "libkasocki/gateway/client_session.hpp"
 
+#include "libkasocki/common/metrics.hpp"
 #include "libkasocki/gateway/prepared_message.hpp"
-#include "libkasocki/http/metrics.hpp"
+#include "libkasocki/socketio/packet.hpp"
 
 namespace kasocki::gateway {
 
 namespace {
-constexpr std::string_view message_event_prefix = R"(2["message",)";
-
 // Per-message counters, looked up once (an increment is one relaxed atomic add).
 struct delivery_counters {
   metrics::counter& delivered = metrics::global().counter("kasocki_messages_delivered_total");
@@ -166,7 +165,7 @@ void client_session::send_message(shared_bytes body) {
     ack.send_raw(std::move(p));
     return;
   }
-  p.head = message_event_prefix;
+  p.head = socketio::event_head(socket->nsp(), "message");
   counters().delivered.inc();
   counters().bytes.inc(p.data_size());
   socket->send_encoded(std::move(p));

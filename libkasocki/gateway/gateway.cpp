@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
+#include "libkasocki/common/metrics.hpp"
 #include "libkasocki/gateway/client_session.hpp"
-#include "libkasocki/http/metrics.hpp"
 
 namespace kasocki::gateway {
 

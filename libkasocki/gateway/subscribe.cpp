@@ -7,7 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "libkasocki/gateway/client_session.hpp"
-#include "libkasocki/http/metrics.hpp"
+#include "libkasocki/common/metrics.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
 namespace kasocki::gateway {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "libkasocki/http/metrics.hpp"
+#include "libkasocki/common/metrics.hpp"
 
 namespace kasocki::http {
 

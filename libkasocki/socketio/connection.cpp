@@ -1,33 +1,12 @@
 // See connection.hpp.
 #include "libkasocki/socketio/connection.hpp"
 
-#include <boost/url/parse.hpp>
+#include "libkasocki/socketio/query_auth.hpp"
 
 namespace kasocki::socketio {
 
 connection::connection(server& srv, std::shared_ptr<engineio::session> session)
     : server_(srv), session_(std::move(session)), connect_timer_(srv.executor()) {}
-
-namespace {
-
-// The parameters of a query ("?a=1&b=2", or a whole request target) as a JSON object of
-// strings, leaving out Engine.IO's own.
-json query_object(std::string_view target) {
-  json auth = json::object();
-  if (target.starts_with('?')) target.remove_prefix(1);
-  // Through parse_origin_form: Boost.URL 1.81's parse_query reads past the end of its view.
-  std::string origin_form = "/?";
-  origin_form += target;
-  auto url = boost::urls::parse_origin_form(origin_form);
-  if (!url) return auth;
-  for (auto param : url->params())
-    if (param.key != "EIO" && param.key != "transport" && param.key != "sid" &&
-        param.key != "b64" && param.key != "t")
-      auth[std::string(param.key)] = std::string(param.value);
-  return auth;
-}
-
-}  // namespace
 
 void connection::start(const engineio::http_request& handshake) {
   // The session's handlers own this connection; the cycle ends when the session ends.
@@ -36,9 +15,7 @@ void connection::start(const engineio::http_request& handshake) {
                          [self](std::string_view reason) { self->on_close(reason); });
   if (protocol() < 4) {
     // socket.io 2.x: "/" is connected by the server at once; auth comes as query parameters.
-    std::string_view target = handshake.target();
-    auto q = target.find('?');
-    connect("/", query_object(q == std::string_view::npos ? std::string_view() : target.substr(q)));
+    connect("/", query_auth(handshake.target()));
     return;
   }
   connect_timer_.expires_after(server_.options().connect_timeout);
@@ -101,7 +78,7 @@ void connection::on_packet(packet&& p) {
       json auth = p.data ? std::move(*p.data) : json::object();
       if (auto q = p.nsp.find('?'); q != std::string::npos && protocol() < 4) {
         // socket.io 2.x: `40/nsp?key=value,` carries its auth as a query.
-        auth = query_object(std::string_view(p.nsp).substr(q));
+        auth = query_auth(std::string_view(p.nsp).substr(q));
         p.nsp.resize(q);
       }
       return connect(p.nsp, std::move(auth));

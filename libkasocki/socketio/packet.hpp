@@ -61,6 +61,11 @@ struct encoded_packet {
 };
 encoded_packet encode_packet(const packet& p);
 
+// The text of an EVENT packet of namespace `nsp` up to its arguments: `2["<event>",`, or
+// `2/nsp,["<event>",` outside the default namespace. For events whose arguments are encoded once
+// and shared by many sockets: the caller sends head + arguments + `]` (see socket::send_encoded).
+std::string event_head(std::string_view nsp, std::string_view event);
+
 // True when the event name may be used by an application (not connect, connect_error,
 // disconnect, disconnecting, newListener, removeListener).
 bool is_reserved_event(std::string_view name);

@@ -78,6 +78,43 @@ bool reconstruct(json& data, std::vector<std::string>& attachments) {
   return true;
 }
 
+std::string event_head(std::string_view nsp, std::string_view event) {
+  std::string head = "2";
+  if (!nsp.empty() && nsp != "/") {
+    head += nsp;
+    head += ',';
+  }
+  head += "[\"";
+  // A JSON string escaped as encode_packet's dump() does (names are the server's own, e.g.
+  // "message", so valid UTF-8 is the caller's to ensure).
+  for (char c : event) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      head += '\\';
+      head += c;
+    } else if (c == '\n') {
+      head += "\\n";
+    } else if (c == '\r') {
+      head += "\\r";
+    } else if (c == '\t') {
+      head += "\\t";
+    } else if (c == '\b') {
+      head += "\\b";
+    } else if (c == '\f') {
+      head += "\\f";
+    } else if (byte < 0x20) {
+      constexpr char hex[] = "0123456789abcdef";
+      head += "\\u00";
+      head += hex[byte >> 4];
+      head += hex[byte & 0xF];
+    } else {
+      head += c;
+    }
+  }
+  head += "\",";
+  return head;
+}
+
 encoded_packet encode_packet(const packet& p) {
   encoded_packet e;
   packet_type type = p.type;

@@ -56,8 +56,8 @@ class socket : public std::enable_shared_from_this<socket> {
   void on_disconnect(std::function<void(std::string_view reason)> handler);
 
   void emit(std::string_view event, json args = json::array());
-  // Sends an already encoded event: "2[...]" text of the default namespace, built once and
-  // shared by many sockets.
+  // Sends an already encoded packet: e.g. event_head(nsp(), name) + arguments encoded once and
+  // shared by many sockets + "]".
   void send_encoded(engineio::out_packet p);
 
   // Leaves the namespace (the client gets a DISCONNECT); with close_transport, the whole

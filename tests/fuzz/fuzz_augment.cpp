@@ -42,8 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (last_value["partition"].get(partition) || partition != 7) std::abort();
   if (last_value["topic"].get(topic) || topic != "topic") std::abort();
 
-  auto frame = aug.make_message_frame(pos);
-  if (frame.body() != *out) std::abort();
-  if (!nlohmann::json::accept(frame.frame().substr(2))) std::abort();
+  // Framed as the gateway sends it, the event is still valid JSON.
+  if (!nlohmann::json::accept("[\"message\"," + *out + "]")) std::abort();
   return 0;
 }

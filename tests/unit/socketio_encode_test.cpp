@@ -228,4 +228,28 @@ TEST(SocketioRoundTrip, PacketsBuiltInCode) {
   }
 }
 
+// The head of a pre-encoded event is what encode_packet writes before the arguments, so a
+// shared body framed by it decodes as that event, in any namespace.
+TEST(SocketioEncode, EventHeadIsTheEncodedPacketUpToItsArguments) {
+  struct case_t {
+    std::string nsp, event, head;
+  } cases[] = {
+      {"/", "message", R"(2["message",)"},
+      {"", "message", R"(2["message",)"},
+      {"/admin", "message", R"(2/admin,["message",)"},
+      {"/", "a\"b\\c\n\x01", R"(2["a\"b\\c\n\u0001",)"},
+  };
+  for (const auto& c : cases) {
+    const auto head = event_head(c.nsp, c.event);
+    EXPECT_EQ(head, c.head);
+    const auto args = json::parse(R"({"k":[1,"x"]})");
+    const auto full = encode_packet(
+        make(packet_type::event, c.nsp.empty() ? "/" : c.nsp, {}, json::array({c.event, args})));
+    EXPECT_EQ(head + args.dump() + "]", full.text);
+    const auto decoded = decode_packet(head + args.dump() + "]");
+    ASSERT_TRUE(decoded) << head;
+    EXPECT_EQ((*decoded->data)[0], c.event);
+  }
+}
+
 }  // namespace

@@ -1,5 +1,5 @@
-// The driver of one `kasocki bench` run, shared by bench_run.cpp (setup, driving, the message
-// path) and bench_phases.cpp (producer, final end check, reconnect, stalled clients, server
+// The driver of one `kasocki bench` run, shared by run.cpp (setup, driving, the message
+// path) and phases.cpp (producer, final end check, reconnect, stalled clients, server
 // samples). Internal to `kasocki bench`. Everything runs on one io_context thread, so nothing
 // here needs synchronisation. Does I/O: network, a child process, /proc.
 #pragma once
@@ -17,11 +17,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "cli/bench_run.hpp"
-#include "cli/bench_stalled.hpp"
+#include "bench/run.hpp"
+#include "bench/stalled.hpp"
 #include "client/url.hpp"
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
@@ -63,7 +63,7 @@ class driver {
   void collect();
 
  private:
-  // bench_run.cpp
+  // run.cpp
   asio::awaitable<bool> probe(std::vector<std::int64_t>& ends);
   json subscription() const;
   void install_handlers(connection& c);
@@ -80,7 +80,7 @@ class driver {
   void fail(const std::string& why, const char* reason = "error");
   void finish(const char* reason);
 
-  // bench_phases.cpp
+  // phases.cpp
   void sample_server();
   void start_producer();
   void watch_producer();
@@ -114,4 +114,4 @@ class driver {
   std::vector<double> recovery_seconds_;
 };
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

@@ -1,4 +1,4 @@
-// See bench_driver.hpp. The phases of live scenarios around the message path: samples of the
+// See driver.hpp. The phases of live scenarios around the message path: samples of the
 // server's memory and threads (with safety stops, so a server that spends a thread or a Kafka
 // consumer per client cannot exhaust the machine), the producer process and the final check
 // that every connection received every offset up to the end, the reconnect of every connection
@@ -13,10 +13,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "cli/bench_driver.hpp"
-#include "cli/bench_process.hpp"
+#include "bench/driver.hpp"
+#include "bench/process.hpp"
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 namespace {
 
 constexpr auto sample_interval = std::chrono::milliseconds(100);
@@ -252,4 +252,4 @@ void driver::collect() {
   }
 }
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

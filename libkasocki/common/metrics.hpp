@@ -1,6 +1,7 @@
 // Metrics for `GET /metrics`: counters and gauges registered by name and labels, families
-// computed at scrape time, rendered in the Prometheus text exposition format (0.0.4); and the
-// aggregation of librdkafka's statistics (fetch counts and rates, consumer lag per partition).
+// computed at scrape time, rendered in the Prometheus text exposition format (0.0.4). Every
+// layer counts into it (it sits in common/ so that none needs http/ for that); http/ only serves
+// render() at `GET /metrics`.
 // Increments are one relaxed atomic add, safe from any thread and cheap on the event loop;
 // registering and rendering take a mutex. No I/O.
 #pragma once
@@ -93,45 +94,5 @@ inline constexpr std::string_view content_type = "text/plain; version=0.0.4; cha
 
 // Escapes a label value for the text format (backslash, double quote, newline).
 std::string escape_label_value(std::string_view value);
-
-// Aggregates librdkafka's statistics of many consumer handles into the registry:
-//   kasocki_kafka_fetched_messages_total{topic,partition}, kasocki_kafka_fetched_bytes_total
-//   (summed over handles, from each handle's increase), kasocki_kafka_fetch_rate{topic,partition}
-//   (messages/s over the last statistics interval, summed), kasocki_kafka_consumer_lag
-//   {topic,partition} (the largest lag among the handles reading it: the slowest client) and
-//   kasocki_kafka_consumers (handles that reported). Thread-safe.
-class kafka_statistics {
- public:
-  explicit kafka_statistics(registry& r);
-  ~kafka_statistics();  // removes its scrape-time families' collectors
-  kafka_statistics(const kafka_statistics&) = delete;
-  kafka_statistics& operator=(const kafka_statistics&) = delete;
-  // One statistics document of handle `handle` (any thread; parses it, so call it off the event
-  // loop). A malformed document is ignored and returns false.
-  bool update(const std::string& handle, std::string_view json);
-  // The handle is gone: its lag no longer counts.
-  void closed(const std::string& handle);
-  // Handles that reported and are not closed yet.
-  std::size_t consumers() const;
-
- private:
-  struct partition_stats {
-    std::int64_t rxmsgs = 0;
-    std::int64_t rxbytes = 0;
-    std::int64_t lag = -1;  // -1: unknown
-    double rate = 0;        // messages/s over the last interval
-  };
-  using partition_key = std::pair<std::string, std::int32_t>;
-  struct handle_stats {
-    std::int64_t ts_us = 0;  // librdkafka's monotonic clock at the last document
-    std::map<partition_key, partition_stats> partitions;
-  };
-  std::vector<sample> lag_samples() const;
-  std::vector<sample> rate_samples() const;
-
-  registry& registry_;
-  mutable std::mutex mutex_;
-  std::map<std::string, handle_stats> handles_;
-};
 
 }  // namespace kasocki::metrics

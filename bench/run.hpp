@@ -1,6 +1,6 @@
 // The load driver of `kasocki bench`: opens N socket.io connections to a Kasocki server (at
 // most K setting up at once), subscribes each, sets filters, then drives `start` or a window of
-// `consume` events and feeds every message to the counters of bench_stats.hpp. Live scenarios
+// `consume` events and feeds every message to the counters of stats.hpp. Live scenarios
 // add a producer process started when every connection is ready, a final check that every
 // connection received every offset up to the end it left, a reconnect of every connection at
 // once, stalled clients, and samples of the server's memory and threads. Does I/O: network, on
@@ -13,10 +13,10 @@
 #include <optional>
 #include <string>
 
-#include "cli/bench_stats.hpp"
+#include "bench/stats.hpp"
 #include "client/socketio_client.hpp"
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 
 using client::json;
 
@@ -88,4 +88,4 @@ struct bench_result {
 // connection is set up, right before the first start/consume is sent (to sample the server).
 bench_result run_bench(const bench_config& config, const std::function<void()>& on_begin);
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

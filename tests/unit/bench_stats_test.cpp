@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_stats.hpp"
+#include "bench/stats.hpp"
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 namespace {
 
 TEST(BenchKafkaTail, ReadsTheGatewaysMember) {
@@ -197,4 +197,4 @@ TEST(BenchLatencyHistogram, EmptyNegativeAndMerged) {
 }
 
 }  // namespace
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

@@ -1,7 +1,7 @@
-// See bench_run.hpp and bench_driver.hpp. This file holds the setup of the connections, the
+// See run.hpp and driver.hpp. This file holds the setup of the connections, the
 // driving of `start` / `consume`, and the message path: a message costs a tail scan, two clock
 // reads and a few additions.
-#include "cli/bench_run.hpp"
+#include "bench/run.hpp"
 
 #include <iostream>
 
@@ -10,12 +10,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "cli/bench_driver.hpp"
-#include "cli/bench_process.hpp"
+#include "bench/driver.hpp"
+#include "bench/process.hpp"
 #include "client/raw_packet.hpp"
 #include "libkasocki/common/run_loop.hpp"
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 namespace {
 
 constexpr int max_printed_errors = 5;
@@ -323,4 +323,4 @@ bench_result run_bench(const bench_config& config, const std::function<void()>& 
   return result;
 }
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 
 // User + system CPU seconds this process has used so far.
 double self_cpu_seconds();
@@ -49,4 +49,4 @@ void stop_child(int pid);
 // Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit.
 unsigned long long raise_open_file_limit();
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

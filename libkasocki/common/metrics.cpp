@@ -1,11 +1,9 @@
 // See metrics.hpp.
-#include "libkasocki/http/metrics.hpp"
+#include "libkasocki/common/metrics.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-
-#include <nlohmann/json.hpp>
 
 namespace kasocki::metrics {
 
@@ -158,120 +156,6 @@ std::string registry::render() const {
 registry& global() {
   static registry r;
   return r;
-}
-
-// ---- librdkafka statistics ----
-
-kafka_statistics::kafka_statistics(registry& r) : registry_(r) {
-  r.collect("kasocki_kafka_consumer_lag", metric_type::gauge, [this] { return lag_samples(); });
-  r.collect("kasocki_kafka_fetch_rate", metric_type::gauge, [this] { return rate_samples(); });
-  r.collect("kasocki_kafka_consumers", metric_type::gauge, [this] {
-    return std::vector<sample>{{{}, static_cast<double>(consumers())}};
-  });
-  r.declare("kasocki_kafka_fetched_messages_total", metric_type::counter);
-  r.declare("kasocki_kafka_fetched_bytes_total", metric_type::counter);
-}
-
-kafka_statistics::~kafka_statistics() {
-  for (auto name :
-       {"kasocki_kafka_consumer_lag", "kasocki_kafka_fetch_rate", "kasocki_kafka_consumers"})
-    registry_.collect(name, metric_type::gauge, nullptr);
-}
-
-bool kafka_statistics::update(const std::string& handle, std::string_view json) {
-  auto doc = nlohmann::json::parse(json, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return false;
-  const auto ts_us = doc.value("ts", std::int64_t{0});
-  std::map<partition_key, partition_stats> fresh;
-  if (auto topics = doc.find("topics"); topics != doc.end() && topics->is_object()) {
-    for (const auto& [topic, t] : topics->items()) {
-      auto parts = t.find("partitions");
-      if (parts == t.end() || !parts->is_object()) continue;
-      for (const auto& [id, p] : parts->items()) {
-        std::int32_t partition = -1;
-        std::from_chars(id.data(), id.data() + id.size(), partition);
-        // -1 is librdkafka's internal unassigned partition; only fetched ones are of interest.
-        if (partition < 0 || !p.is_object() || p.value("fetch_state", "none") == "none") continue;
-        partition_stats s;
-        s.rxmsgs = p.value("rxmsgs", std::int64_t{0});
-        s.rxbytes = p.value("rxbytes", std::int64_t{0});
-        // consumer_lag counts from the committed offset, and Kasocki never commits: so the lag
-        // is from the consumer's position (app_offset) to the end it can read (ls_offset under
-        // read_committed, the default, else hi_offset).
-        const auto position = p.value("app_offset", std::int64_t{-1});
-        auto end = p.value("ls_offset", std::int64_t{-1});
-        if (end < 0) end = p.value("hi_offset", std::int64_t{-1});
-        s.lag = position >= 0 && end >= 0 ? std::max<std::int64_t>(0, end - position)
-                                          : p.value("consumer_lag", std::int64_t{-1});
-        fresh[{topic, partition}] = s;
-      }
-    }
-  }
-  struct increment {
-    label_list labels;
-    std::uint64_t messages, bytes;
-  };
-  std::vector<increment> increments;
-  {
-    std::lock_guard lock(mutex_);
-    auto& h = handles_[handle];
-    const double seconds = h.ts_us > 0 && ts_us > h.ts_us ? (ts_us - h.ts_us) / 1e6 : 0;
-    for (auto& [key, s] : fresh) {
-      const auto old = h.partitions.find(key);
-      // Counters only grow: a count below the last one means a new handle of the same name.
-      const bool restart = old == h.partitions.end() || old->second.rxmsgs > s.rxmsgs ||
-                           old->second.rxbytes > s.rxbytes;
-      const auto msgs = s.rxmsgs - (restart ? 0 : old->second.rxmsgs);
-      const auto bytes = s.rxbytes - (restart ? 0 : old->second.rxbytes);
-      if (msgs > 0 || bytes > 0)
-        increments.push_back({{{"topic", key.first}, {"partition", std::to_string(key.second)}},
-                              static_cast<std::uint64_t>(msgs),
-                              static_cast<std::uint64_t>(bytes)});
-      s.rate = seconds > 0 && !restart ? msgs / seconds : 0;
-    }
-    h.partitions = std::move(fresh);
-    h.ts_us = ts_us;
-  }
-  // Outside our mutex: render() holds the registry's mutex while it takes ours.
-  for (auto& i : increments) {
-    registry_.counter("kasocki_kafka_fetched_messages_total", i.labels).inc(i.messages);
-    registry_.counter("kasocki_kafka_fetched_bytes_total", std::move(i.labels)).inc(i.bytes);
-  }
-  return true;
-}
-
-void kafka_statistics::closed(const std::string& handle) {
-  std::lock_guard lock(mutex_);
-  handles_.erase(handle);
-}
-
-std::size_t kafka_statistics::consumers() const {
-  std::lock_guard lock(mutex_);
-  return handles_.size();
-}
-
-std::vector<sample> kafka_statistics::lag_samples() const {
-  std::lock_guard lock(mutex_);
-  std::map<partition_key, std::int64_t> worst;
-  for (const auto& [name, h] : handles_)
-    for (const auto& [key, s] : h.partitions)
-      if (s.lag >= 0) worst[key] = std::max(worst[key], s.lag);
-  std::vector<sample> out;
-  for (const auto& [key, lag] : worst)
-    out.push_back({{{"topic", key.first}, {"partition", std::to_string(key.second)}},
-                   static_cast<double>(lag)});
-  return out;
-}
-
-std::vector<sample> kafka_statistics::rate_samples() const {
-  std::lock_guard lock(mutex_);
-  std::map<partition_key, double> total;
-  for (const auto& [name, h] : handles_)
-    for (const auto& [key, s] : h.partitions) total[key] += s.rate;
-  std::vector<sample> out;
-  for (const auto& [key, rate] : total)
-    out.push_back({{{"topic", key.first}, {"partition", std::to_string(key.second)}}, rate});
-  return out;
 }
 
 }  // namespace kasocki::metrics

@@ -1,6 +1,6 @@
-// See bench_stalled.hpp. Speaks just enough of the wire protocol (docs/socketio-wire.md) to get a
+// See stalled.hpp. Speaks just enough of the wire protocol (docs/socketio-wire.md) to get a
 // started session: "0{...}" open, "40" connect, "420[subscribe]" / "430" ack, "421[start]" / "431".
-#include "cli/bench_stalled.hpp"
+#include "bench/stalled.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <nlohmann/json.hpp>
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 namespace {
 
 namespace asio = boost::asio;
@@ -87,4 +87,4 @@ asio::awaitable<std::string> stalled_client::write(std::string text) {
   co_return ec ? "write: " + ec.message() : std::string();
 }
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

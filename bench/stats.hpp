@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 
 // Where a message came from, as written in its trailing `_kafka` object.
 struct kafka_tail {
@@ -209,4 +209,4 @@ class latency_histogram {
   std::uint64_t max_ = 0;
 };
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

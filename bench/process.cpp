@@ -1,5 +1,5 @@
-// See bench_process.hpp.
-#include "cli/bench_process.hpp"
+// See process.hpp.
+#include "bench/process.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -14,7 +14,7 @@
 #include <sstream>
 #include <string>
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 
 namespace {
 
@@ -149,4 +149,4 @@ unsigned long long raise_open_file_limit() {
   return static_cast<unsigned long long>(limit.rlim_cur);
 }
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

@@ -14,7 +14,7 @@
 
 #include "client/url.hpp"
 
-namespace kasocki::cli::bench {
+namespace kasocki::bench {
 
 class stalled_client {
  public:
@@ -33,4 +33,4 @@ class stalled_client {
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
 };
 
-}  // namespace kasocki::cli::bench
+}  // namespace kasocki::bench

@@ -1,0 +1,58 @@
+// The aggregation of librdkafka's statistics documents (the JSON that `statistics.interval.ms`
+// delivers) of many consumer handles into the metrics registry. Pure: parses a string, counts
+// into the registry; no I/O and no librdkafka call.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "libkasocki/common/metrics.hpp"
+
+namespace kasocki::kafka {
+
+// Aggregates librdkafka's statistics of many consumer handles into the registry:
+//   kasocki_kafka_fetched_messages_total{topic,partition}, kasocki_kafka_fetched_bytes_total
+//   (summed over handles, from each handle's increase), kasocki_kafka_fetch_rate{topic,partition}
+//   (messages/s over the last statistics interval, summed), kasocki_kafka_consumer_lag
+//   {topic,partition} (the largest lag among the handles reading it: the slowest client) and
+//   kasocki_kafka_consumers (handles that reported). Thread-safe.
+class statistics {
+ public:
+  explicit statistics(metrics::registry& r);
+  ~statistics();  // removes its scrape-time families' collectors
+  statistics(const statistics&) = delete;
+  statistics& operator=(const statistics&) = delete;
+  // One statistics document of handle `handle` (any thread; parses it, so call it off the event
+  // loop). A malformed document is ignored and returns false.
+  bool update(const std::string& handle, std::string_view json);
+  // The handle is gone: its lag no longer counts.
+  void closed(const std::string& handle);
+  // Handles that reported and are not closed yet.
+  std::size_t consumers() const;
+
+ private:
+  struct partition_stats {
+    std::int64_t rxmsgs = 0;
+    std::int64_t rxbytes = 0;
+    std::int64_t lag = -1;  // -1: unknown
+    double rate = 0;        // messages/s over the last interval
+  };
+  using partition_key = std::pair<std::string, std::int32_t>;
+  struct handle_stats {
+    std::int64_t ts_us = 0;  // librdkafka's monotonic clock at the last document
+    std::map<partition_key, partition_stats> partitions;
+  };
+  std::vector<metrics::sample> lag_samples() const;
+  std::vector<metrics::sample> rate_samples() const;
+
+  metrics::registry& registry_;
+  mutable std::mutex mutex_;
+  std::map<std::string, handle_stats> handles_;
+};
+
+}  // namespace kasocki::kafka

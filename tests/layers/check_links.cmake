@@ -1,0 +1,21 @@
+# Run by CTest (tests/CMakeLists.txt): the libraries a program loads, from ldd. Fails when the
+# client program CLIENT loads librdkafka or RE2, or when the server SERVER does not (then the
+# check could not see them at all).
+function(libraries_of program out)
+  execute_process(COMMAND ldd ${program} OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ldd ${program} failed")
+  endif()
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+libraries_of(${CLIENT} client)
+libraries_of(${SERVER} server)
+foreach(lib librdkafka libre2)
+  if(client MATCHES "${lib}[.]so")
+    message(FATAL_ERROR "the client program ${CLIENT} loads ${lib}:\n${client}")
+  endif()
+  if(NOT server MATCHES "${lib}[.]so")
+    message(FATAL_ERROR "the server ${SERVER} does not load ${lib}: the check cannot see it\n${server}")
+  endif()
+endforeach()
+message(STATUS "client loads neither librdkafka nor libre2; the server loads both")
