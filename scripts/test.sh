@@ -81,7 +81,7 @@ stage_asan() {
   ninja -C build-asan -j"$jobs" "${targets[@]}"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    ctest --test-dir build-asan --output-on-failure -j"$jobs"
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE needs_programs
 }
 
 # The e2e suites that exercise the server hardest, once more against the sanitizer build of the
