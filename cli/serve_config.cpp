@@ -148,7 +148,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "largest client packet, bytes")(
       "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
       "KiB queued for one client and not yet written (every packet counts) before the server "
-      "stops feeding it (the rest waits in Kafka or the shared window) and stops reading it")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
+      "stops feeding it (the rest waits in Kafka or the shared window) and stops reading it")(
+      "no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
       "no-ui", "do not serve the live page at / nor the socket.io client script")(
       "ui-assets", po::value(&config.ui_assets),
       "serve the page's files from DIR before the built-in copies")(

@@ -6,8 +6,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "libkasocki/gateway/client_session.hpp"
 #include "libkasocki/common/metrics.hpp"
+#include "libkasocki/gateway/client_session.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
 namespace kasocki::gateway {
