@@ -73,6 +73,17 @@ class GatewayServer:
         return requests.get(f"{self.url}/healthz", timeout=DEADLINE_S)
 
 
+def metric_samples(server: GatewayServer) -> dict[str, float]:
+    """The samples of /metrics, keyed by 'name{labels}' as written."""
+    text = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, number = line.rsplit(" ", 1)
+            out[name] = float(number)
+    return out
+
+
 def poll_until(fetch, predicate, what: str, interval: float = 0.05,
                timeout: float = DEADLINE_S):
     """Calls fetch() until predicate(value) holds and returns that value: for figures that have

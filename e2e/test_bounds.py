@@ -23,7 +23,7 @@ import requests
 import websocket
 
 from conftest import free_port
-from gateway_fixture import DEADLINE_S, GatewayServer, poll_until
+from gateway_fixture import DEADLINE_S, GatewayServer, metric_samples, poll_until
 
 pytest_plugins = ["gateway_fixture"]
 
@@ -35,30 +35,19 @@ SLACK = 16 * 1024
 SERVE_ARGS = ("--send-queue-kib", "64")
 
 
-def metrics(server: GatewayServer) -> dict[str, float]:
-    """The samples of /metrics, keyed by 'name{labels}' as written."""
-    text = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, number = line.rsplit(" ", 1)
-            out[name] = float(number)
-    return out
-
-
 def connections(sample: dict[str, float]) -> float:
     return sum(v for k, v in sample.items() if k.startswith("kasocki_connections"))
 
 
 def wait_queue_full(server: GatewayServer) -> dict[str, float]:
     """Waits until the server holds a full send queue: the flood reached the bound."""
-    return poll_until(lambda: metrics(server),
+    return poll_until(lambda: metric_samples(server),
                       lambda m: m["kasocki_send_queue_bytes"] >= LIMIT,
                       "a send queue at the bound")
 
 
 def assert_within_bound(server: GatewayServer) -> None:
-    peak = metrics(server)["kasocki_send_queue_peak_bytes"]
+    peak = metric_samples(server)["kasocki_send_queue_peak_bytes"]
     assert LIMIT <= peak <= LIMIT + SLACK, f"peak queue {peak} bytes, bound {LIMIT}"
 
 
@@ -149,7 +138,7 @@ def test_websocket_consumes_without_reading(kasocki_server, fresh_topic, produce
     assert_others_served(server, connect, topic)
     assert_within_bound(server)
     # The flooder answers no ping: the heartbeat lets it go, and its queue with it.
-    poll_until(lambda: metrics(server),
+    poll_until(lambda: metric_samples(server),
                lambda m: connections(m) == 1 and m["kasocki_send_queue_bytes"] == 0,
                "the flooder's session to end")
     assert_within_bound(server)
@@ -244,7 +233,7 @@ def test_polling_second_post_while_one_waits_ends_the_session(kasocki_server, co
     assert client.post('42["nosuch"]').status_code == 400  # overlap, as the reference answers
     assert done.wait(DEADLINE_S)  # the waiting POST ends with the session
     assert requests.get(client.url, timeout=DEADLINE_S).status_code == 400  # unknown sid
-    poll_until(lambda: metrics(server), lambda m: m["kasocki_send_queue_bytes"] == 0,
+    poll_until(lambda: metric_samples(server), lambda m: m["kasocki_send_queue_bytes"] == 0,
                "the session's queue to be released")
 
 

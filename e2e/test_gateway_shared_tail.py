@@ -14,25 +14,14 @@ import pytest
 import requests
 import websocket
 
-from gateway_fixture import DEADLINE_S, GatewayServer, poll_until
+from gateway_fixture import DEADLINE_S, GatewayServer, metric_samples, poll_until
 
 pytest_plugins = ["gateway_fixture"]
 
 
-def metrics(server: GatewayServer) -> dict[str, float]:
-    """The unlabelled samples and those with one label, as 'name{label="value"}'."""
-    text = requests.get(f"{server.url}/metrics", timeout=DEADLINE_S).text
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, number = line.rsplit(" ", 1)
-            out[name] = float(number)
-    return out
-
-
 def wait_metrics(server: GatewayServer, predicate, what: str) -> dict[str, float]:
     """Scrapes until predicate(metrics) holds (the figures have no event to wait on)."""
-    return poll_until(lambda: metrics(server), predicate, what)
+    return poll_until(lambda: metric_samples(server), predicate, what)
 
 
 def switches(samples: dict[str, float], to: str) -> float:
@@ -93,7 +82,7 @@ def test_reconnecting_at_the_last_offset_continues_from_the_window(
     for p in range(2):
         offsets = [m["_kafka"]["offset"] for m in got + rest if m["_kafka"]["partition"] == p]
         assert offsets == list(range(20))
-    samples = metrics(server)
+    samples = metric_samples(server)
     assert switches(samples, "private") == 0  # both connections read from memory
 
 
@@ -182,7 +171,7 @@ def test_a_stalled_client_resumes_from_its_own_position(kasocki_server, fresh_to
         got = stalled.messages(12000)
         assert numbers(got) == list(range(12000))
         assert [m["_kafka"]["offset"] for m in got] == list(range(12000))
-        samples = metrics(server)
+        samples = metric_samples(server)
         assert switches(samples, "private") >= 1  # it left the window while stalled
     finally:
         stalled.close()
