@@ -90,7 +90,7 @@ asio::awaitable<std::optional<ws::frame_event>> next_event(ws_connection& c) {
   }
 }
 
-std::optional<packet> decode(const ws::frame_event& e, int protocol) {
+decode_result<packet> decode(const ws::frame_event& e, int protocol) {
   return e.kind == ws::frame_kind::text ? decode_text_packet(e.payload)
                                         : decode_binary_frame(e.payload, protocol);
 }
@@ -104,8 +104,11 @@ asio::awaitable<std::optional<packet>> read_handshake_packet(ws_connection& c, i
     if (!e) co_return std::nullopt;
     switch (e->kind) {
       case ws::frame_kind::text:
-      case ws::frame_kind::binary:
-        co_return decode(*e, protocol);
+      case ws::frame_kind::binary: {
+        auto p = decode(*e, protocol);
+        if (!p) co_return std::nullopt;
+        co_return std::move(*p);
+      }
       case ws::frame_kind::ping: {
         std::string pong;
         ws::append_frame(pong, ws::opcode::pong, e->payload);
