@@ -24,6 +24,7 @@
 #include "client/raw_packet.hpp"
 #include "client/request_args.hpp"
 #include "client/socketio_client.hpp"
+#include "client/url.hpp"
 
 namespace kasocki::cli {
 namespace {
@@ -87,7 +88,7 @@ std::optional<std::string_view> ack_result(run_state& st, boost::system::error_c
   }
   auto parts = client::split_first_value(args);
   if (!parts) {
-    st.fail("ProtocolError", "malformed ack");
+    st.fail("ProtocolError", "malformed ack: " + std::string(client::describe(parts.error())));
     return std::nullopt;
   }
   if (parts->first != "null") {
@@ -249,6 +250,8 @@ int client_main(int argc, char** argv) {
   if (mode != "topics" && mode != "consume" && mode != "start")
     return usage_error("mode must be topics, consume or start, not '" + mode + "'");
 
+  if (auto endpoint = client::parse_url(url); !endpoint)
+    return usage_error("--url '" + url + "': " + std::string(client::describe(endpoint.error())));
   run_state st;
   st.mode = mode;
   st.url = url;
@@ -266,19 +269,27 @@ int client_main(int argc, char** argv) {
   std::vector<json> assign_items;
   for (const auto& a : assigns) {
     auto item = client::parse_assign(a);
-    if (!item) return usage_error("--assign wants TOPIC:PARTITION:OFFSET, not '" + a + "'");
+    if (!item)
+      return usage_error("--assign '" + a + "': " + std::string(client::describe(item.error())) +
+                         " (wants TOPIC:PARTITION:OFFSET)");
     assign_items.push_back(std::move(*item));
   }
   std::optional<std::int64_t> since_ms;
   if (!since.empty()) {
-    since_ms = client::parse_since(since);
-    if (!since_ms) return usage_error("--since wants ms since the epoch or ISO 8601: " + since);
+    auto parsed = client::parse_since(since);
+    if (!parsed)
+      return usage_error("--since '" + since +
+                         "': " + std::string(client::describe(parsed.error())) +
+                         " (wants ms since the epoch or ISO 8601)");
+    since_ms = *parsed;
     if (topics.empty()) return usage_error("--since applies to --topic; give at least one");
   }
   std::vector<std::pair<std::string, json>> filter_items;
   for (const auto& f : filters) {
     auto item = client::parse_filter(f);
-    if (!item) return usage_error("--filter wants PATH=VALUE, not '" + f + "'");
+    if (!item)
+      return usage_error("--filter '" + f + "': " + std::string(client::describe(item.error())) +
+                         " (wants PATH=VALUE)");
     filter_items.push_back(std::move(*item));
   }
   if (mode != "topics" && topics.empty() && assign_items.empty())

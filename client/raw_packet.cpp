@@ -32,14 +32,36 @@ std::optional<std::uint64_t> read_number(std::string_view text, std::size_t& pos
 
 }  // namespace
 
-std::optional<raw_header> scan_header(std::string_view text) {
-  if (text.empty() || text[0] < '0' || text[0] > '6') return std::nullopt;
+std::string_view describe(raw_errc kind) noexcept {
+  switch (kind) {
+    case raw_errc::bad_type:
+      return "unknown packet type";
+    case raw_errc::bad_attachments:
+      return "bad attachment count";
+    case raw_errc::bad_ack_id:
+      return "bad ack id";
+    case raw_errc::not_an_array:
+      return "not an array";
+    case raw_errc::no_plain_name:
+      return "no plain event name";
+    case raw_errc::unbalanced:
+      return "unbalanced string or brackets";
+    case raw_errc::missing_comma:
+      return "missing comma";
+    case raw_errc::missing_value:
+      return "missing value";
+  }
+  return "malformed packet";
+}
+
+raw_result<raw_header> scan_header(std::string_view text) {
+  if (text.empty() || text[0] < '0' || text[0] > '6') return raw_errc::bad_type;
   raw_header h;
   h.type = text[0];
   std::size_t pos = 1;
   if (h.type == '5' || h.type == '6') {
     auto n = read_number(text, pos);
-    if (!n || pos >= text.size() || text[pos] != '-') return std::nullopt;
+    if (!n || pos >= text.size() || text[pos] != '-') return raw_errc::bad_attachments;
     h.attachments = static_cast<std::size_t>(*n);
     ++pos;
   }
@@ -55,7 +77,7 @@ std::optional<raw_header> scan_header(std::string_view text) {
   }
   if (pos < text.size() && is_digit(text[pos])) {
     h.id = read_number(text, pos);
-    if (!h.id) return std::nullopt;
+    if (!h.id) return raw_errc::bad_ack_id;
   }
   h.payload = text.substr(pos);
   return h;
@@ -94,38 +116,42 @@ std::optional<std::size_t> skip_json_value(std::string_view text, std::size_t po
   return pos;
 }
 
-std::optional<std::string_view> array_items(std::string_view payload) {
+raw_result<std::string_view> array_items(std::string_view payload) {
   payload = trim(payload);
-  if (payload.size() < 2 || payload.front() != '[' || payload.back() != ']') return std::nullopt;
+  if (payload.size() < 2 || payload.front() != '[' || payload.back() != ']')
+    return raw_errc::not_an_array;
   return trim(payload.substr(1, payload.size() - 2));
 }
 
-std::optional<raw_event> scan_event(std::string_view payload) {
+raw_result<raw_event> scan_event(std::string_view payload) {
   auto items = array_items(payload);
-  if (!items || items->empty() || items->front() != '"') return std::nullopt;
+  if (!items) return items.error();
+  if (items->empty() || items->front() != '"') return raw_errc::no_plain_name;
   std::size_t close = items->find_first_of("\"\\", 1);
-  if (close == std::string_view::npos || (*items)[close] != '"') return std::nullopt;
+  if (close == std::string_view::npos) return raw_errc::unbalanced;
+  if ((*items)[close] != '"') return raw_errc::no_plain_name;
   raw_event ev;
   ev.name = items->substr(1, close - 1);
   std::string_view rest = trim(items->substr(close + 1));
   if (rest.empty()) return ev;
-  if (rest.front() != ',') return std::nullopt;
+  if (rest.front() != ',') return raw_errc::missing_comma;
   ev.args = trim(rest.substr(1));
-  if (ev.args.empty()) return std::nullopt;
+  if (ev.args.empty()) return raw_errc::missing_value;
   return ev;
 }
 
-std::optional<std::pair<std::string_view, std::string_view>> split_first_value(
+raw_result<std::pair<std::string_view, std::string_view>> split_first_value(
     std::string_view items) {
   items = trim(items);
+  if (items.empty() || items.front() == ',') return raw_errc::missing_value;
   auto end = skip_json_value(items, 0);
-  if (!end) return std::nullopt;
+  if (!end) return raw_errc::unbalanced;
   std::string_view first = trim(items.substr(0, *end));
   std::string_view rest = trim(items.substr(*end));
   if (rest.empty()) return std::pair{first, rest};
-  if (rest.front() != ',') return std::nullopt;
+  if (rest.front() != ',') return raw_errc::missing_comma;
   rest = trim(rest.substr(1));
-  if (rest.empty()) return std::nullopt;
+  if (rest.empty()) return raw_errc::missing_value;
   return std::pair{first, rest};
 }
 

@@ -10,7 +10,28 @@
 #include <string_view>
 #include <utility>
 
+#include "libkasocki/common/result.hpp"
+
 namespace kasocki::client {
+
+// Why a scan gave up. A header the scanner refuses is a protocol error; an event or array it
+// refuses may still be valid JSON that the full decoder (socketio::decode_packet) accepts.
+enum class raw_errc {
+  bad_type,         // the first character is not a type digit 0-6
+  bad_attachments,  // a binary packet ('5', '6') without "<count>-"
+  bad_ack_id,       // an ack id of more than 19 digits
+  not_an_array,     // the payload is not bracketed
+  no_plain_name,    // the array does not start with a string free of escapes
+  unbalanced,       // a string or bracket left open, or a bracket closed that was not open
+  missing_comma,    // two values not separated by a comma
+  missing_value,    // nothing where a value should be (empty, or after a comma)
+};
+
+// A short description of the kind, e.g. "missing comma".
+std::string_view describe(raw_errc kind) noexcept;
+
+template <class T>
+using raw_result = kasocki::result<T, raw_errc>;
 
 struct raw_header {
   char type = '2';                  // '0'..'6'
@@ -20,26 +41,26 @@ struct raw_header {
   std::string_view payload;         // the JSON text after the header, possibly empty
 };
 
-// Splits "<type>[<n>-][<nsp>,][<id>]<payload>". nullopt when malformed.
-std::optional<raw_header> scan_header(std::string_view text);
+// Splits "<type>[<n>-][<nsp>,][<id>]<payload>".
+raw_result<raw_header> scan_header(std::string_view text);
 
 struct raw_event {
   std::string_view name;  // the event name, only when it contains no escape sequence
   std::string_view args;  // the arguments as written inside the array, comma separated
 };
 
-// `["name",a,b]` -> {name, "a,b"}; `["name"]` -> {name, ""}. nullopt when the payload is not
+// `["name",a,b]` -> {name, "a,b"}; `["name"]` -> {name, ""}. An error when the payload is not
 // an array starting with an escape-free string (the caller then decodes it fully).
-std::optional<raw_event> scan_event(std::string_view payload);
+raw_result<raw_event> scan_event(std::string_view payload);
 
-// `[a,b]` -> "a,b" (outer whitespace trimmed). nullopt when not bracketed.
-std::optional<std::string_view> array_items(std::string_view payload);
+// `[a,b]` -> "a,b" (outer whitespace trimmed); not_an_array when not bracketed.
+raw_result<std::string_view> array_items(std::string_view payload);
 
-// The end offset of the JSON value starting at or after `pos` (leading whitespace skipped).
+// The end offset of the JSON value starting at or after `pos` (leading whitespace skipped);
+// nullopt when there is none or it does not end (the callers above say which).
 std::optional<std::size_t> skip_json_value(std::string_view text, std::size_t pos);
 
-// "a,b,c" -> {"a", "b,c"}; "a" -> {"a", ""}. Values trimmed. nullopt when malformed or empty.
-std::optional<std::pair<std::string_view, std::string_view>> split_first_value(
-    std::string_view items);
+// "a,b,c" -> {"a", "b,c"}; "a" -> {"a", ""}. Values trimmed.
+raw_result<std::pair<std::string_view, std::string_view>> split_first_value(std::string_view items);
 
 }  // namespace kasocki::client

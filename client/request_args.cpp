@@ -46,14 +46,44 @@ bool expect(std::string_view s, std::size_t& pos, char c) {
 
 }  // namespace
 
-std::optional<json> parse_assign(std::string_view text) {
+std::string_view describe(args_errc kind) noexcept {
+  switch (kind) {
+    case args_errc::not_an_assignment:
+      return "not TOPIC:PARTITION:OFFSET";
+    case args_errc::empty_topic:
+      return "the topic is empty";
+    case args_errc::bad_partition:
+      return "the partition is not a non-negative integer";
+    case args_errc::bad_offset:
+      return "the offset is not an integer";
+    case args_errc::before_epoch:
+      return "negative milliseconds: before the epoch";
+    case args_errc::bad_date:
+      return "not a date YYYY-MM-DD (or no such day)";
+    case args_errc::bad_time:
+      return "not a time HH:MM[:SS[.fff]] after the T";
+    case args_errc::no_zone:
+      return "a time needs its zone: Z or an offset like +01:00";
+    case args_errc::bad_zone:
+      return "not a zone: Z or an offset like +01:00";
+    case args_errc::not_a_filter:
+      return "not PATH=VALUE";
+    case args_errc::empty_path:
+      return "the path before '=' is empty";
+  }
+  return "invalid value";
+}
+
+args_result<json> parse_assign(std::string_view text) {
   auto last = text.rfind(':');
-  if (last == std::string_view::npos || last == 0) return std::nullopt;
+  if (last == std::string_view::npos || last == 0) return args_errc::not_an_assignment;
   auto middle = text.rfind(':', last - 1);
-  if (middle == std::string_view::npos || middle == 0) return std::nullopt;
+  if (middle == std::string_view::npos) return args_errc::not_an_assignment;
+  if (middle == 0) return args_errc::empty_topic;
   auto partition = to_int<std::int32_t>(text.substr(middle + 1, last - middle - 1));
+  if (!partition || *partition < 0) return args_errc::bad_partition;
   auto offset = to_int<std::int64_t>(text.substr(last + 1));
-  if (!partition || *partition < 0 || !offset) return std::nullopt;
+  if (!offset) return args_errc::bad_offset;
   json item = json::object();
   item["topic"] = std::string(text.substr(0, middle));
   item["partition"] = *partition;
@@ -61,33 +91,36 @@ std::optional<json> parse_assign(std::string_view text) {
   return item;
 }
 
-std::optional<std::int64_t> parse_since(std::string_view text) {
-  if (auto ms = to_int<std::int64_t>(text)) return *ms >= 0 ? ms : std::nullopt;
+args_result<std::int64_t> parse_since(std::string_view text) {
+  if (auto ms = to_int<std::int64_t>(text)) {
+    if (*ms < 0) return args_errc::before_epoch;
+    return *ms;
+  }
   std::size_t pos = 0;
   auto year = digits(text, pos, 4);
-  if (!year || !expect(text, pos, '-')) return std::nullopt;
+  if (!year || !expect(text, pos, '-')) return args_errc::bad_date;
   auto month = digits(text, pos, 2);
-  if (!month || !expect(text, pos, '-')) return std::nullopt;
+  if (!month || !expect(text, pos, '-')) return args_errc::bad_date;
   auto day = digits(text, pos, 2);
-  if (!day || *month < 1 || *month > 12 || *day < 1) return std::nullopt;
+  if (!day || *month < 1 || *month > 12 || *day < 1) return args_errc::bad_date;
   static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int max_day = month_days[*month - 1] + (*month == 2 && leap(*year) ? 1 : 0);
-  if (*day > max_day) return std::nullopt;
+  if (*day > max_day) return args_errc::bad_date;
   std::int64_t ms =
       days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) *
       86'400'000;
   if (pos == text.size()) return ms;
-  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return std::nullopt;
+  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return args_errc::bad_date;
   ++pos;
   auto hour = digits(text, pos, 2);
-  if (!hour || !expect(text, pos, ':')) return std::nullopt;
+  if (!hour || !expect(text, pos, ':')) return args_errc::bad_time;
   auto minute = digits(text, pos, 2);
-  if (!minute) return std::nullopt;
+  if (!minute) return args_errc::bad_time;
   int second = 0, millis = 0;
   if (pos < text.size() && text[pos] == ':') {
     ++pos;
     auto s = digits(text, pos, 2);
-    if (!s) return std::nullopt;
+    if (!s) return args_errc::bad_time;
     second = *s;
     if (pos < text.size() && text[pos] == '.') {
       ++pos;
@@ -98,28 +131,31 @@ std::optional<std::int64_t> parse_since(std::string_view text) {
         scale /= 10;
         ++pos;
       }
-      if (pos == start) return std::nullopt;
+      if (pos == start) return args_errc::bad_time;
     }
   }
-  if (*hour > 23 || *minute > 59 || second > 60) return std::nullopt;
+  if (*hour > 23 || *minute > 59 || second > 60) return args_errc::bad_time;
   ms += ((*hour * 60 + *minute) * 60 + second) * 1000LL + millis;
-  if (pos == text.size()) return std::nullopt;  // a time without a zone is ambiguous
-  if (text[pos] == 'Z' || text[pos] == 'z')
-    return pos + 1 == text.size() ? std::optional(ms) : std::nullopt;
-  if (text[pos] != '+' && text[pos] != '-') return std::nullopt;
+  if (pos == text.size()) return args_errc::no_zone;  // a time without a zone is ambiguous
+  if (text[pos] == 'Z' || text[pos] == 'z') {
+    if (pos + 1 != text.size()) return args_errc::bad_zone;
+    return ms;
+  }
+  if (text[pos] != '+' && text[pos] != '-') return args_errc::bad_zone;
   int sign = text[pos] == '+' ? 1 : -1;
   ++pos;
   auto oh = digits(text, pos, 2);
-  if (!oh) return std::nullopt;
+  if (!oh) return args_errc::bad_zone;
   if (pos < text.size() && text[pos] == ':') ++pos;
   auto om = digits(text, pos, 2);
-  if (!om || pos != text.size() || *oh > 23 || *om > 59) return std::nullopt;
+  if (!om || pos != text.size() || *oh > 23 || *om > 59) return args_errc::bad_zone;
   return ms - sign * (*oh * 60 + *om) * 60'000LL;
 }
 
-std::optional<std::pair<std::string, json>> parse_filter(std::string_view text) {
+args_result<std::pair<std::string, json>> parse_filter(std::string_view text) {
   auto eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  if (eq == std::string_view::npos) return args_errc::not_a_filter;
+  if (eq == 0) return args_errc::empty_path;
   std::string_view value = text.substr(eq + 1);
   json parsed = json::parse(value, nullptr, false);
   if (parsed.is_discarded()) parsed = std::string(value);

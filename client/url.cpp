@@ -8,9 +8,23 @@
 
 namespace kasocki::client {
 
-std::optional<endpoint> parse_url(std::string_view url, std::string_view default_path) {
+std::string_view describe(url_errc kind) noexcept {
+  switch (kind) {
+    case url_errc::not_a_url:
+      return "not a URL (e.g. http://localhost:6927)";
+    case url_errc::unsupported_scheme:
+      return "the scheme is not http, https, ws or wss";
+    case url_errc::no_host:
+      return "no host";
+    case url_errc::bad_port:
+      return "the port is not a number from 1 to 65535";
+  }
+  return "bad URL";
+}
+
+kasocki::result<endpoint, url_errc> parse_url(std::string_view url, std::string_view default_path) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return std::nullopt;
+  if (!parsed) return url_errc::not_a_url;
   const boost::urls::url_view& u = *parsed;
   std::string scheme(u.scheme());
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -20,16 +34,16 @@ std::optional<endpoint> parse_url(std::string_view url, std::string_view default
   } else if (scheme == "https" || scheme == "wss") {
     ep.secure = true;
   } else {
-    return std::nullopt;
+    return url_errc::unsupported_scheme;
   }
-  if (!u.has_authority() || u.encoded_host().empty()) return std::nullopt;
+  if (!u.has_authority() || u.encoded_host().empty()) return url_errc::no_host;
   if (u.host_type() == boost::urls::host_type::ipv6) {
     ep.host = std::string(u.encoded_host_address());
   } else {
     ep.host = std::string(u.encoded_host());
   }
   if (u.has_port()) {
-    if (u.port().empty() || u.port_number() == 0) return std::nullopt;
+    if (u.port().empty() || u.port_number() == 0) return url_errc::bad_port;
     ep.port = std::to_string(u.port_number());
   } else {
     ep.port = ep.secure ? "443" : "80";

@@ -2,9 +2,10 @@
 // endpoint, and building Engine.IO request targets. Pure functions, no I/O.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "libkasocki/common/result.hpp"
 
 namespace kasocki::client {
 
@@ -16,10 +17,21 @@ struct endpoint {
   bool secure = false;               // https / wss
 };
 
+// Why a URL was refused.
+enum class url_errc {
+  not_a_url,           // not an absolute URI (RFC 3986), e.g. "localhost:6927" or "a b"
+  unsupported_scheme,  // neither http, https, ws nor wss
+  no_host,             // no authority, or an empty host ("http://")
+  bad_port,            // a port that is empty, 0 or not a number ("http://h:x")
+};
+
+// What is wrong, for people: e.g. "the scheme is not http, https, ws or wss".
+std::string_view describe(url_errc kind) noexcept;
+
 // Accepts http, https, ws and wss URLs. A URL path other than "" or "/" is the Engine.IO path
-// (e.g. http://h:1/engine.io/); otherwise `default_path` is used. nullopt when invalid.
-std::optional<endpoint> parse_url(std::string_view url,
-                                  std::string_view default_path = "/socket.io/");
+// (e.g. http://h:1/engine.io/); otherwise `default_path` is used.
+kasocki::result<endpoint, url_errc> parse_url(std::string_view url,
+                                              std::string_view default_path = "/socket.io/");
 
 // "<path>?EIO=4&transport=<transport>[&sid=<sid>][&<query>]"
 std::string request_target(const endpoint& ep, std::string_view transport, std::string_view sid);

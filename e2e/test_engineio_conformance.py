@@ -355,6 +355,39 @@ def test_second_websocket_after_upgrade_closed(server, path):
     ws.close()
 
 
+# The probe..upgrade exchange must end within server_options::upgrade_timeout (10 s, the
+# reference's default). The waits below are the thing under test, not synchronisation.
+UPGRADE_TIMEOUT_S = 10
+
+
+def test_unfinished_upgrade_closed_at_its_deadline(server):
+    sid = open_polling_session(server, ECHO)
+    ws = ws_connect(server, ECHO, sid=sid)
+    connected = time.monotonic()
+    _, frames = ws_wait_closed(ws, deadline_s=UPGRADE_TIMEOUT_S + DEADLINE_S)
+    assert frames == []
+    # Not closed for another reason before it (the server's deadline started before the 101
+    # reached the client, hence the margin).
+    assert time.monotonic() - connected > UPGRADE_TIMEOUT_S - 1
+
+
+def test_finished_upgrade_outlives_the_upgrade_deadline(server):
+    sid = open_polling_session(server, ECHO)
+    ws = ws_connect(server, ECHO, sid=sid)
+    ws.send("2probe")
+    assert ws_recv(ws) == "3probe"
+    ws.send("5")
+    end = time.monotonic() + UPGRADE_TIMEOUT_S + 1
+    while time.monotonic() < end:
+        if ws_recv(ws) == "2":  # fails if the connection closes
+            ws.send("3")
+    ws.send("4still here")
+    while (frame := ws_recv(ws)) == "2":
+        ws.send("3")
+    assert frame == "4still here"
+    ws.close()
+
+
 # ---- Engine.IO v3 ----
 
 

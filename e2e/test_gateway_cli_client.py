@@ -198,3 +198,32 @@ def test_bad_usage_exits_2(kasocki_bin, args):
     done = run_client(kasocki_bin, *args)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert done.stderr.startswith("kasocki client: ")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--assign", "a:b:c"], "--assign 'a:b:c': the partition is not a non-negative integer"),
+    (["--assign", "t:0"], "--assign 't:0': not TOPIC:PARTITION:OFFSET"),
+    (["--assign", ":0:0"], "the topic is empty"),
+    (["--assign", "t:0:x"], "the offset is not an integer"),
+    (["--topic", "t", "--since", "2026-11-30T10:00"], "a time needs its zone"),
+    (["--topic", "t", "--since", "2026-02-30"], "not a date YYYY-MM-DD (or no such day)"),
+    (["--topic", "t", "--since=-5"], "before the epoch"),
+    (["--topic", "t", "--filter", "=1"], "--filter '=1': the path before '=' is empty"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_bad_value_says_what_is_wrong(kasocki_bin, args, says):
+    done = run_client(kasocki_bin, "consume", "--url", "http://127.0.0.1:1", *args)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("kasocki client: ") and says in first, first
+
+
+@pytest.mark.parametrize("url, says", [
+    ("ftp://127.0.0.1:1", "the scheme is not http, https, ws or wss"),
+    ("http://", "no host"),
+    ("http://127.0.0.1:0", "the port is not a number from 1 to 65535"),
+    ("not a url", "not a URL"),
+])
+def test_bad_url_is_bad_usage(kasocki_bin, url, says):
+    done = run_client(kasocki_bin, "topics", "--url", url)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.startswith(f"kasocki client: --url '{url}': {says}"), done.stderr

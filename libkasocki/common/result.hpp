@@ -36,6 +36,19 @@ class result {
   T* operator->() noexcept { return get(); }
   const T* operator->() const noexcept { return get(); }
 
+  // The value, or `fallback` when this holds an error.
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? *get() : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <class U>
+  T value_or(U&& fallback) && {
+    return has_value() ? std::move(*get()) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+  // Equal when both hold equal values or equal errors (for tests and round-trip checks).
+  friend bool operator==(const result&, const result&) = default;
+
   const E& error() const& noexcept {
     assert(!has_value());
     return *std::get_if<1>(&v_);

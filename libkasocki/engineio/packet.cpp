@@ -2,9 +2,27 @@
 // Pure functions, no I/O; no input throws.
 #include "libkasocki/engineio/packet.hpp"
 
+#include <optional>
+
 #include "libkasocki/common/base64.hpp"
 
 namespace kasocki::engineio {
+
+std::string_view describe(decode_errc kind) noexcept {
+  switch (kind) {
+    case decode_errc::empty:
+      return "empty packet";
+    case decode_errc::bad_type:
+      return "bad packet type";
+    case decode_errc::bad_base64:
+      return "bad base64";
+    case decode_errc::bad_length:
+      return "bad length prefix";
+    case decode_errc::truncated:
+      return "length past the end of the payload";
+  }
+  return "invalid packet";
+}
 
 out_packet make_out_packet(packet_type type, std::string data, bool binary) {
   out_packet p;
@@ -34,23 +52,24 @@ void append_data(const out_packet& p, std::string& out) {
 
 }  // namespace
 
-std::optional<packet> decode_text_packet(std::string_view text, bool allow_base64) {
-  if (text.empty()) return std::nullopt;
+decode_result<packet> decode_text_packet(std::string_view text, bool allow_base64) {
+  if (text.empty()) return decode_errc::empty;
   if (allow_base64 && text.front() == 'b') {
     auto bytes = base64_decode(text.substr(1));
-    if (!bytes) return std::nullopt;
+    if (!bytes) return decode_errc::bad_base64;
     return packet{packet_type::message, true, std::move(*bytes)};
   }
   auto type = type_from_digit(text.front());
-  if (!type) return std::nullopt;
+  if (!type) return decode_errc::bad_type;
   return packet{*type, false, std::string(text.substr(1))};
 }
 
-std::optional<packet> decode_binary_frame(std::string_view bytes, int protocol_version) {
+decode_result<packet> decode_binary_frame(std::string_view bytes, int protocol_version) {
   if (protocol_version >= 4) return packet{packet_type::message, true, std::string(bytes)};
   // v3 prefixes the type as a byte. Only a message may carry binary data (a binary ping or
   // close would have no meaning), so anything but 0x04 is rejected.
-  if (bytes.empty() || bytes.front() != '\x04') return std::nullopt;
+  if (bytes.empty()) return decode_errc::empty;
+  if (bytes.front() != '\x04') return decode_errc::bad_type;
   return packet{packet_type::message, true, std::string(bytes.substr(1))};
 }
 

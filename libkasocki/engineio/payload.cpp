@@ -53,9 +53,9 @@ inline bool ascii_word(const char* p) {
   return (w & 0x8080808080808080ULL) == 0;
 }
 
-// The byte offset reached after `units` UTF-16 code units starting at `pos`, or nullopt when
-// the text is too short or the count ends inside a surrogate pair.
-std::optional<std::size_t> advance_units(std::string_view s, std::size_t pos, std::size_t units) {
+// The byte offset reached after `units` UTF-16 code units starting at `pos`: truncated when the
+// text is too short, bad_length when the count ends inside a surrogate pair.
+decode_result<std::size_t> advance_units(std::string_view s, std::size_t pos, std::size_t units) {
   std::size_t done = 0;
   while (done < units) {
     while (units - done >= 8 && s.size() - pos >= 8 && ascii_word(s.data() + pos)) {
@@ -63,12 +63,12 @@ std::optional<std::size_t> advance_units(std::string_view s, std::size_t pos, st
       done += 8;
     }
     if (done == units) break;
-    if (pos >= s.size()) return std::nullopt;
+    if (pos >= s.size()) return decode_errc::truncated;
     const auto step = step_at(s, pos);
     pos += step.bytes;
     done += step.units;
   }
-  if (done != units) return std::nullopt;
+  if (done != units) return decode_errc::bad_length;
   return pos;
 }
 
@@ -80,11 +80,11 @@ void append_number(std::size_t n, std::string& out) {
 }
 
 // A packet inside a v3 text payload: the v3 base64 form names the type ("b4<base64>").
-std::optional<packet> decode_v3_item(std::string_view item) {
+decode_result<packet> decode_v3_item(std::string_view item) {
   if (!item.empty() && item.front() == 'b') {
-    if (item.size() < 2 || item[1] != '4') return std::nullopt;
+    if (item.size() < 2 || item[1] != '4') return decode_errc::bad_type;
     auto bytes = base64_decode(item.substr(2));
-    if (!bytes) return std::nullopt;
+    if (!bytes) return decode_errc::bad_base64;
     return packet{packet_type::message, true, std::move(*bytes)};
   }
   return decode_text_packet(item, false);
@@ -114,14 +114,14 @@ std::size_t utf16_length(std::string_view utf8) {
 
 // --- v4 -----------------------------------------------------------------------------------------
 
-std::optional<std::vector<packet>> decode_payload_v4(std::string_view body) {
-  if (body.empty()) return std::nullopt;
+decode_result<std::vector<packet>> decode_payload_v4(std::string_view body) {
+  if (body.empty()) return decode_errc::empty;
   std::vector<packet> packets;
   std::size_t start = 0;
   while (true) {
     const auto end = body.find(record_separator, start);
     auto p = decode_text_packet(body.substr(start, end - start), true);
-    if (!p) return std::nullopt;
+    if (!p) return p.error();
     packets.push_back(std::move(*p));
     if (end == std::string_view::npos) break;
     start = end + 1;
@@ -138,26 +138,28 @@ void append_payload_v4(std::span<const out_packet> packets, std::string& out) {
 
 // --- v3 text ------------------------------------------------------------------------------------
 
-std::optional<std::vector<packet>> decode_payload_v3_text(std::string_view body) {
-  if (body.empty()) return std::nullopt;
+decode_result<std::vector<packet>> decode_payload_v3_text(std::string_view body) {
+  if (body.empty()) return decode_errc::empty;
   std::vector<packet> packets;
   std::size_t pos = 0;
   while (pos < body.size()) {
     std::size_t length = 0;
     const std::size_t digits_start = pos;
     while (pos < body.size() && body[pos] >= '0' && body[pos] <= '9') {
-      if (pos - digits_start == max_length_digits) return std::nullopt;
+      if (pos - digits_start == max_length_digits) return decode_errc::bad_length;
       length = length * 10 + static_cast<std::size_t>(body[pos] - '0');
       ++pos;
     }
-    if (pos == digits_start || pos == body.size() || body[pos] != ':') return std::nullopt;
+    if (pos == digits_start || length == 0) return decode_errc::bad_length;
+    if (pos == body.size()) return decode_errc::truncated;
+    if (body[pos] != ':') return decode_errc::bad_length;
     ++pos;
     // Every code unit takes at least one byte, so a longer length cannot fit.
-    if (length == 0 || length > body.size() - pos) return std::nullopt;
+    if (length > body.size() - pos) return decode_errc::truncated;
     const auto end = advance_units(body, pos, length);
-    if (!end) return std::nullopt;
+    if (!end) return end.error();
     auto p = decode_v3_item(body.substr(pos, *end - pos));
-    if (!p) return std::nullopt;
+    if (!p) return p.error();
     packets.push_back(std::move(*p));
     pos = *end;
   }
@@ -184,29 +186,30 @@ void append_payload_v3_text(std::span<const out_packet> packets, std::string& ou
 
 // --- v3 binary ----------------------------------------------------------------------------------
 
-std::optional<std::vector<packet>> decode_payload_v3_binary(std::string_view body) {
-  if (body.empty()) return std::nullopt;
+decode_result<std::vector<packet>> decode_payload_v3_binary(std::string_view body) {
+  if (body.empty()) return decode_errc::empty;
   std::vector<packet> packets;
   std::size_t pos = 0;
   while (pos < body.size()) {
     const auto kind = static_cast<std::uint8_t>(body[pos++]);
-    if (kind > 1) return std::nullopt;
+    if (kind > 1) return decode_errc::bad_type;
     std::size_t length = 0;
     std::size_t digits = 0;
     while (pos < body.size() && static_cast<std::uint8_t>(body[pos]) != 0xFF) {
       const auto d = static_cast<std::uint8_t>(body[pos]);
-      if (d > 9 || digits == max_length_digits) return std::nullopt;
+      if (d > 9 || digits == max_length_digits) return decode_errc::bad_length;
       length = length * 10 + d;
       ++digits;
       ++pos;
     }
-    if (digits == 0 || pos == body.size()) return std::nullopt;
+    if (pos == body.size()) return decode_errc::truncated;
+    if (digits == 0 || length == 0) return decode_errc::bad_length;
     ++pos;  // the 0xFF
-    if (length == 0 || length > body.size() - pos) return std::nullopt;
+    if (length > body.size() - pos) return decode_errc::truncated;
     const auto item = body.substr(pos, length);
     pos += length;
     auto p = kind == 0 ? decode_text_packet(item, false) : decode_binary_frame(item, 3);
-    if (!p) return std::nullopt;
+    if (!p) return p.error();
     packets.push_back(std::move(*p));
   }
   return packets;

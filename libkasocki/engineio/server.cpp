@@ -29,6 +29,22 @@ std::string make_session_id() {
   return sid;
 }
 
+namespace {
+
+http_error http_error_of(query_errc e) {
+  switch (e) {
+    case query_errc::bad_target:
+      return http_error::bad_request;
+    case query_errc::unknown_transport:
+      return http_error::unknown_transport;
+    case query_errc::unsupported_protocol:
+      return http_error::unsupported_protocol_version;
+  }
+  return http_error::bad_request;
+}
+
+}  // namespace
+
 server::server(asio::any_io_executor executor, server_options options)
     : executor_(executor), options_(std::move(options)) {}
 
@@ -49,16 +65,10 @@ asio::awaitable<connection_next> server::handle(plain_or_tls_stream& stream,
   }
   auto parsed = parse_request_query(request.target());
   if (!parsed)
-    co_return co_await respond(stream, request, error_response(request, http_error::bad_request));
-  query q = *parsed;
-  if (q.transport != "polling" && q.transport != "websocket")
     co_return co_await respond(stream, request,
-                               error_response(request, http_error::unknown_transport));
-  if (q.eio == "4")
-    q.protocol = 4;
-  else if (q.eio == "3" && options_.allow_eio3)
-    q.protocol = 3;
-  else
+                               error_response(request, http_error_of(parsed.error())));
+  const query& q = *parsed;
+  if (q.protocol < 4 && !options_.allow_eio3)
     co_return co_await respond(stream, request,
                                error_response(request, http_error::unsupported_protocol_version));
   // A request that asks for a websocket is answered with a 101 or an error, never as polling.

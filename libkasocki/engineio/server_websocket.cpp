@@ -47,7 +47,8 @@ struct ws_connection {
   ws_connection(plain_or_tls_stream&& s, std::size_t max_payload)
       : stream(std::move(s)),
         frames(ws::role::server, max_payload),
-        reader_done(stream.get_executor()) {}
+        reader_done(stream.get_executor()),
+        upgrade_deadline(stream.get_executor(), std::chrono::steady_clock::time_point::max()) {}
   plain_or_tls_stream stream;
   ws::frame_reader frames;
   // Control frames the writer is to send next (pongs, the answer to the client's close).
@@ -60,6 +61,9 @@ struct ws_connection {
   bool read_ended = false;          // the reader is done
   bool stream_ended = false;        // the client's stream ended or failed: nothing to answer
   asio::steady_timer reader_done;   // cancelled when the reader is done
+  // The probe..upgrade exchange must end by this time; set to max when it has (see
+  // close_at_upgrade_deadline).
+  asio::steady_timer upgrade_deadline;
 };
 
 using connection_ptr = std::shared_ptr<ws_connection>;
@@ -90,7 +94,7 @@ asio::awaitable<std::optional<ws::frame_event>> next_event(ws_connection& c) {
   }
 }
 
-std::optional<packet> decode(const ws::frame_event& e, int protocol) {
+decode_result<packet> decode(const ws::frame_event& e, int protocol) {
   return e.kind == ws::frame_kind::text ? decode_text_packet(e.payload)
                                         : decode_binary_frame(e.payload, protocol);
 }
@@ -104,8 +108,11 @@ asio::awaitable<std::optional<packet>> read_handshake_packet(ws_connection& c, i
     if (!e) co_return std::nullopt;
     switch (e->kind) {
       case ws::frame_kind::text:
-      case ws::frame_kind::binary:
-        co_return decode(*e, protocol);
+      case ws::frame_kind::binary: {
+        auto p = decode(*e, protocol);
+        if (!p) co_return std::nullopt;
+        co_return std::move(*p);
+      }
       case ws::frame_kind::ping: {
         std::string pong;
         ws::append_frame(pong, ws::opcode::pong, e->payload);
@@ -262,6 +269,40 @@ asio::awaitable<void> reader_loop(connection_ptr c, std::shared_ptr<session> s) 
   c->reader_done.cancel();
 }
 
+// Closes the socket if the upgrade exchange is still going at its deadline: a client that stops
+// halfway through the probe must not hold the connection. Moving the deadline to max (when the
+// exchange ends either way) wakes it with nothing to do.
+asio::awaitable<void> close_at_upgrade_deadline(connection_ptr c) {
+  auto& deadline = c->upgrade_deadline;
+  while (deadline.expiry() > std::chrono::steady_clock::now() &&
+         deadline.expiry() != std::chrono::steady_clock::time_point::max())
+    co_await deadline.async_wait(as_tuple(use_awaitable));
+  if (deadline.expiry() != std::chrono::steady_clock::time_point::max())
+    c->stream.next_layer().close();
+}
+
+// The upgrade of a polling session: 2probe -> 3probe (and the pending GET gets `6`), then 5.
+// False when the client did not finish it (or the session ended meanwhile).
+asio::awaitable<bool> upgrade_exchange(ws_connection& c, session& s, int protocol) {
+  auto probe = co_await read_handshake_packet(c, protocol, handshake_timeout);
+  if (!probe || probe->type != packet_type::ping || probe->data != "probe" || s.ended())
+    co_return false;
+  s.set_upgrading(true);
+  s.interrupt_poll();
+  std::string pong;
+  append_packet_frame(pong, make_out_packet(packet_type::pong, "probe"), protocol);
+  if (!co_await write_all(c, pong, handshake_timeout)) {
+    s.set_upgrading(false);
+    co_return false;
+  }
+  auto upgrade = co_await read_handshake_packet(c, protocol, handshake_timeout);
+  if (!upgrade || upgrade->type != packet_type::upgrade || s.ended()) {
+    s.set_upgrading(false);
+    co_return false;
+  }
+  co_return true;
+}
+
 std::string switching_protocols(std::string_view key) {
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -312,28 +353,11 @@ asio::awaitable<connection_next> server::handle_websocket(plain_or_tls_stream& s
       co_return connection_next::close;
     }
     if (!co_await write_all(*c, handshake, handshake_timeout)) co_return connection_next::close;
-    // The upgrade: 2probe -> 3probe (and the pending GET gets `6`), then 5.
-    asio::steady_timer deadline(executor_, options_.upgrade_timeout);
-    deadline.async_wait([c](auto ec) {
-      if (!ec) c->stream.next_layer().close();
-    });
-    auto probe = co_await read_handshake_packet(*c, q.protocol, handshake_timeout);
-    if (!probe || probe->type != packet_type::ping || probe->data != "probe" || s->ended())
-      co_return connection_next::close;
-    s->set_upgrading(true);
-    s->interrupt_poll();
-    std::string pong;
-    append_packet_frame(pong, make_out_packet(packet_type::pong, "probe"), q.protocol);
-    if (!co_await write_all(*c, pong, handshake_timeout)) {
-      s->set_upgrading(false);
-      co_return connection_next::close;
-    }
-    auto upgrade = co_await read_handshake_packet(*c, q.protocol, handshake_timeout);
-    deadline.cancel();
-    if (!upgrade || upgrade->type != packet_type::upgrade || s->ended()) {
-      s->set_upgrading(false);
-      co_return connection_next::close;
-    }
+    c->upgrade_deadline.expires_after(options_.upgrade_timeout);
+    asio::co_spawn(executor_, close_at_upgrade_deadline(c), asio::detached);
+    bool upgraded = co_await upgrade_exchange(*c, *s, q.protocol);
+    c->upgrade_deadline.expires_at(std::chrono::steady_clock::time_point::max());
+    if (!upgraded) co_return connection_next::close;
     s->upgrade_to_websocket();
   }
 

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <utility>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace kasocki::engineio {
 
@@ -25,10 +29,11 @@ void session::set_handlers(message_handler on_message, close_handler on_close) {
 }
 
 void session::start() {
-  if (protocol_ >= 4)
-    schedule_ping();
-  else
-    expect_ping_v3();
+  // v4: the server pings every ping_interval; v3: the client pings, and must within
+  // ping_interval + ping_timeout.
+  heartbeat_.expires_after(protocol_ >= 4 ? options_.ping_interval
+                                          : options_.ping_interval + options_.ping_timeout);
+  boost::asio::co_spawn(executor_, heartbeat(weak_from_this()), boost::asio::detached);
 }
 
 void session::send(out_packet p) {
@@ -51,10 +56,8 @@ void session::close(std::string_view reason) {
   queue_.push_back(std::move(close_packet));
   wake();
   // A polling client that never comes back for the close packet must not keep the session.
+  close_reason_ = reason;
   heartbeat_.expires_after(options_.ping_timeout);
-  heartbeat_.async_wait([self = weak_from_this(), why = std::string(reason)](auto ec) {
-    if (auto s = self.lock(); s && !ec) s->end(why);
-  });
 }
 
 void session::end(std::string_view reason) {
@@ -83,13 +86,14 @@ void session::receive(packet&& p) {
     case packet_type::pong:
       if (protocol_ >= 4 && awaiting_pong_) {
         awaiting_pong_ = false;
-        schedule_ping();
+        if (state_ == state::open) heartbeat_.expires_after(options_.ping_interval);
       }
       break;
     case packet_type::ping:
       if (protocol_ < 4) {  // v3: the client pings, the server answers with the same data
         send(make_out_packet(packet_type::pong, std::move(p.data)));
-        expect_ping_v3();
+        if (state_ == state::open)
+          heartbeat_.expires_after(options_.ping_interval + options_.ping_timeout);
       }
       break;
     case packet_type::close:
@@ -105,32 +109,31 @@ void session::check_heartbeat() {
   if (awaiting_pong_ && std::chrono::steady_clock::now() > pong_deadline_) end("ping timeout");
 }
 
-void session::schedule_ping() {
-  if (state_ != state::open) return;
-  heartbeat_.expires_after(options_.ping_interval);
-  heartbeat_.async_wait([self = weak_from_this()](auto ec) {
-    if (auto s = self.lock(); s && !ec) s->send_ping();
-  });
+boost::asio::awaitable<void> session::heartbeat(std::weak_ptr<session> weak) {
+  for (;;) {
+    {
+      auto s = weak.lock();
+      if (!s || s->ended()) co_return;
+      // Only a reference to the timer is kept while waiting: a session dropped meanwhile
+      // cancels the wait as its timer goes, and is not locked again.
+      auto& timer = s->heartbeat_;
+      s.reset();
+      co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    if (auto s = weak.lock()) s->heartbeat_due();
+  }
 }
 
-void session::send_ping() {
-  if (state_ != state::open) return;
+void session::heartbeat_due() {
+  // A wait also ends when an event moved the deadline: then there is nothing to do yet.
+  if (state_ == state::ended || heartbeat_.expiry() > std::chrono::steady_clock::now()) return;
+  if (state_ == state::closing) return end(close_reason_);
+  if (protocol_ < 4 || awaiting_pong_) return end("ping timeout");
   // The pong deadline starts when the ping is queued, even if no GET is there to carry it.
   send(make_out_packet(packet_type::ping));
   awaiting_pong_ = true;
   pong_deadline_ = std::chrono::steady_clock::now() + options_.ping_timeout;
   heartbeat_.expires_after(options_.ping_timeout);
-  heartbeat_.async_wait([self = weak_from_this()](auto ec) {
-    if (auto s = self.lock(); s && !ec) s->end("ping timeout");
-  });
-}
-
-void session::expect_ping_v3() {
-  if (state_ != state::open) return;
-  heartbeat_.expires_after(options_.ping_interval + options_.ping_timeout);
-  heartbeat_.async_wait([self = weak_from_this()](auto ec) {
-    if (auto s = self.lock(); s && !ec) s->end("ping timeout");
-  });
 }
 
 std::vector<out_packet> session::take_queue() {

@@ -1,6 +1,7 @@
 // One Engine.IO session: its send queue, heartbeat and lifecycle. It outlives its transports:
 // the polling and websocket adapters (server_polling.cpp, server_websocket.cpp) feed it packets
-// and drain its queue. Runs on the single event-loop thread; owns timers, no sockets.
+// and drain its queue. Runs on the single event-loop thread; owns timers (the heartbeat is a
+// coroutine on one of them), no sockets.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "libkasocki/engineio/options.hpp"
@@ -60,7 +62,7 @@ class session : public std::enable_shared_from_this<session> {
   const server_options& options() const { return options_; }
 
   // ---- transport side ----
-  void start();                       // sends nothing; arms the heartbeat
+  void start();                       // sends nothing; starts the heartbeat
   void receive(packet&& p);           // a packet from the client, any transport
   void end(std::string_view reason);  // the session is over now (no close packet)
   // The server's own hook on the end of the session (removes it from the session table).
@@ -102,9 +104,10 @@ class session : public std::enable_shared_from_this<session> {
  private:
   enum class state { open, closing, ended };
   void wake();
-  void schedule_ping();
-  void send_ping();
-  void expect_ping_v3();
+  // The heartbeat: one coroutine waits on heartbeat_, whose expiry is the next deadline; events
+  // (a pong, a v3 ping, close) move the deadline, end() cancels it. It holds the session weakly.
+  static boost::asio::awaitable<void> heartbeat(std::weak_ptr<session> weak);
+  void heartbeat_due();
   void on_drained();
   void add_queued(const out_packet& p);
   void release(std::size_t& counter, std::size_t bytes);
@@ -125,6 +128,7 @@ class session : public std::enable_shared_from_this<session> {
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer room_;
   boost::asio::steady_timer heartbeat_;
+  std::string close_reason_;  // why close() was called: the end's reason if the client is gone
   bool awaiting_pong_ = false;
   std::chrono::steady_clock::time_point pong_deadline_{};
   bool poll_pending_ = false;

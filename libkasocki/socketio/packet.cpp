@@ -19,12 +19,12 @@ bool is_digit(char c) {
 // placeholder walks recurse, so nesting is bounded (brackets inside strings do not count). And
 // the parser takes a NUL byte for the end of input, which would let "[...]\0garbage" through;
 // NUL is never valid JSON text, so it is refused here.
-bool acceptable_json_text(std::string_view s, std::size_t max_depth) {
+kasocki::result<ok_t, packet_errc> acceptable_json_text(std::string_view s, std::size_t max_depth) {
   std::size_t depth = 0;
   bool in_string = false;
   bool escaped = false;
   for (char c : s) {
-    if (c == '\0') return false;
+    if (c == '\0') return packet_errc::bad_json;
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -38,34 +38,68 @@ bool acceptable_json_text(std::string_view s, std::size_t max_depth) {
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
+      if (++depth > max_depth) return packet_errc::too_deep;
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }
-  return true;
+  return ok_t{};
 }
 
-bool payload_valid(packet_type type, const std::optional<json>& data) {
+// ok, or why the payload does not fit the packet type.
+kasocki::result<ok_t, packet_errc> check_payload(packet_type type,
+                                                 const std::optional<json>& data) {
+  bool valid = false;
   switch (type) {
     case packet_type::connect:
-      return !data || data->is_object();
+      valid = !data || data->is_object();
+      break;
     case packet_type::disconnect:
-      return !data;
+      valid = !data;
+      break;
     case packet_type::event:
     case packet_type::binary_event:
-      return data && data->is_array() && !data->empty() && (*data)[0].is_string() &&
-             !is_reserved_event((*data)[0].get_ref<const std::string&>());
+      if (!data || !data->is_array() || data->empty() || !(*data)[0].is_string())
+        return packet_errc::bad_payload;
+      if (is_reserved_event((*data)[0].get_ref<const std::string&>()))
+        return packet_errc::reserved_event;
+      valid = true;
+      break;
     case packet_type::ack:
     case packet_type::binary_ack:
-      return data && data->is_array();
+      valid = data && data->is_array();
+      break;
     case packet_type::connect_error:
-      return !data || data->is_object() || data->is_string();
+      valid = !data || data->is_object() || data->is_string();
+      break;
   }
-  return false;
+  if (!valid) return packet_errc::bad_payload;
+  return ok_t{};
 }
 
 }  // namespace
+
+std::string_view describe(packet_errc kind) noexcept {
+  switch (kind) {
+    case packet_errc::bad_type:
+      return "unknown packet type";
+    case packet_errc::bad_attachments:
+      return "bad attachment count";
+    case packet_errc::too_many_attachments:
+      return "too many attachments";
+    case packet_errc::bad_ack_id:
+      return "bad ack id";
+    case packet_errc::too_deep:
+      return "payload nested too deep";
+    case packet_errc::bad_json:
+      return "payload is not JSON";
+    case packet_errc::bad_payload:
+      return "payload does not fit the packet type";
+    case packet_errc::reserved_event:
+      return "reserved event name";
+  }
+  return "invalid packet";
+}
 
 bool is_reserved_event(std::string_view name) {
   static constexpr std::array<std::string_view, 6> reserved = {
@@ -75,8 +109,9 @@ bool is_reserved_event(std::string_view name) {
   return false;
 }
 
-std::optional<packet> decode_packet(std::string_view text, const decode_limits& limits) {
-  if (text.empty() || text[0] < '0' || text[0] > '6') return std::nullopt;
+kasocki::result<packet, packet_errc> decode_packet(std::string_view text,
+                                                   const decode_limits& limits) {
+  if (text.empty() || text[0] < '0' || text[0] > '6') return packet_errc::bad_type;
   packet p;
   p.type = static_cast<packet_type>(text[0] - '0');
   std::size_t i = 1;
@@ -88,9 +123,9 @@ std::optional<packet> decode_packet(std::string_view text, const decode_limits& 
     for (; i < n && is_digit(text[i]); ++i) {
       count = count * 10 + static_cast<std::size_t>(text[i] - '0');
       // Stop as soon as the bound is passed: no overflow whatever the number of digits.
-      if (count > limits.max_attachments) return std::nullopt;
+      if (count > limits.max_attachments) return packet_errc::too_many_attachments;
     }
-    if (i == start || i == n || text[i] != '-' || count == 0) return std::nullopt;
+    if (i == start || i == n || text[i] != '-' || count == 0) return packet_errc::bad_attachments;
     p.attachments = count;
     ++i;
   }
@@ -110,20 +145,20 @@ std::optional<packet> decode_packet(std::string_view text, const decode_limits& 
     std::uint64_t id = 0;
     for (; i < n && is_digit(text[i]); ++i) {
       id = id * 10 + static_cast<std::uint64_t>(text[i] - '0');
-      if (id > max_ack_id) return std::nullopt;
+      if (id > max_ack_id) return packet_errc::bad_ack_id;
     }
     p.id = id;
   }
 
   if (i < n) {
     const auto rest = text.substr(i);
-    if (!acceptable_json_text(rest, limits.max_depth)) return std::nullopt;
+    if (auto scan = acceptable_json_text(rest, limits.max_depth); !scan) return scan.error();
     auto data = json::parse(rest.begin(), rest.end(), nullptr, /*allow_exceptions=*/false);
-    if (data.is_discarded()) return std::nullopt;
+    if (data.is_discarded()) return packet_errc::bad_json;
     p.data = std::move(data);
   }
 
-  if (!payload_valid(p.type, p.data)) return std::nullopt;
+  if (auto checked = check_payload(p.type, p.data); !checked) return checked.error();
   return p;
 }
 

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libkasocki/common/result.hpp"
+
 namespace kasocki::socketio {
 
 using json = nlohmann::ordered_json;  // compact output, keys in insertion order
@@ -40,13 +42,29 @@ struct decode_limits {
                                      // so that nothing walking them recursively can overflow
 };
 
-// Decodes the text of one Socket.IO packet (an Engine.IO message without its "4").
-// Returns nullopt for every packet the reference server rejects: unknown type, bad attachments
-// count, bad namespace, bad ack id, payload not JSON, CONNECT payload not an object,
-// EVENT/BINARY_EVENT payload not a non-empty array starting with a non-reserved string event name,
-// ACK/BINARY_ACK payload not an array, DISCONNECT with a payload, trailing garbage.
+// Why a packet was refused (the connection closes on any of them); the kinds tell tests and
+// logs what was wrong, and which limit of decode_limits was passed.
+enum class packet_errc {
+  bad_type,              // empty, or the first character is not a type digit 0-6
+  bad_attachments,       // a binary packet without its "<count>-", or a count of 0
+  too_many_attachments,  // more than decode_limits::max_attachments
+  bad_ack_id,            // an ack id above 2^53 - 1 (what a JavaScript number holds exactly)
+  too_deep,              // JSON nested deeper than decode_limits::max_depth
+  bad_json,              // the payload is not JSON (trailing garbage, a NUL byte)
+  bad_payload,           // JSON, but not what the type carries: CONNECT not an object,
+                         // EVENT not a non-empty array starting with a string, ACK not an array,
+                         // DISCONNECT with a payload, CONNECT_ERROR neither object nor string
+  reserved_event,        // an EVENT named connect, disconnect, ... (see is_reserved_event)
+};
+
+// A short description of the kind, e.g. "payload is not JSON".
+std::string_view describe(packet_errc kind) noexcept;
+
+// Decodes the text of one Socket.IO packet (an Engine.IO message without its "4"); refuses
+// every packet the reference server rejects.
 // A binary packet comes back with placeholders still in `data`; see `reconstruct`.
-std::optional<packet> decode_packet(std::string_view text, const decode_limits& limits = {});
+kasocki::result<packet, packet_errc> decode_packet(std::string_view text,
+                                                   const decode_limits& limits = {});
 
 // Replaces {"_placeholder":true,"num":i} in data with the binary attachments[i] (json binary
 // values). Returns false when a placeholder is malformed or out of range.

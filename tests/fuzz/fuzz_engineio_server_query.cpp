@@ -1,6 +1,6 @@
 // libFuzzer target: the query of an Engine.IO request target (engineio/server_query.hpp), what
 // every request to the socket.io path goes through first. No input may crash; the path is the
-// part before the first '?'; a parsed query's values come from the target's parameters.
+// part before the first '?'; a parsed query has a known transport and protocol.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -15,9 +15,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (path.data() != target.data() || path.find('?') != std::string_view::npos) std::abort();
   if (path.size() != target.size() && target[path.size()] != '?') std::abort();
   const auto q = parse_request_query(target);
-  if (!q) return 0;
-  // Only a target with a query can carry parameters.
-  if ((q->eio || q->transport || q->sid || q->b64) && path.size() == target.size()) std::abort();
-  if (q->protocol != 4) std::abort();  // the server sets it, never the parser
+  if (!q) {
+    if (describe(q.error()).empty()) std::abort();
+    return 0;
+  }
+  // A parsed query names a transport and a protocol, which only a query can carry.
+  if (path.size() == target.size()) std::abort();
+  if (q->transport != "polling" && q->transport != "websocket") std::abort();
+  if (q->protocol != 3 && q->protocol != 4) std::abort();
   return 0;
 }

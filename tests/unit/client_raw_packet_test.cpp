@@ -6,6 +6,14 @@
 namespace kasocki::client {
 namespace {
 
+// The error kind, or nullopt when the call succeeded: an unexpected success fails the
+// comparison instead of reading an error that is not there.
+template <class R>
+auto error_of(const R& r) -> std::optional<std::decay_t<decltype(r.error())>> {
+  if (r) return std::nullopt;
+  return r.error();
+}
+
 TEST(ClientRawPacket, Headers) {
   struct row {
     const char* text;
@@ -38,10 +46,20 @@ TEST(ClientRawPacket, Headers) {
   }
 }
 
-TEST(ClientRawPacket, BadHeaders) {
-  for (const char* bad : {"", "7", "x", "5[1]", "5x-[1]", "299999999999999999999[1]"}) {
-    EXPECT_FALSE(scan_header(bad)) << bad;
-  }
+TEST(ClientRawPacket, BadHeadersSayWhy) {
+  const struct {
+    const char* text;
+    raw_errc error;
+  } rows[] = {
+      {"", raw_errc::bad_type},
+      {"7", raw_errc::bad_type},
+      {"x", raw_errc::bad_type},
+      {"5[1]", raw_errc::bad_attachments},
+      {"5x-[1]", raw_errc::bad_attachments},
+      {"51[1]", raw_errc::bad_attachments},
+      {"299999999999999999999[1]", raw_errc::bad_ack_id},
+  };
+  for (const auto& r : rows) EXPECT_EQ(error_of(scan_header(r.text)), r.error) << r.text;
 }
 
 TEST(ClientRawPacket, Events) {
@@ -53,17 +71,24 @@ TEST(ClientRawPacket, Events) {
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->name, "ready");
   EXPECT_EQ(ev->args, "");
-  EXPECT_FALSE(scan_event(R"(["a\"b",1])"));  // escaped names go through the full decoder
-  EXPECT_FALSE(scan_event(R"([1,2])"));
-  EXPECT_FALSE(scan_event(R"({"a":1})"));
-  EXPECT_FALSE(scan_event(R"(["a" 1])"));
-  EXPECT_FALSE(scan_event(R"(["a",])"));
+  const struct {
+    const char* payload;
+    raw_errc error;
+  } refused[] = {
+      {R"(["a\"b",1])", raw_errc::no_plain_name},  // escaped names go through the full decoder
+      {R"([1,2])", raw_errc::no_plain_name},      {R"([])", raw_errc::no_plain_name},
+      {R"({"a":1})", raw_errc::not_an_array},     {R"(["a)", raw_errc::not_an_array},
+      {R"(["a])", raw_errc::unbalanced},          {R"(["a" 1])", raw_errc::missing_comma},
+      {R"(["a",])", raw_errc::missing_value},
+  };
+  for (const auto& r : refused) EXPECT_EQ(error_of(scan_event(r.payload)), r.error) << r.payload;
 }
 
 TEST(ClientRawPacket, ArrayItems) {
-  EXPECT_EQ(array_items("[null,{\"a\":1}]"), "null,{\"a\":1}");
-  EXPECT_EQ(array_items(" [ ] "), "");
-  EXPECT_FALSE(array_items("null"));
+  EXPECT_EQ(array_items("[null,{\"a\":1}]").value_or("error"), "null,{\"a\":1}");
+  EXPECT_EQ(array_items(" [ ] ").value_or("error"), "");
+  EXPECT_EQ(error_of(array_items("null")), raw_errc::not_an_array);
+  EXPECT_EQ(error_of(array_items("[1")), raw_errc::not_an_array);
 }
 
 TEST(ClientRawPacket, SplitFirstValue) {
@@ -79,12 +104,17 @@ TEST(ClientRawPacket, SplitFirstValue) {
   ASSERT_TRUE(parts);
   EXPECT_EQ(parts->first, "\"only\"");
   EXPECT_EQ(parts->second, "");
-  EXPECT_FALSE(split_first_value(""));
-  EXPECT_FALSE(split_first_value("{\"a\":1"));
-  EXPECT_FALSE(split_first_value("\"open"));
-  EXPECT_FALSE(split_first_value("1 2"));
-  EXPECT_FALSE(split_first_value("1,"));
-  EXPECT_FALSE(split_first_value("]"));
+  const struct {
+    const char* items;
+    raw_errc error;
+  } refused[] = {
+      {"", raw_errc::missing_value},      {" ", raw_errc::missing_value},
+      {",1", raw_errc::missing_value},    {"1,", raw_errc::missing_value},
+      {"{\"a\":1", raw_errc::unbalanced}, {"\"open", raw_errc::unbalanced},
+      {"]", raw_errc::unbalanced},        {"1 2", raw_errc::missing_comma},
+      {"[1]{}", raw_errc::missing_comma},
+  };
+  for (const auto& r : refused) EXPECT_EQ(error_of(split_first_value(r.items)), r.error) << r.items;
 }
 
 TEST(ClientRawPacket, SkipJsonValue) {

@@ -6,6 +6,14 @@
 namespace kasocki::client {
 namespace {
 
+// The error kind, or nullopt when the call succeeded: an unexpected success fails the
+// comparison instead of reading an error that is not there.
+template <class R>
+auto error_of(const R& r) -> std::optional<std::decay_t<decltype(r.error())>> {
+  if (r) return std::nullopt;
+  return r.error();
+}
+
 TEST(ClientRequestArgs, Assign) {
   auto item = parse_assign("mytopic:2:150");
   ASSERT_TRUE(item);
@@ -13,16 +21,24 @@ TEST(ClientRequestArgs, Assign) {
   EXPECT_EQ(parse_assign("a.b-c_d:0:-1")->dump(),
             R"({"topic":"a.b-c_d","partition":0,"offset":-1})");
   EXPECT_EQ(parse_assign("t:0:9223372036854775807")->at("offset"), INT64_MAX);
-  for (const char* bad : {"", "t", "t:1", ":1:2", "t::2", "t:1:", "t:-1:2", "t:x:2", "t:1:2x",
-                          "t:1:99999999999999999999"}) {
-    EXPECT_FALSE(parse_assign(bad)) << bad;
-  }
+  const struct {
+    const char* text;
+    args_errc error;
+  } refused[] = {
+      {"", args_errc::not_an_assignment},   {"t", args_errc::not_an_assignment},
+      {":", args_errc::not_an_assignment},  {"t:1", args_errc::not_an_assignment},
+      {":1:2", args_errc::empty_topic},     {"t::2", args_errc::bad_partition},
+      {"t:-1:2", args_errc::bad_partition}, {"t:x:2", args_errc::bad_partition},
+      {"a:b:c", args_errc::bad_partition},  {"t:1:", args_errc::bad_offset},
+      {"t:1:2x", args_errc::bad_offset},    {"t:1:99999999999999999999", args_errc::bad_offset},
+  };
+  for (const auto& r : refused) EXPECT_EQ(error_of(parse_assign(r.text)), r.error) << r.text;
 }
 
 TEST(ClientRequestArgs, SinceMilliseconds) {
   EXPECT_EQ(parse_since("1700000000000"), 1700000000000);
   EXPECT_EQ(parse_since("0"), 0);
-  EXPECT_FALSE(parse_since("-5"));
+  EXPECT_EQ(error_of(parse_since("-5")), args_errc::before_epoch);
 }
 
 TEST(ClientRequestArgs, SinceIso8601) {
@@ -39,11 +55,27 @@ TEST(ClientRequestArgs, SinceIso8601) {
 }
 
 TEST(ClientRequestArgs, SinceInvalid) {
-  for (const char* bad : {"", "yesterday", "2023-13-01", "2023-02-29", "2023-11-31", "2023-11-14T",
-                          "2023-11-14T25:00:00Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20Zx",
-                          "2023-11-14T22:13:20+1", "2023-1-14", "12ab"}) {
-    EXPECT_FALSE(parse_since(bad)) << bad;
-  }
+  const struct {
+    const char* text;
+    args_errc error;
+  } refused[] = {
+      {"", args_errc::bad_date},
+      {"yesterday", args_errc::bad_date},
+      {"12ab", args_errc::bad_date},
+      {"2023-1-14", args_errc::bad_date},
+      {"2023-13-01", args_errc::bad_date},
+      {"2023-02-29", args_errc::bad_date},
+      {"2023-11-31", args_errc::bad_date},
+      {"2023-11-14X10:00Z", args_errc::bad_date},
+      {"2023-11-14T", args_errc::bad_time},
+      {"2023-11-14T25:00:00Z", args_errc::bad_time},
+      {"2023-11-14T22:13:20.Z", args_errc::bad_time},
+      {"2023-11-14T22:13:20", args_errc::no_zone},
+      {"2023-11-14T22:13:20Zx", args_errc::bad_zone},
+      {"2023-11-14T22:13:20+1", args_errc::bad_zone},
+      {"2023-11-14T22:13:20+01:00x", args_errc::bad_zone},
+  };
+  for (const auto& r : refused) EXPECT_EQ(error_of(parse_since(r.text)), r.error) << r.text;
 }
 
 TEST(ClientRequestArgs, FilterValues) {
@@ -70,8 +102,16 @@ TEST(ClientRequestArgs, FilterValues) {
     EXPECT_EQ(f->first, r.path) << r.text;
     EXPECT_EQ(f->second.dump(), r.value_json) << r.text;
   }
-  EXPECT_FALSE(parse_filter("novalue"));
-  EXPECT_FALSE(parse_filter("=1"));
+  EXPECT_EQ(error_of(parse_filter("novalue")), args_errc::not_a_filter);
+  EXPECT_EQ(error_of(parse_filter("=1")), args_errc::empty_path);
+}
+
+TEST(ClientRequestArgs, EveryErrorIsDescribed) {
+  for (auto kind :
+       {args_errc::not_an_assignment, args_errc::empty_topic, args_errc::bad_partition,
+        args_errc::bad_offset, args_errc::before_epoch, args_errc::bad_date, args_errc::bad_time,
+        args_errc::no_zone, args_errc::bad_zone, args_errc::not_a_filter, args_errc::empty_path})
+    EXPECT_NE(describe(kind), "invalid value") << static_cast<int>(kind);
 }
 
 TEST(ClientRequestArgs, Filters) {

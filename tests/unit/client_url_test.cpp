@@ -47,10 +47,25 @@ TEST(ClientUrl, Ipv6Host) {
   EXPECT_EQ(host_header(*ep), "[::1]:6927");
 }
 
-TEST(ClientUrl, Invalid) {
-  for (const char* bad :
-       {"", "localhost:6927", "ftp://h:1", "http://", "http://h:0", "http://h:x", "not a url"}) {
-    EXPECT_FALSE(parse_url(bad)) << bad;
+TEST(ClientUrl, InvalidSaysWhy) {
+  const struct {
+    const char* url;
+    url_errc error;
+  } refused[] = {
+      {"", url_errc::not_a_url},
+      {"not a url", url_errc::not_a_url},
+      {"ftp://h:1", url_errc::unsupported_scheme},
+      {"localhost:6927", url_errc::unsupported_scheme},  // "localhost" read as the scheme
+      {"http://", url_errc::no_host},
+      {"http:/h", url_errc::no_host},
+      {"http://h:0", url_errc::bad_port},
+      {"http://h:", url_errc::bad_port},
+      {"http://h:x", url_errc::bad_port},
+  };
+  for (const auto& r : refused) {
+    const auto ep = parse_url(r.url);
+    ASSERT_FALSE(ep) << r.url;
+    EXPECT_EQ(ep.error(), r.error) << r.url << ": " << describe(ep.error());
   }
 }
 

@@ -56,6 +56,23 @@ TEST(Result, StatusOfCallsWithoutAValue) {
   EXPECT_EQ(refused.error(), "no");
 }
 
+TEST(Result, ValueOrFallsBackOnAnError) {
+  kasocki::result<std::string, int> text = std::string("abc");
+  kasocki::result<std::string, int> none = 5;
+  EXPECT_EQ(text.value_or("x"), "abc");
+  EXPECT_EQ(none.value_or("x"), "x");
+  EXPECT_EQ(std::move(text).value_or("x"), "abc");
+}
+
+TEST(Result, EqualWhenTheSameAlternativeIsEqual) {
+  using r = kasocki::result<int, parse_errc>;
+  EXPECT_EQ(r(1), r(1));
+  EXPECT_NE(r(1), r(2));
+  EXPECT_EQ(r(parse_errc::empty), parse_errc::empty);
+  EXPECT_NE(r(parse_errc::empty), parse_errc::too_long);
+  EXPECT_NE(r(0), parse_errc::empty);  // a value is never equal to an error
+}
+
 TEST(Result, ArrowReachesTheValue) {
   kasocki::result<std::string, int> text = std::string("abc");
   EXPECT_EQ(text->size(), 3u);

@@ -12,6 +12,17 @@ inline void PrintTo(const packet& p, std::ostream* os) {
 }
 }  // namespace kasocki::engineio
 
+namespace kasocki {
+// A decoded value, or the kind of error.
+template <class T>
+void PrintTo(const result<T, engineio::decode_errc>& r, std::ostream* os) {
+  if (r)
+    *os << ::testing::PrintToString(*r);
+  else
+    *os << "error: " << engineio::describe(r.error());
+}
+}  // namespace kasocki
+
 namespace {
 using namespace kasocki::engineio;
 using namespace std::string_literals;
@@ -19,7 +30,7 @@ using namespace std::string_literals;
 struct text_case {
   std::string in;
   bool allow_base64;
-  std::optional<packet> out;
+  decode_result<packet> out;
 };
 
 TEST(EngineioTextPacket, DecodesValidAndRejectsInvalid) {
@@ -38,17 +49,17 @@ TEST(EngineioTextPacket, DecodesValidAndRejectsInvalid) {
       {"b", true, packet{packet_type::message, true, ""}},
       {"4\0x"s, false, packet{packet_type::message, false, "\0x"s}},
       // invalid
-      {"", false, std::nullopt},
-      {"", true, std::nullopt},
-      {"7", false, std::nullopt},
-      {"9hello", false, std::nullopt},
-      {"x", false, std::nullopt},
-      {"/", false, std::nullopt},
-      {":", false, std::nullopt},
-      {"bAQIDBA==", false, std::nullopt},  // base64 only where allowed
-      {"bAQIDBA=", true, std::nullopt},    // bad base64
-      {"b!!!!", true, std::nullopt},
-      {"\x04hello", false, std::nullopt},
+      {"", false, decode_errc::empty},
+      {"", true, decode_errc::empty},
+      {"7", false, decode_errc::bad_type},
+      {"9hello", false, decode_errc::bad_type},
+      {"x", false, decode_errc::bad_type},
+      {"/", false, decode_errc::bad_type},
+      {":", false, decode_errc::bad_type},
+      {"bAQIDBA==", false, decode_errc::bad_type},  // base64 only where allowed
+      {"bAQIDBA=", true, decode_errc::bad_base64},  // bad base64
+      {"b!!!!", true, decode_errc::bad_base64},
+      {"\x04hello", false, decode_errc::bad_type},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(decode_text_packet(c.in, c.allow_base64), c.out) << c.in;
@@ -120,9 +131,9 @@ TEST(EngineioBinaryFrame, V3StartsWithMessageByte) {
   EXPECT_EQ(decode_binary_frame("\x04\x01\x02"s, 3),
             (packet{packet_type::message, true, "\x01\x02"}));
   EXPECT_EQ(decode_binary_frame("\x04"s, 3), (packet{packet_type::message, true, ""}));
-  EXPECT_EQ(decode_binary_frame("", 3), std::nullopt);
-  EXPECT_EQ(decode_binary_frame("\x02\x01"s, 3), std::nullopt);
-  EXPECT_EQ(decode_binary_frame("4\x01"s, 3), std::nullopt);  // the digit, not the byte
+  EXPECT_EQ(decode_binary_frame("", 3), decode_errc::empty);
+  EXPECT_EQ(decode_binary_frame("\x02\x01"s, 3), decode_errc::bad_type);
+  EXPECT_EQ(decode_binary_frame("4\x01"s, 3), decode_errc::bad_type);  // the digit, not the byte
   std::string out;
   append_binary_frame(make_out_packet(packet_type::message, "\x00\x01"s, true), 3, out);
   EXPECT_EQ(out, "\x04\x00\x01"s);

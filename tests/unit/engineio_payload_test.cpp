@@ -12,6 +12,17 @@ inline void PrintTo(const packet& p, std::ostream* os) {
 }
 }  // namespace kasocki::engineio
 
+namespace kasocki {
+// A decoded value, or the kind of error.
+template <class T>
+void PrintTo(const result<T, engineio::decode_errc>& r, std::ostream* os) {
+  if (r)
+    *os << ::testing::PrintToString(*r);
+  else
+    *os << "error: " << engineio::describe(r.error());
+}
+}  // namespace kasocki
+
 namespace {
 using namespace kasocki::engineio;
 using namespace std::string_literals;
@@ -69,20 +80,23 @@ TEST(EngineioPayloadV4, DecodesAndEncodesExactly) {
   }
 }
 
-TEST(EngineioPayloadV4, RejectsInvalid) {
-  const std::string cases[] = {
-      "",
-      rs_join({"", ""}),
-      rs_join({"4a", ""}),
-      rs_join({"", "4a"}),
-      rs_join({"4a", "", "4b"}),
-      rs_join({"4a", "x"}),
-      rs_join({"4a", "b!!"}),
-      "7",
-      "bAQ",
-      "hello",
+TEST(EngineioPayloadV4, RejectsInvalidSayingWhy) {
+  const struct {
+    std::string body;
+    decode_errc error;
+  } cases[] = {
+      {"", decode_errc::empty},
+      {rs_join({"", ""}), decode_errc::empty},
+      {rs_join({"4a", ""}), decode_errc::empty},
+      {rs_join({"", "4a"}), decode_errc::empty},
+      {rs_join({"4a", "", "4b"}), decode_errc::empty},
+      {rs_join({"4a", "x"}), decode_errc::bad_type},
+      {rs_join({"4a", "b!!"}), decode_errc::bad_base64},
+      {"7", decode_errc::bad_type},
+      {"bAQ", decode_errc::bad_base64},
+      {"hello", decode_errc::bad_type},
   };
-  for (const auto& body : cases) EXPECT_EQ(decode_payload_v4(body), std::nullopt) << body;
+  for (const auto& c : cases) EXPECT_EQ(decode_payload_v4(c.body), c.error) << c.body;
 }
 
 // --- v3 text
@@ -131,33 +145,36 @@ TEST(EngineioPayloadV3Text, DecodesAndEncodesExactly) {
   EXPECT_EQ(decode_payload_v3_text("01:2"), (packets{text(packet_type::ping)}));
 }
 
-TEST(EngineioPayloadV3Text, RejectsInvalid) {
-  for (const std::string& body : {
-           ""s,
-           ":"s,
-           "0:"s,                   // empty packet
-           "1:"s,                   // length beyond the body
-           "5:4hi"s,                //
-           "2:4\xf0\x9f\x98\x80"s,  // ends inside a surrogate pair
-           "2:4\xc3\xa9"
-           "x"s,              // trailing byte without a length
-           "3:4hi1"s,         //
-           "a:4"s,            //
-           "-1:4"s,           //
-           " 1:4"s,           //
-           "1 :4"s,           //
-           "1"s,              // no colon
-           "12345678901:4"s,  // too many digits
-           "99999999999999999999999:4"s,
-           "1:x"s,      // unknown type
-           "1:7"s,      //
-           "2:b5"s,     // v3 base64 must name the message type
-           "1:b"s,      //
-           "5:b4AQ="s,  // bad base64
-           "4:bAQ="s,   //
-           "1:2:"s,     //
-       })
-    EXPECT_EQ(decode_payload_v3_text(body), std::nullopt) << body;
+TEST(EngineioPayloadV3Text, RejectsInvalidSayingWhy) {
+  const struct {
+    std::string body;
+    decode_errc error;
+  } cases[] = {
+      {""s, decode_errc::empty},
+      {":"s, decode_errc::bad_length},
+      {"0:"s, decode_errc::bad_length},                   // empty packet
+      {"1:"s, decode_errc::truncated},                    // length beyond the body
+      {"5:4hi"s, decode_errc::truncated},                 //
+      {"2:4\xf0\x9f\x98\x80"s, decode_errc::bad_length},  // ends inside a surrogate pair
+      {"4:4\xf0\x9f\x98\x80"s, decode_errc::truncated},   // more units than the body has
+      {"2:4\xc3\xa9x"s, decode_errc::bad_length},         // trailing byte without a length
+      {"3:4hi1"s, decode_errc::truncated},                //
+      {"a:4"s, decode_errc::bad_length},                  //
+      {"-1:4"s, decode_errc::bad_length},                 //
+      {" 1:4"s, decode_errc::bad_length},                 //
+      {"1 :4"s, decode_errc::bad_length},                 //
+      {"1"s, decode_errc::truncated},                     // no colon
+      {"12345678901:4"s, decode_errc::bad_length},        // too many digits
+      {"99999999999999999999999:4"s, decode_errc::bad_length},
+      {"1:x"s, decode_errc::bad_type},        // unknown type
+      {"1:7"s, decode_errc::bad_type},        //
+      {"2:b5"s, decode_errc::bad_type},       // v3 base64 must name the message type
+      {"1:b"s, decode_errc::bad_type},        //
+      {"5:b4AQ="s, decode_errc::bad_base64},  // bad base64
+      {"4:bAQ="s, decode_errc::bad_type},     //
+      {"1:2:"s, decode_errc::bad_length},     //
+  };
+  for (const auto& c : cases) EXPECT_EQ(decode_payload_v3_text(c.body), c.error) << c.body;
 }
 
 TEST(EngineioPayloadV3Text, HeadBodyTailLengthsAddUp) {
@@ -205,30 +222,41 @@ TEST(EngineioPayloadV3Binary, DecodesAndEncodesExactly) {
   }
 }
 
-TEST(EngineioPayloadV3Binary, RejectsInvalid) {
-  for (const std::string& body : {
-           ""s,
-           "\x02\x01\xff"
-           "2"s,  // kind neither 0 nor 1
-           "\x00\xff"
-           "2"s,         // no length digits
-           "\x00\x01"s,  // no 0xFF
-           "\x00"s,
-           "\x00\x0a\xff"
-           "4123456789"s,    // a length byte above 9
-           "\x00\x00\xff"s,  // empty packet
-           "\x00\x05\xff"
-           "4hi"s,                   // beyond the body
-           "\x01\x02\xff\x02\x01"s,  // binary that is not a message
-           "\x00\x01\xff"
-           "x"s,                 // unknown text type
-           "\x00\x01\xff\x04"s,  // text packet with a byte type
-           "\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\xff"
-           "4"s,  // too many digits
-           "\x00\x01\xff"
-           "2\x03"s,  // trailing garbage
-       })
-    EXPECT_EQ(decode_payload_v3_binary(body), std::nullopt);
+TEST(EngineioPayloadV3Binary, RejectsInvalidSayingWhy) {
+  const struct {
+    std::string body;
+    decode_errc error;
+  } cases[] = {
+      {""s, decode_errc::empty},
+      {"\x02\x01\xff"
+       "2"s,
+       decode_errc::bad_type},  // kind neither 0 nor 1
+      {"\x00\xff"
+       "2"s,
+       decode_errc::bad_length},              // no length digits
+      {"\x00\x01"s, decode_errc::truncated},  // no 0xFF
+      {"\x00"s, decode_errc::truncated},
+      {"\x00\x0a\xff"
+       "4123456789"s,
+       decode_errc::bad_length},                   // a length byte above 9
+      {"\x00\x00\xff"s, decode_errc::bad_length},  // empty packet
+      {"\x00\x05\xff"
+       "4hi"s,
+       decode_errc::truncated},                          // beyond the body
+      {"\x01\x02\xff\x02\x01"s, decode_errc::bad_type},  // binary that is not a message
+      {"\x00\x01\xff"
+       "x"s,
+       decode_errc::bad_type},                       // unknown text type
+      {"\x00\x01\xff\x04"s, decode_errc::bad_type},  // text packet with a byte type
+      {"\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\xff"
+       "4"s,
+       decode_errc::bad_length},  // too many digits
+      {"\x00\x01\xff"
+       "2\x03"s,
+       decode_errc::bad_type},  // trailing garbage
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(decode_payload_v3_binary(c.body), c.error) << ::testing::PrintToString(c.body);
 }
 
 }  // namespace

@@ -7,6 +7,14 @@
 namespace {
 using namespace kasocki::socketio;
 
+// The error kind, or nullopt when the call succeeded: an unexpected success fails the
+// comparison instead of reading an error that is not there.
+template <class R>
+auto error_of(const R& r) -> std::optional<std::decay_t<decltype(r.error())>> {
+  if (r) return std::nullopt;
+  return r.error();
+}
+
 packet make(packet_type type, std::string nsp, std::optional<std::uint64_t> id,
             std::optional<json> data, std::size_t attachments = 0) {
   packet p;
@@ -80,65 +88,72 @@ TEST(SocketioDecode, ValidPackets) {
   }
 }
 
-TEST(SocketioDecode, InvalidPackets) {
-  const char* cases[] = {
-      "",
-      "abc",                                  // unknown type
-      "7",                                    // type > 6
-      "9[\"a\"]",                             //
-      "-1",                                   //
-      "2abc[\"a\"]",                          // bad ack id
-      "2{}",                                  // EVENT not an array
-      "2[]",                                  // EVENT empty array
-      "2",                                    // EVENT without payload
-      "2/custom,",                            // ... also in a namespace
-      "2[1]",                                 // event name not a string
-      "2[null]",                              //
-      "2[[\"a\"]]",                           //
-      "2\"a\"",                               //
-      "2[\"a\"",                              // truncated JSON
-      "2[\"a\"]x",                            // trailing garbage
-      "2[\"a\"][\"b\"]",                      //
-      "2[\"a\"],",                            //
-      "2-1[\"a\"]",                           //
-      "21-[\"a\"]",                           // attachments on a non-binary type
-      "3",                                    // ACK without payload
-      "3{}",                                  // ACK not an array
-      "31\"a\"",                              //
-      "3abc[]",                               //
-      "0[]",                                  // CONNECT payload not an object
-      "0\"x\"",                               //
-      "0null",                                //
-      "0/custom,x",                           //
-      "1{}",                                  // DISCONNECT with a payload
-      "1/custom,{}",                          //
-      "1null",                                //
-      "4[]",                                  // CONNECT_ERROR neither object nor string
-      "4null",                                //
-      "5[\"a\"]",                             // binary without attachments
-      "5-[\"a\"]",                            // empty attachments count
-      "50-[\"a\"]",                           // zero attachments
-      "511-[\"a\"]",                          // above the bound
-      "599999999999999999999999999-[\"a\"]",  // no overflow
-      "51[\"a\"]",                            // missing '-'
-      "51",                                   //
-      "51-",                                  // no payload
-      "5a-[\"a\"]",                           //
-      "51-{}",                                //
-      "6[]",                                  //
-      "61-{}",                                //
-      "61-",                                  //
-      "39007199254740992[]",                  // ack id above 2^53-1
-      "399999999999999999999999999999[]",     // no overflow
-      "2[\"\xff\"]",                          // invalid UTF-8 in JSON
+TEST(SocketioDecode, InvalidPacketsSayWhy) {
+  const struct {
+    const char* text;
+    packet_errc error;
+  } cases[] = {
+      {"", packet_errc::bad_type},
+      {"abc", packet_errc::bad_type},                // unknown type
+      {"7", packet_errc::bad_type},                  // type > 6
+      {"9[\"a\"]", packet_errc::bad_type},           //
+      {"-1", packet_errc::bad_type},                 //
+      {"2abc[\"a\"]", packet_errc::bad_json},        // not an ack id, and not JSON
+      {"2{}", packet_errc::bad_payload},             // EVENT not an array
+      {"2[]", packet_errc::bad_payload},             // EVENT empty array
+      {"2", packet_errc::bad_payload},               // EVENT without payload
+      {"2/custom,", packet_errc::bad_payload},       // ... also in a namespace
+      {"2[1]", packet_errc::bad_payload},            // event name not a string
+      {"2[null]", packet_errc::bad_payload},         //
+      {"2[[\"a\"]]", packet_errc::bad_payload},      //
+      {"2\"a\"", packet_errc::bad_payload},          //
+      {"2[\"a\"", packet_errc::bad_json},            // truncated JSON
+      {"2[\"a\"]x", packet_errc::bad_json},          // trailing garbage
+      {"2[\"a\"][\"b\"]", packet_errc::bad_json},    //
+      {"2[\"a\"],", packet_errc::bad_json},          //
+      {"2-1[\"a\"]", packet_errc::bad_json},         //
+      {"21-[\"a\"]", packet_errc::bad_json},         // attachments on a non-binary type
+      {"3", packet_errc::bad_payload},               // ACK without payload
+      {"3{}", packet_errc::bad_payload},             // ACK not an array
+      {"31\"a\"", packet_errc::bad_payload},         //
+      {"3abc[]", packet_errc::bad_json},             //
+      {"0[]", packet_errc::bad_payload},             // CONNECT payload not an object
+      {"0\"x\"", packet_errc::bad_payload},          //
+      {"0null", packet_errc::bad_payload},           //
+      {"0/custom,x", packet_errc::bad_json},         //
+      {"1{}", packet_errc::bad_payload},             // DISCONNECT with a payload
+      {"1/custom,{}", packet_errc::bad_payload},     //
+      {"1null", packet_errc::bad_payload},           //
+      {"4[]", packet_errc::bad_payload},             // CONNECT_ERROR neither object nor string
+      {"4null", packet_errc::bad_payload},           //
+      {"5[\"a\"]", packet_errc::bad_attachments},    // binary without attachments
+      {"5-[\"a\"]", packet_errc::bad_attachments},   // empty attachments count
+      {"50-[\"a\"]", packet_errc::bad_attachments},  // zero attachments
+      {"511-[\"a\"]", packet_errc::too_many_attachments},  // above the bound
+      {"599999999999999999999999999-[\"a\"]", packet_errc::too_many_attachments},  // no overflow
+      {"51[\"a\"]", packet_errc::bad_attachments},                                 // missing '-'
+      {"51", packet_errc::bad_attachments},                                        //
+      {"51-", packet_errc::bad_payload},                                           // no payload
+      {"5a-[\"a\"]", packet_errc::bad_attachments},                                //
+      {"51-{}", packet_errc::bad_payload},                                         //
+      {"6[]", packet_errc::bad_attachments},                                       //
+      {"61-{}", packet_errc::bad_payload},                                         //
+      {"61-", packet_errc::bad_payload},                                           //
+      {"39007199254740992[]", packet_errc::bad_ack_id},               // ack id above 2^53-1
+      {"399999999999999999999999999999[]", packet_errc::bad_ack_id},  // no overflow
+      {"2[\"\xff\"]", packet_errc::bad_json},                         // invalid UTF-8 in JSON
   };
-  for (const char* c : cases) EXPECT_FALSE(decode_packet(c).has_value()) << c;
+  for (const auto& c : cases) {
+    const auto p = decode_packet(c.text);
+    ASSERT_FALSE(p.has_value()) << c.text;
+    EXPECT_EQ(p.error(), c.error) << c.text << ": " << describe(p.error());
+  }
   // An embedded NUL after valid JSON is trailing garbage too.
   using namespace std::string_literals;
-  EXPECT_FALSE(decode_packet("2[\"a\"]\0"s).has_value());
-  EXPECT_FALSE(decode_packet("2[\"a\"]\0garbage"s).has_value());
-  EXPECT_FALSE(decode_packet("2[\"a\0\"]"s).has_value());
-  EXPECT_FALSE(decode_packet("0\0"s).has_value());
+  EXPECT_EQ(error_of(decode_packet("2[\"a\"]\0"s)), packet_errc::bad_json);
+  EXPECT_EQ(error_of(decode_packet("2[\"a\"]\0garbage"s)), packet_errc::bad_json);
+  EXPECT_EQ(error_of(decode_packet("2[\"a\0\"]"s)), packet_errc::bad_json);
+  EXPECT_EQ(error_of(decode_packet("0\0"s)), packet_errc::bad_json);
 }
 
 TEST(SocketioDecode, EveryReservedEventNameIsRejected) {
@@ -146,10 +161,10 @@ TEST(SocketioDecode, EveryReservedEventNameIsRejected) {
                            "removeListener"}) {
     EXPECT_TRUE(is_reserved_event(name)) << name;
     const std::string quoted = std::string("[\"") + name + "\",1]";
-    EXPECT_FALSE(decode_packet("2" + quoted).has_value()) << name;
-    EXPECT_FALSE(decode_packet("21" + quoted).has_value()) << name;
-    EXPECT_FALSE(decode_packet("2/custom," + quoted).has_value()) << name;
-    EXPECT_FALSE(decode_packet("51-" + quoted).has_value()) << name;
+    EXPECT_EQ(error_of(decode_packet("2" + quoted)), packet_errc::reserved_event) << name;
+    EXPECT_EQ(error_of(decode_packet("21" + quoted)), packet_errc::reserved_event) << name;
+    EXPECT_EQ(error_of(decode_packet("2/custom," + quoted)), packet_errc::reserved_event) << name;
+    EXPECT_EQ(error_of(decode_packet("51-" + quoted)), packet_errc::reserved_event) << name;
     // As an argument, or as an ack payload, the names mean nothing.
     EXPECT_TRUE(decode_packet("2[\"message\",\"" + std::string(name) + "\"]").has_value()) << name;
     EXPECT_TRUE(decode_packet("3" + quoted).has_value()) << name;
@@ -160,15 +175,17 @@ TEST(SocketioDecode, EveryReservedEventNameIsRejected) {
 
 TEST(SocketioDecode, LimitsAreConfigurable) {
   EXPECT_TRUE(decode_packet("53-[\"a\"]", {.max_attachments = 3}).has_value());
-  EXPECT_FALSE(decode_packet("54-[\"a\"]", {.max_attachments = 3}).has_value());
+  EXPECT_EQ(error_of(decode_packet("54-[\"a\"]", {.max_attachments = 3})),
+            packet_errc::too_many_attachments);
   EXPECT_TRUE(decode_packet("2[\"a\",[[[1]]]]", {.max_depth = 4}).has_value());
-  EXPECT_FALSE(decode_packet("2[\"a\",[[[[1]]]]]", {.max_depth = 4}).has_value());
-  EXPECT_FALSE(decode_packet("2[\"a\",{\"b\":{\"c\":{\"d\":{}}}}]", {.max_depth = 4}).has_value());
+  EXPECT_EQ(error_of(decode_packet("2[\"a\",[[[[1]]]]]", {.max_depth = 4})), packet_errc::too_deep);
+  EXPECT_EQ(error_of(decode_packet("2[\"a\",{\"b\":{\"c\":{\"d\":{}}}}]", {.max_depth = 4})),
+            packet_errc::too_deep);
   // Brackets inside strings are not nesting.
   EXPECT_TRUE(decode_packet("2[\"a\",\"[[[[[[\\\"[[[[[\"]", {.max_depth = 2}).has_value());
   // Deep nesting is refused by default instead of recursing without bound.
   const std::string deep = "2[\"a\"," + std::string(100000, '[') + std::string(100000, ']') + "]";
-  EXPECT_FALSE(decode_packet(deep).has_value());
+  EXPECT_EQ(error_of(decode_packet(deep)), packet_errc::too_deep);
 }
 
 }  // namespace
