@@ -128,6 +128,10 @@ void session::heartbeat_due() {
   // A wait also ends when an event moved the deadline: then there is nothing to do yet.
   if (state_ == state::ended || heartbeat_.expiry() > std::chrono::steady_clock::now()) return;
   if (state_ == state::closing) return end(close_reason_);
+  if (protocol_ >= 4 && awaiting_pong_ && std::chrono::steady_clock::now() < pong_deadline_) {
+    heartbeat_.expires_at(pong_deadline_);  // the client drained writes meanwhile (written())
+    return;
+  }
   if (protocol_ < 4 || awaiting_pong_) return end("ping timeout");
   // The pong deadline starts when the ping is queued, even if no GET is there to carry it.
   send(make_out_packet(packet_type::ping));
@@ -144,6 +148,14 @@ std::vector<out_packet> session::take_queue() {
 }
 
 void session::written(std::size_t bytes) {
+  // The ping waits in the queue behind what was queued before it, and while the queue is full
+  // the transports read nothing (room_signal), so a client that reads as fast as it can but is
+  // far behind gets the ping, or has its pong read, long after ping_timeout. A write that
+  // completes is the client draining its socket: it is alive, so the pong may come later. A
+  // client that stopped reading, or vanished, stops completing writes once the socket buffers
+  // are full, and the deadline passes.
+  if (bytes > 0 && awaiting_pong_ && state_ == state::open)
+    pong_deadline_ = std::chrono::steady_clock::now() + options_.ping_timeout;
   release(unwritten_bytes_, bytes);
 }
 

@@ -69,6 +69,8 @@ class session : public std::enable_shared_from_this<session> {
   void set_end_observer(std::function<void()> observer) { end_observer_ = std::move(observer); }
   // Lazy heartbeat check when a request arrives: ends the session if a pong is overdue.
   void check_heartbeat();
+  // When the pong to the last ping is due (meaningful while one is awaited).
+  std::chrono::steady_clock::time_point pong_deadline() const { return pong_deadline_; }
   bool ended() const { return state_ == state::ended; }
 
   // Whoever writes for the session (a pending GET, the websocket writer) waits on this signal.

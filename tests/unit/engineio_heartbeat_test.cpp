@@ -57,6 +57,28 @@ TEST_F(SessionHeartbeat, V4PingsAndEndsWithoutAPong) {
   EXPECT_EQ(end_reason, "ping timeout");
 }
 
+// A client far behind its queue gets the ping late; while it drains what was written before,
+// the pong deadline moves (the heartbeat then re-arms at it instead of ending the session).
+TEST_F(SessionHeartbeat, WritesThatCompleteMoveThePongDeadline) {
+  options.ping_timeout = 1h;
+  auto s = start(4);
+  ASSERT_TRUE(run_until([&] { return s->has_queued() || s->ended(); }));
+  auto taken = s->take_queue();
+  ASSERT_EQ(taken.size(), 1u);
+  const auto first = s->pong_deadline();
+  while (std::chrono::steady_clock::now() + options.ping_timeout <= first) {
+  }  // the clock moves on (nanoseconds)
+  s->written(taken[0].queued_size());
+  EXPECT_GT(s->pong_deadline(), first);
+  const auto second = s->pong_deadline();
+  s->written(0);  // nothing written: no progress, no new deadline
+  EXPECT_EQ(s->pong_deadline(), second);
+  s->receive(packet{packet_type::pong, false, ""});
+  s->written(1);  // no pong awaited any more: the deadline stays
+  EXPECT_EQ(s->pong_deadline(), second);
+  s->end("done");
+}
+
 TEST_F(SessionHeartbeat, V4PingsAgainAfterEachPong) {
   auto s = start(4);
   for (int round = 0; round < 3; ++round) {
