@@ -35,6 +35,7 @@ append_result history_store::append(const std::string& topic, std::int32_t parti
                                     std::int64_t at, std::span<const message_view> messages,
                                     bool live, const partition_store::prepare_hook& prepare) {
   auto& e = this->at(topic, partition);
+  protect_from_ = clock_ + 1;
   auto out = e.store.append(at, messages, live, prepare);
   for (auto begin : out.created) {
     auto* c = e.store.chunk_at(begin);
@@ -107,6 +108,7 @@ void history_store::enforce() {
   }
   while (stats_.cache_bytes > options_.cache_bytes && !lru_.empty()) {
     auto [tick, e, begin] = *lru_.begin();
+    if (tick >= protect_from_) break;  // the newest append stays until its readers had it
     lru_.erase(lru_.begin());
     const auto freed = e->store.erase(begin);
     stats_.cache_bytes -= freed;

@@ -1,7 +1,8 @@
 // The store of every partition's cached offset ranges (partition_store.hpp) under two byte
 // budgets: the live window, the newest chunks the live readers appended (the largest window
 // gives up its oldest chunk first, into the history cache, not out of memory), and the history
-// cache, everything else, which forgets its least recently read chunk first. One store, one idea:
+// cache, everything else, which forgets its least recently read chunk first (never what the
+// latest append brought). One store, one idea:
 // a chunk leaving the window stays where it is, in the same range, and readers never notice.
 // Pure, no I/O; event-loop thread only.
 #pragma once
@@ -85,6 +86,10 @@ class history_store {
   std::map<key, entry> partitions_;  // nodes are stable: lru_ points at them
   std::set<lru_key> lru_;
   std::uint64_t clock_ = 0;
+  // Chunks read or appended at or after this tick are not evicted: what the last append brought
+  // stays (the cache may exceed its budget by that much) until the next append, so that the
+  // readers it woke find it even with a cache smaller than one fetch.
+  std::uint64_t protect_from_ = 1;
   store_stats stats_;
 };
 
