@@ -17,8 +17,8 @@ Fixtures:
                       read_committed Kafka consumer sees it (what a client must get, filtered)
     background_producer  background_producer(topic, values_of_batch, batches) -> Writer: a
                       thread producing while the test reads; .join() waits for it
-Helpers to import: Record, consume_async(), delivered(), assert_delivered(), by_partition(),
-expected_after(), wait_delivered().
+Helpers to import: Record, consume_async(), pull(), delivered(), assert_delivered(),
+by_partition(), expected_after(), wait_delivered().
 """
 
 from __future__ import annotations
@@ -165,6 +165,20 @@ def consume_async(client: GatewayClient) -> Pending:
 
     client.sio.emit("consume", (), callback=on_ack)
     return pending
+
+
+def pull(client: GatewayClient, count: int, depth: int = 200) -> None:
+    """`count` consumes, at most `depth` outstanding (the server allows 1,000), each answered
+    with a message."""
+    outstanding: list[Pending] = []
+    for _ in range(count):
+        outstanding.append(consume_async(client))
+        if len(outstanding) >= depth:
+            reply = outstanding.pop(0).result()
+            assert reply[0] is None, reply
+    for pending in outstanding:
+        reply = pending.result()
+        assert reply[0] is None, reply
 
 
 def delivered(client: GatewayClient) -> list[dict]:
