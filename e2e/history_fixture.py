@@ -17,7 +17,7 @@ Fixtures:
                       read_committed Kafka consumer sees it (what a client must get, filtered)
     background_producer  background_producer(topic, values_of_batch, batches) -> Writer: a
                       thread producing while the test reads; .join() waits for it
-Helpers to import: Record, consume_async(), pull(), delivered(), assert_delivered(),
+Helpers to import: Record, consume_async(), pull(), ConsumeLoop, delivered(), assert_delivered(),
 by_partition(), expected_after(), wait_delivered().
 """
 
@@ -179,6 +179,48 @@ def pull(client: GatewayClient, count: int, depth: int = 200) -> None:
     for pending in outstanding:
         reply = pending.result()
         assert reply[0] is None, reply
+
+
+class ConsumeLoop:
+    """Pulls with up to `depth` consumes outstanding until `total` answers came; finish() sets
+    the final total once the producer is done."""
+
+    def __init__(self, client: GatewayClient, total: int, depth: int = 100):
+        self.client, self.total, self.depth = client, total, depth
+        self.final = False
+        self.cond = threading.Condition()
+        self.failure: str | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def finish(self, total: int) -> None:
+        with self.cond:
+            self.total, self.final = total, True
+            self.cond.notify_all()
+
+    def join(self) -> None:
+        self.thread.join(DEADLINE_S)
+        assert not self.thread.is_alive(), "consumes still outstanding"
+        assert self.failure is None, self.failure
+
+    def _run(self) -> None:
+        outstanding: list[Pending] = []
+        sent = 0
+        while True:
+            with self.cond:
+                while sent >= self.total and not outstanding:
+                    if self.final:
+                        return
+                    self.cond.wait()
+                total = self.total
+            while sent < total and len(outstanding) < self.depth:
+                outstanding.append(consume_async(self.client))
+                sent += 1
+            if outstanding:
+                reply = outstanding.pop(0).result(DEADLINE_S)
+                if reply[0] is not None:
+                    self.failure = f"consume failed: {reply}"
+                    return
 
 
 def delivered(client: GatewayClient) -> list[dict]:

@@ -8,13 +8,11 @@ Real broker, python-socketio clients. Does I/O."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from gateway_fixture import DEADLINE_S, GatewayClient, Pending
-from history_fixture import (assert_delivered, consume_async, delivered, expected_after,
-                             wait_delivered)
+from gateway_fixture import GatewayClient, Pending
+from history_fixture import (ConsumeLoop, assert_delivered, consume_async, delivered,
+                             expected_after, wait_delivered)
 
 pytest_plugins = ["gateway_fixture", "history_fixture"]
 
@@ -33,48 +31,6 @@ def spread(count: int, partitions: int) -> list[int]:
 def history_server(request, kasocki_server, small_history):
     """A server with its defaults, and one whose window/store hold only a few messages."""
     return kasocki_server(*(small_history if request.param == "small" else []))
-
-
-class ConsumeLoop:
-    """Pulls with up to `depth` consumes outstanding until `total` answers came; finish() sets
-    the final total once the producer is done."""
-
-    def __init__(self, client: GatewayClient, total: int, depth: int = 100):
-        self.client, self.total, self.depth = client, total, depth
-        self.final = False
-        self.cond = threading.Condition()
-        self.failure: str | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def finish(self, total: int) -> None:
-        with self.cond:
-            self.total, self.final = total, True
-            self.cond.notify_all()
-
-    def join(self) -> None:
-        self.thread.join(DEADLINE_S)
-        assert not self.thread.is_alive(), "consumes still outstanding"
-        assert self.failure is None, self.failure
-
-    def _run(self) -> None:
-        outstanding: list[Pending] = []
-        sent = 0
-        while True:
-            with self.cond:
-                while sent >= self.total and not outstanding:
-                    if self.final:
-                        return
-                    self.cond.wait()
-                total = self.total
-            while sent < total and len(outstanding) < self.depth:
-                outstanding.append(consume_async(self.client))
-                sent += 1
-            if outstanding:
-                reply = outstanding.pop(0).result(DEADLINE_S)
-                if reply[0] is not None:
-                    self.failure = f"consume failed: {reply}"
-                    return
 
 
 def test_clients_replay_from_history_into_the_live_end_while_a_producer_writes(
