@@ -128,6 +128,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
   long idle = 0, http_idle = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
+  long history_idle_ms = 0;
   std::size_t tail_window_kib = 0, history_cache_mib = 0;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
                         "HOST:PORT to listen on")(
@@ -213,6 +214,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "of starting its own; a fetch this far ahead of its readers stops")(
           "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(8192),
           "offsets before the end of a cached range at which the next ones are fetched")(
+          "history-idle-ms", po::value(&history_idle_ms)->default_value(5000),
+          "milliseconds a history fetch that gets nothing keeps its fetcher")(
           "tail-backfill", po::value(&config.gateway.tail.backfill)->default_value(1024),
           "messages per partition a new shared tail reads before the end")(
           "tail-linger-ms", po::value(&tail_linger_ms)->default_value(30000),
@@ -296,9 +299,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.tail.fetch.fetchers == 0 || config.gateway.tail.fetch.job_offsets <= 0 ||
       config.gateway.tail.fetch.share_distance < 0 || config.gateway.tail.readahead < 0 ||
-      config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
-      config.gateway.max_pending_events == 0 || config.gateway.filters.max_keys == 0 ||
-      config.engine.send_queue_limit == 0 || config.gateway.filters.max_depth == 0 ||
+      history_idle_ms <= 0 || config.gateway.subscribe.max_items == 0 ||
+      config.gateway.max_outstanding_consumes == 0 || config.gateway.max_pending_events == 0 ||
+      config.gateway.filters.max_keys == 0 || config.engine.send_queue_limit == 0 ||
+      config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
     std::cerr << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
                  "--tail-linger-ms, --busy-poll-us, --history-share-distance, --history-readahead "
@@ -311,6 +315,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.gateway.stall_timeout = std::chrono::seconds(stall);
   config.gateway.tail.window_bytes = tail_window_kib << 10;
   config.gateway.tail.cache_bytes = history_cache_mib << 20;
+  config.gateway.tail.fetch.idle = std::chrono::milliseconds(history_idle_ms);
   config.gateway.tail.linger = std::chrono::milliseconds(tail_linger_ms);
   config.http.idle_timeout = std::chrono::seconds(http_idle);
   config.busy_poll = std::chrono::microseconds(busy_poll_us);

@@ -2,6 +2,8 @@
 // the next jobs), and what a job does with each batch. See fetcher_pool.hpp.
 #include "libkasocki/kafka/fetcher_pool.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <algorithm>
 
 #include "libkasocki/kafka/client_context.hpp"
@@ -20,7 +22,9 @@ struct fetcher_pool::job {
 };
 
 struct fetcher_pool::slot {
+  explicit slot(const client_context::loop_executor& loop) : idle(loop) {}
   std::unique_ptr<fetch_consumer> consumer;
+  boost::asio::steady_timer idle;  // ends a job that gets nothing
   std::shared_ptr<job> current;
   bool opening = false;
   std::uint64_t generation = 0;  // answers for an earlier job are dropped
@@ -46,6 +50,7 @@ void fetcher_pool::close() {
   closed_ = true;
   for (auto& s : slots_) {
     ++s->generation;
+    s->idle.cancel();
     if (s->consumer) s->consumer->close();
     s->consumer.reset();
   }
@@ -92,7 +97,7 @@ void fetcher_pool::dispatch() {
     for (const auto& s : slots_)
       if (!s->current && !s->opening) idle = s;
     if (!idle && slots_.size() < std::max<std::size_t>(1, options_.fetchers)) {
-      idle = std::make_shared<slot>();
+      idle = std::make_shared<slot>(ctx_.loop());
       slots_.push_back(idle);
     }
     if (!idle) return;  // every fetcher is busy: the job waits its turn
@@ -141,6 +146,12 @@ void fetcher_pool::run(const std::shared_ptr<slot>& s) {
 
 void fetcher_pool::pull(const std::shared_ptr<slot>& s) {
   std::weak_ptr<slot> weak = s;
+  s->idle.expires_after(options_.idle);
+  s->idle.async_wait([this, weak, gen = s->generation](boost::system::error_code ec) {
+    auto s = weak.lock();
+    if (ec || !s || s->generation != gen || closed_ || !s->current) return;
+    finish(s, {});
+  });
   s->consumer->want_messages(options_.fetch_batch,
                              [this, weak, gen = s->generation](message_batch batch) {
                                auto s = weak.lock();
@@ -214,6 +225,7 @@ void fetcher_pool::finish(const std::shared_ptr<slot>& s,
   auto j = std::move(s->current);
   s->current.reset();
   ++s->generation;
+  s->idle.cancel();
   if (j) wake(std::move(j->waiters), j->topic, j->partition, errors);
   dispatch();
 }

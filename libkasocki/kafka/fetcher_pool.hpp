@@ -11,6 +11,7 @@
 // Does network I/O through librdkafka; event-loop thread only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -35,6 +36,10 @@ struct fetch_options {
   // starting its own; a job this far ahead of the last reader that showed interest ends.
   std::int64_t share_distance = 20'000;
   std::size_t fetch_batch = 4096;  // messages a fetcher asks for at a time
+  // A job that gets nothing for this long ends: its fetcher serves the queue, and its readers ask
+  // again. Where only transaction markers are left before the live position (or Kafka is down),
+  // a job would otherwise hold its fetcher until new messages come. 5 s.
+  std::chrono::milliseconds idle{5000};
 };
 
 // Told when a job it waits on appended to the store or ended (errors: what the job met).
