@@ -72,7 +72,9 @@ std::optional<std::int64_t> history_store::mark_reset(const std::string& topic,
   auto begin = e.store.mark_reset(at, to, reset_to);
   if (begin) {
     ++stats_.chunks;
+    protect_from_ = clock_ + 1;  // kept like an append, until its readers jumped
     to_cache(e, *e.store.chunk_at(*begin));
+    protect_to_ = clock_;
     enforce();
   }
   return begin;
