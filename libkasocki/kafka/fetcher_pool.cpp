@@ -14,6 +14,7 @@ namespace kasocki::kafka {
 struct fetcher_pool::job {
   std::string topic;
   std::int32_t partition = 0;
+  std::int64_t start = 0;
   std::int64_t position = 0;  // the offsets before it, from the start on, are in the store
   std::int64_t cap = 0;       // ends here at the latest
   std::int64_t interest = 0;  // the furthest offset a reader asked for (read-ahead included)
@@ -76,12 +77,22 @@ void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::i
   auto j = std::make_shared<job>();
   j->topic = topic;
   j->partition = partition;
+  j->start = from;
   j->position = from;
   j->cap = from + options_.job_offsets;
   j->interest = from;
   if (!waiter.expired()) j->waiters.push_back(std::move(waiter));
   queue_.push_back(std::move(j));
   dispatch();
+}
+
+void fetcher_pool::reading(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  for (const auto& s : slots_) {
+    auto* j = s->current.get();
+    if (j != nullptr && j->partition == partition && offset >= j->start && offset <= j->position &&
+        j->topic == topic)
+      j->interest = std::max(j->interest, offset);
+  }
 }
 
 bool fetcher_pool::done(job& j) {

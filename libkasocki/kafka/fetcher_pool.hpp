@@ -3,12 +3,11 @@
 // for it; a job already running (or queued) on that partition that will reach the cursor soon is
 // shared, else a new job starts at the cursor. A job streams: every batch goes into the store at
 // once and wakes the readers waiting on it. It ends where the store already has the offsets, at
-// the live reader's position, after fetch_options::job_offsets, or when nobody has shown
-// interest within share_distance behind its position (readers reading close behind it ask for
-// read-ahead, which counts as interest): so it never runs far ahead of its readers. Jobs wait in
-// one queue, first come first served: one per (partition, position), whoever asked for it. A
-// position retention deleted is marked in the store as a reset gap (per auto.offset.reset).
-// Does network I/O through librdkafka; event-loop thread only.
+// the live reader's position, after fetch_options::job_offsets, or when it is share_distance
+// ahead of the furthest reader that read behind it: so it never runs far ahead of its readers. Jobs
+// wait in one queue, first come first served: one per (partition, position), whoever asked for it.
+// A position retention deleted is marked in the store as a reset gap (per auto.offset.reset). Does
+// network I/O through librdkafka; event-loop thread only.
 #pragma once
 
 #include <chrono>
@@ -74,6 +73,10 @@ class fetcher_pool {
   // read-ahead (no waiter).
   void want(const std::string& topic, std::int32_t partition, std::int64_t from,
             std::weak_ptr<fetch_waiter> waiter);
+
+  // A reader read up to `offset` of the partition: a job running there that is no more than
+  // share_distance ahead of it goes on (a job nobody reads behind ends).
+  void reading(const std::string& topic, std::int32_t partition, std::int64_t offset);
 
   fetch_stats stats() const;
   void close();

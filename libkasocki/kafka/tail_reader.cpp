@@ -169,6 +169,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
   // Near the end of a range that the live reader does not extend: the next offsets are
   // fetched while this reader reads what is cached.
   void read_ahead(const cursor& c) {
+    hub_->fetchers_.reading(c.topic, c.partition, c.next);
     const auto* store = hub_->store_.find(c.topic, c.partition);
     if (store == nullptr || !store->covers(c.next)) return;
     const auto end = store->range_end(c.next, lookahead_chunks);
