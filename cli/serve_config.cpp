@@ -211,7 +211,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "history-share-distance",
           po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
           "offsets a client may be ahead of a running history fetch and wait for it instead "
-          "of starting its own; a fetch this far ahead of its readers stops")(
+          "of starting its own")(
+          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(20000),
+          "offsets a history fetch may run ahead of the furthest client reading behind it")(
           "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(8192),
           "offsets before the end of a cached range at which the next ones are fetched")(
           "history-idle-ms", po::value(&history_idle_ms)->default_value(5000),
@@ -299,16 +301,18 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.tail.fetch.fetchers == 0 || config.gateway.tail.fetch.job_offsets <= 0 ||
       config.gateway.tail.fetch.share_distance < 0 || config.gateway.tail.readahead < 0 ||
-      history_idle_ms <= 0 || config.gateway.subscribe.max_items == 0 ||
-      config.gateway.max_outstanding_consumes == 0 || config.gateway.max_pending_events == 0 ||
-      config.gateway.filters.max_keys == 0 || config.engine.send_queue_limit == 0 ||
-      config.gateway.filters.max_depth == 0 ||
+      config.gateway.tail.fetch.lead < 0 || history_idle_ms <= 0 ||
+      config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
+      config.gateway.max_pending_events == 0 || config.gateway.filters.max_keys == 0 ||
+      config.engine.send_queue_limit == 0 || config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
-    std::cerr << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
-                 "--tail-linger-ms, --busy-poll-us, --history-share-distance, --history-readahead "
-                 "and --new-sessions-per-ip-per-second must be >= 0, "
-                 "the other "
-                 "limits > 0\n";
+    std::cerr
+        << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
+           "--tail-linger-ms, --busy-poll-us, --history-share-distance, --history-fetch-lead, "
+           "--history-readahead "
+           "and --new-sessions-per-ip-per-second must be >= 0, "
+           "the other "
+           "limits > 0\n";
     return 2;
   }
   config.gateway.idle_timeout = std::chrono::seconds(idle);

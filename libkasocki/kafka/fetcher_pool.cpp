@@ -99,7 +99,7 @@ bool fetcher_pool::done(job& j) {
   // What another job or the live reader cached meanwhile needs no fetch.
   if (const auto* p = store_.find(j.topic, j.partition); p && p->covers(j.position)) return true;
   if (auto live = live_(j.topic, j.partition); live && j.position >= *live) return true;
-  return j.position >= j.cap || j.position - j.interest > options_.share_distance;
+  return j.position >= j.cap || j.position - j.interest > options_.lead;
 }
 
 void fetcher_pool::dispatch() {

@@ -3,7 +3,7 @@
 // for it; a job already running (or queued) on that partition that will reach the cursor soon is
 // shared, else a new job starts at the cursor. A job streams: every batch goes into the store at
 // once and wakes the readers waiting on it. It ends where the store already has the offsets, at
-// the live reader's position, after fetch_options::job_offsets, or when it is share_distance
+// the live reader's position, after fetch_options::job_offsets, or when it is `lead` offsets
 // ahead of the furthest reader that read behind it: so it never runs far ahead of its readers. Jobs
 // wait in one queue, first come first served: one per (partition, position), whoever asked for it.
 // A position retention deleted is marked in the store as a reset gap (per auto.offset.reset). Does
@@ -32,8 +32,12 @@ struct fetch_options {
   std::size_t fetchers = 4;            // Kafka consumers filling the history store
   std::int64_t job_offsets = 200'000;  // offsets a job reads at most before it ends
   // A reader at most this many offsets ahead of a job's position waits for it instead of
-  // starting its own; a job this far ahead of the last reader that showed interest ends.
+  // starting its own.
   std::int64_t share_distance = 20'000;
+  // A job this many offsets ahead of the furthest reader that read behind it ends (read-ahead
+  // starts the next one): what is fetched beyond what readers read is at most this per
+  // partition. Smaller saves Kafka reads, larger saves restarts of fast replays.
+  std::int64_t lead = 20'000;
   std::size_t fetch_batch = 4096;  // messages a fetcher asks for at a time
   // A job that gets nothing for this long ends: its fetcher serves the queue, and its readers ask
   // again. Where only transaction markers are left before the live position (or Kafka is down),
