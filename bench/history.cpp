@@ -4,8 +4,6 @@
 // (`--per-client`), the bytes of the distinct messages asked for (what a server that shares
 // its reads needs to fetch from Kafka), and the pause between a disconnect of every connection
 // and their resubscription while a command produces a backlog (`--pause-producer`).
-#include <signal.h>
-
 #include <algorithm>
 #include <iostream>
 
@@ -211,7 +209,7 @@ asio::awaitable<void> driver::wait_resume() {
 // Every connection has received a message produced after its resubscription.
 void driver::note_live() {
   result_.live_s = since(resume_at_);
-  if (config_.producer_until_live && producer_pid_ > 0) ::kill(producer_pid_, SIGTERM);
+  if (config_.producer_until_live && producer_pid_ > 0) terminate_child(producer_pid_);
 }
 
 }  // namespace kasocki::bench
