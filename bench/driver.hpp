@@ -17,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bench/history_plan.hpp"
 #include "bench/run.hpp"
 #include "bench/stalled.hpp"
 #include "client/url.hpp"
@@ -133,8 +134,7 @@ class driver {
   bool paused_ = false;               // resubscriptions wait for the pause command to end
   std::size_t closed_for_pause_ = 0;  // connections closed since the reconnect began
   steady::time_point resume_at_;
-  // Per partition, a bit per offset some connection received (per-client quota only).
-  std::vector<std::vector<std::uint64_t>> seen_;
+  offset_set seen_;  // what any connection received (per-client quota only)
 };
 
 }  // namespace kasocki::bench

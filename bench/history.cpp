@@ -14,14 +14,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bench/driver.hpp"
+#include "bench/history_plan.hpp"
 #include "bench/process.hpp"
 
 namespace kasocki::bench {
 namespace {
 
 constexpr auto pause_poll_interval = std::chrono::milliseconds(50);
-constexpr std::string_view kafka_marker = "\"_kafka\":{";
-constexpr std::string_view key_marker = "\"key\":\"";
 
 double since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
@@ -33,32 +32,13 @@ json one_arg(json value) {
   return args;
 }
 
-// The key + value bytes of an augmented message: the value is the text before the `,` that
-// precedes `"_kafka":{`, plus its closing brace; the key is the last member of `_kafka`.
-std::uint64_t original_bytes(std::string_view text) {
-  auto marker = text.rfind(kafka_marker);
-  if (marker == std::string_view::npos) return text.size();
-  std::uint64_t bytes = marker;  // the value without its `}`, plus the `,` in its place
-  auto key = text.find(key_marker, marker);
-  auto key_end = text.rfind('"');
-  if (key != std::string_view::npos && key_end != std::string_view::npos &&
-      key_end >= key + key_marker.size())
-    bytes += key_end - (key + key_marker.size());
-  return bytes;
-}
-
 }  // namespace
 
-// Connection i reads partition i mod P; the k-th connection of a partition starts at
-// k / (n - 1) of the way from offset 0 to the last offset that still leaves it its quota.
+// Connection i reads partition i mod P from an offset spread over it (history_plan.hpp).
 json driver::subscription_of(const connection& c) const {
-  auto partitions = ends_.size();
-  auto p = c.index % partitions;
-  auto k = static_cast<std::int64_t>(c.index / partitions);
-  auto n = static_cast<std::int64_t>((connections_.size() + partitions - 1 - p) / partitions);
-  std::int64_t room =
-      std::max<std::int64_t>(0, ends_[p] - std::max<std::int64_t>(0, config_.per_client));
-  std::int64_t offset = n > 1 ? room * k / (n - 1) : 0;
+  auto p = c.index % ends_.size();
+  auto offset =
+      spread_offset(c.index, connections_.size(), ends_.size(), ends_[p], config_.per_client);
   json spec = json::array();
   spec.push_back(json{{"topic", config_.topic}, {"partition", p}, {"offset", offset}});
   return spec;
@@ -109,7 +89,7 @@ void driver::set_quota(connection& c) {
   auto count = static_cast<std::int64_t>(assigned.size());
   for (std::int64_t i = 0; i < count; ++i) {
     auto p = assigned[static_cast<std::size_t>(i)];
-    std::int64_t share = config_.per_client / count + (i < config_.per_client % count ? 1 : 0);
+    std::int64_t share = quota_share(config_.per_client, i, count);
     std::int64_t end = p < ends_.size() ? ends_[p] : c.first_offsets[p];
     c.stop_at[p] = std::min(c.first_offsets[p] + share, std::max(end, c.first_offsets[p]));
     if (c.stop_at[p] > c.first_offsets[p]) {
@@ -132,15 +112,9 @@ bool driver::in_quota(const connection& c, const kafka_tail& tail) const {
 // range figures, and the connection's end of that partition.
 void driver::note_quota(connection& c, const kafka_tail& tail, std::string_view text) {
   auto p = static_cast<std::size_t>(tail.partition);
-  if (p >= seen_.size()) seen_.resize(p + 1);
-  auto& bits = seen_[p];
-  auto word = static_cast<std::size_t>(tail.offset / 64);
-  if (word >= bits.size()) bits.resize(std::max(word + 1, bits.size() * 2), 0);
-  std::uint64_t bit = std::uint64_t{1} << (tail.offset % 64);
-  if (!(bits[word] & bit)) {
-    bits[word] |= bit;
+  if (seen_.insert(tail.partition, tail.offset)) {
     ++result_.range_messages;
-    result_.range_bytes += original_bytes(text);
+    result_.range_bytes += message_bytes(text);
   }
   if (c.at_end[p] || tail.offset < c.stop_at[p] - 1) return;
   c.at_end[p] = 1;
