@@ -17,7 +17,7 @@
 # live scenarios'; the bytes it fetched from Kafka come from its /metrics
 # (kasocki_history_fetched_bytes_total, or librdkafka's statistics where that is missing).
 #
-#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays" / "history":
+#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays" / "histories":
 #                                      one group
 #
 # Environment:
@@ -61,7 +61,7 @@ for a in "$@"; do
   case $a in
     live) scenarios+=("${live_scenarios[@]}") ;;
     replays) scenarios+=("${replay_scenarios[@]}") ;;
-    history) scenarios+=("${history_scenarios[@]}") ;;
+    histories) scenarios+=("${history_scenarios[@]}") ;;
     *) scenarios+=("$a") ;;
   esac
 done
