@@ -128,7 +128,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
   long idle = 0, http_idle = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
-  std::size_t tail_window_kib = 0;
+  std::size_t tail_window_kib = 0, history_cache_mib = 0;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
                         "HOST:PORT to listen on")(
       "brokers", po::value(&brokers)->default_value("localhost:9092"),
@@ -197,8 +197,22 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "seconds a client with messages to take (started, or consumes waiting) may read "
           "nothing while its send queue is full before it is disconnected (0: never)")(
           "tail-window-kib", po::value(&tail_window_kib)->default_value(65536),
-          "KiB of recent messages the shared tail keeps in memory, all partitions together "
-          "(0: no shared tail, a Kafka consumer per client)")(
+          "KiB of the newest messages the live readers keep in memory whatever history does, "
+          "all partitions together (0: none reserved, they are cached like history)")(
+          "history-cache-mib", po::value(&history_cache_mib)->default_value(256),
+          "MiB of history cached for clients behind the live windows (and of what left them), "
+          "least recently read first out")(
+          "history-fetchers", po::value(&config.gateway.tail.fetch.fetchers)->default_value(4),
+          "Kafka consumers that fetch history for all clients together")(
+          "history-job-offsets",
+          po::value(&config.gateway.tail.fetch.job_offsets)->default_value(200000),
+          "offsets one history fetch reads at most before its fetcher serves the next")(
+          "history-share-distance",
+          po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
+          "offsets a client may be ahead of a running history fetch and wait for it instead "
+          "of starting its own; a fetch this far ahead of its readers stops")(
+          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(8192),
+          "offsets before the end of a cached range at which the next ones are fetched")(
           "tail-backfill", po::value(&config.gateway.tail.backfill)->default_value(1024),
           "messages per partition a new shared tail reads before the end")(
           "tail-linger-ms", po::value(&tail_linger_ms)->default_value(30000),
@@ -280,20 +294,23 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.allow_eio3 = !vm.count("no-eio3");
   if (idle < 0 || http_idle <= 0 || stall < 0 || tail_linger_ms < 0 || busy_poll_us < 0 ||
       config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
+      config.gateway.tail.fetch.fetchers == 0 || config.gateway.tail.fetch.job_offsets <= 0 ||
+      config.gateway.tail.fetch.share_distance < 0 || config.gateway.tail.readahead < 0 ||
       config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
       config.gateway.max_pending_events == 0 || config.gateway.filters.max_keys == 0 ||
       config.engine.send_queue_limit == 0 || config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
-    std::cerr
-        << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
-           "--tail-linger-ms, --busy-poll-us and --new-sessions-per-ip-per-second must be >= 0, "
-           "the other "
-           "limits > 0\n";
+    std::cerr << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
+                 "--tail-linger-ms, --busy-poll-us, --history-share-distance, --history-readahead "
+                 "and --new-sessions-per-ip-per-second must be >= 0, "
+                 "the other "
+                 "limits > 0\n";
     return 2;
   }
   config.gateway.idle_timeout = std::chrono::seconds(idle);
   config.gateway.stall_timeout = std::chrono::seconds(stall);
   config.gateway.tail.window_bytes = tail_window_kib << 10;
+  config.gateway.tail.cache_bytes = history_cache_mib << 20;
   config.gateway.tail.linger = std::chrono::milliseconds(tail_linger_ms);
   config.http.idle_timeout = std::chrono::seconds(http_idle);
   config.busy_poll = std::chrono::microseconds(busy_poll_us);

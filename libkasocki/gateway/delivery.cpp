@@ -98,7 +98,11 @@ void client_session::watch_stall() {
 void client_session::on_batch(kafka::message_batch batch) {
   fetching_ = false;
   for (const auto& e : batch.errors()) {
-    json details = json::object();
+    // Retention deleted the position: the cursor moved where auto.offset.reset says.
+    if (e.error.kind() == kafka::kafka_errc::offset_out_of_range && e.partition >= 0) {
+      emit_error("message", offset_reset_error(e.topic, e.partition, e.offset, e.reset_to));
+      continue;
+    }
     auto error = kafka_error(e.error.message, e.error.name);
     if (!e.topic.empty()) error.details["topic"] = e.topic;
     if (e.partition >= 0) error.details["partition"] = e.partition;

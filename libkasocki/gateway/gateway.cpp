@@ -19,21 +19,45 @@ gateway::gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata,
     // The session lives as long as the socket's handlers hold it: until the disconnect.
     std::make_shared<client_session>(*this, socket)->start();
   });
+  register_store_metrics();
+}
+
+// The shared reads: the live readers, the store and the history fetchers. Collected at scrape
+// time from one stats() call each.
+void gateway::register_store_metrics() {
   auto& registry = metrics::global();
-  registry.collect("kasocki_tail_window_bytes", metrics::metric_type::gauge, [this] {
-    return std::vector<metrics::sample>{{{}, static_cast<double>(tail_.stats().window_bytes)}};
-  });
-  registry.collect("kasocki_tail_topics", metrics::metric_type::gauge, [this] {
-    return std::vector<metrics::sample>{{{}, static_cast<double>(tail_.stats().tails)}};
-  });
-  registry.collect("kasocki_private_readers", metrics::metric_type::gauge, [this] {
-    return std::vector<metrics::sample>{{{}, static_cast<double>(tail_.stats().private_readers)}};
-  });
-  registry.collect("kasocki_tail_switches_total", metrics::metric_type::counter, [this] {
-    auto s = tail_.stats();
-    return std::vector<metrics::sample>{{{{"to", "private"}}, static_cast<double>(s.to_private)},
-                                        {{{"to", "tail"}}, static_cast<double>(s.to_window)}};
-  });
+  auto gauge = [&](const char* name, auto field) {
+    registry.collect(name, metrics::metric_type::gauge, [this, field] {
+      return std::vector<metrics::sample>{{{}, static_cast<double>(field(tail_.stats()))}};
+    });
+  };
+  auto counter = [&](const char* name, auto field) {
+    registry.collect(name, metrics::metric_type::counter, [this, field] {
+      return std::vector<metrics::sample>{{{}, static_cast<double>(field(tail_.stats()))}};
+    });
+  };
+  using stats = kafka::tail_stats;
+  gauge("kasocki_tail_topics", [](const stats& s) { return s.tails; });
+  gauge("kasocki_tail_window_bytes", [](const stats& s) { return s.store.window_bytes; });
+  counter("kasocki_tail_messages_total", [](const stats& s) { return s.store.window_messages; });
+  gauge("kasocki_history_cache_bytes", [](const stats& s) { return s.store.cache_bytes; });
+  gauge("kasocki_history_chunks", [](const stats& s) { return s.store.chunks; });
+  gauge("kasocki_history_ranges", [](const stats& s) { return s.ranges; });
+  counter("kasocki_history_evicted_chunks_total",
+          [](const stats& s) { return s.store.evicted_chunks; });
+  counter("kasocki_history_evicted_bytes_total",
+          [](const stats& s) { return s.store.evicted_bytes; });
+  counter("kasocki_history_hits_total", [](const stats& s) { return s.hits; });
+  counter("kasocki_history_misses_total", [](const stats& s) { return s.misses; });
+  counter("kasocki_history_resets_total", [](const stats& s) { return s.resets; });
+  gauge("kasocki_history_fetchers", [](const stats& s) { return s.fetch.fetchers; });
+  gauge("kasocki_history_fetchers_busy", [](const stats& s) { return s.fetch.busy; });
+  gauge("kasocki_history_jobs_queued", [](const stats& s) { return s.fetch.queued; });
+  counter("kasocki_history_jobs_total", [](const stats& s) { return s.fetch.jobs; });
+  counter("kasocki_history_fetched_bytes_total",
+          [](const stats& s) { return s.fetch.fetched_bytes; });
+  counter("kasocki_history_fetched_messages_total",
+          [](const stats& s) { return s.fetch.fetched_messages; });
 }
 
 gateway::~gateway() {

@@ -37,7 +37,7 @@ struct gateway_options {
   // A started session whose send queue stays full (the client reads nothing) this long is
   // disconnected with StalledClientError. 0: never. 60 s.
   std::chrono::seconds stall_timeout{60};
-  kafka::tail_options tail;  // the shared tail (window budget 0: private consumers only)
+  kafka::tail_options tail;  // the shared reads: live windows, history cache, fetchers
 };
 
 class gateway {
@@ -62,6 +62,7 @@ class gateway {
   std::uint32_t acquire_filter(const filter::filter_set& set);
   void release_filter(std::uint32_t id);
   std::size_t prepare(const kafka::message_view& m);
+  void register_store_metrics();
 
   kafka::client_context& kafka_;
   kafka::metadata_cache& metadata_;

@@ -22,6 +22,7 @@ kasocki_error to_client_error(const kafka::kafka_error& e) {
     case kafka::kafka_errc::unknown_topic_or_partition:
     case kafka::kafka_errc::invalid_argument:
       return invalid_assignment_error(e.message);
+    case kafka::kafka_errc::offset_out_of_range:
     case kafka::kafka_errc::other:
       break;
   }

@@ -86,8 +86,9 @@ struct opened_consumer {
 result<opened_consumer> open_blocking(const kafka_config& config,
                                       client_context::pool_executor pool,
                                       client_context::pool_executor close_pool,
-                                      const std::vector<resolved_assignment>& assignments) {
-  auto conf = make_conf(config, handle_role::consumer);
+                                      const std::vector<resolved_assignment>& assignments,
+                                      handle_role role = handle_role::consumer) {
+  auto conf = make_conf(config, role);
   if (!conf) return conf.error();
   // The destructor blocks, so the last owner (often on the event loop) hands it to the close
   // pool.
@@ -153,6 +154,31 @@ class consumer_state : public std::enable_shared_from_this<consumer_state> {
   }
 
   std::vector<partition_position> positions() const { return positions_; }
+
+  // The assignment changes on the worker pool; `done` comes back on the event loop.
+  void reassign(client_context& ctx, std::vector<resolved_assignment> assignments,
+                std::function<void(status)> done) {
+    // A want of the previous job must not take (and lose) the new assignment's messages.
+    pending_ = nullptr;
+    positions_.clear();
+    for (const auto& a : assignments) positions_.push_back({a.topic, a.partition, a.offset});
+    auto handle = handle_;
+    ctx.run_blocking(
+        [handle, assignments = std::move(assignments)]() -> status {
+          rd_kafka_topic_partition_list_t* list =
+              rd_kafka_topic_partition_list_new(static_cast<int>(assignments.size()));
+          for (const auto& a : assignments)
+            rd_kafka_topic_partition_list_add(list, a.topic.c_str(), a.partition)->offset =
+                a.offset;
+          const rd_kafka_resp_err_t err = rd_kafka_assign(handle->rk, list);
+          rd_kafka_topic_partition_list_destroy(list);
+          if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return error_from_code(err, "assign");
+          return ok_t{};
+        },
+        [self = shared_from_this(), done = std::move(done)](status s) {
+          if (!self->closed_) done(std::move(s));
+        });
+  }
 
   void close() {
     if (closed_) return;
@@ -262,7 +288,41 @@ class consumer_source final : public message_source {
   std::shared_ptr<consumer_state> state_;
 };
 
+class fetch_source final : public fetch_consumer {
+ public:
+  fetch_source(client_context& ctx, std::shared_ptr<consumer_state> state)
+      : ctx_(ctx), state_(std::move(state)) {}
+  ~fetch_source() override { state_->close(); }
+
+  void want_messages(std::size_t max_messages, batch_handler handler) override {
+    state_->want(max_messages, std::move(handler));
+  }
+  std::vector<partition_position> positions() const override { return state_->positions(); }
+  void close() override { state_->close(); }
+  void reassign(std::vector<resolved_assignment> assignments,
+                std::function<void(status)> done) override {
+    state_->reassign(ctx_, std::move(assignments), std::move(done));
+  }
+
+ private:
+  client_context& ctx_;
+  std::shared_ptr<consumer_state> state_;
+};
+
 }  // namespace
+
+void open_fetch_consumer(client_context& ctx, fetch_consumer_handler done) {
+  ctx.run_blocking(
+      [config = ctx.config(), pool = ctx.pool(), close_pool = ctx.close_pool()] {
+        return open_blocking(config, pool, close_pool, {}, handle_role::fetcher);
+      },
+      [&ctx, loop = ctx.loop(), done = std::move(done)](result<opened_consumer> r) {
+        if (!r) return done(r.error());
+        auto state = std::make_shared<consumer_state>(loop, std::move(r).value(),
+                                                      std::vector<resolved_assignment>{});
+        done(std::unique_ptr<fetch_consumer>(new fetch_source(ctx, std::move(state))));
+      });
+}
 
 void open_consumer_source(client_context& ctx, std::vector<resolved_assignment> assignments,
                           source_handler done) {

@@ -23,4 +23,21 @@ using source_handler = std::function<void(result<std::unique_ptr<message_source>
 void open_consumer_source(client_context& ctx, std::vector<resolved_assignment> assignments,
                           source_handler done);
 
+// A long-lived consumer of the history fetchers (fetcher_pool.hpp): its assignment is replaced
+// for every job, and a position retention deleted comes as an error (kafka_errc::
+// offset_out_of_range) instead of a silent reset.
+class fetch_consumer : public message_source {
+ public:
+  // Replaces the whole assignment (rd_kafka_assign, on the worker pool); `done` on the event
+  // loop. No message of the old assignment is handed over after `done` (librdkafka drops the
+  // fetches of a replaced assignment). No want_messages may be outstanding meanwhile.
+  virtual void reassign(std::vector<resolved_assignment> assignments,
+                        std::function<void(status)> done) = 0;
+};
+
+using fetch_consumer_handler = std::function<void(result<std::unique_ptr<fetch_consumer>>)>;
+
+// Event loop: creates a fetch consumer with nothing assigned; `done` on the event loop.
+void open_fetch_consumer(client_context& ctx, fetch_consumer_handler done);
+
 }  // namespace kasocki::kafka

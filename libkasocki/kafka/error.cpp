@@ -21,6 +21,9 @@ kafka_errc kafka_error::kind() const noexcept {
       return kafka_errc::unknown_topic_or_partition;
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
       return kafka_errc::invalid_argument;
+    case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+    case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+      return kafka_errc::offset_out_of_range;
     default:
       return kafka_errc::other;
   }
@@ -32,10 +35,17 @@ std::string_view describe(kafka_errc kind) noexcept {
       return "unknown topic or partition";
     case kafka_errc::invalid_argument:
       return "invalid argument";
+    case kafka_errc::offset_out_of_range:
+      return "offset out of range";
     case kafka_errc::other:
       break;
   }
   return "Kafka error";
+}
+
+kafka_error offset_out_of_range(std::string message) {
+  return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE), std::move(message),
+                     RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE};
 }
 
 kafka_error invalid_argument(std::string message) {

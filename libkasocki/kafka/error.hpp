@@ -16,6 +16,7 @@ enum class kafka_errc {
   other,                       // anything else: the client gets it as a KafkaError
   unknown_topic_or_partition,  // the topic or partition does not exist (or not yet)
   invalid_argument,            // a request this layer refuses, e.g. a negative offset
+  offset_out_of_range,         // a position retention deleted (or past the end)
 };
 
 // A short description of the kind, e.g. "unknown topic or partition".
@@ -36,6 +37,9 @@ kafka_error error_from_code(int code, std::string_view context = {});
 
 // Error for a bad argument detected by this layer (name "_INVALID_ARG", as librdkafka's own).
 kafka_error invalid_argument(std::string message);
+
+// A position retention deleted: the reader was moved (name "OFFSET_OUT_OF_RANGE").
+kafka_error offset_out_of_range(std::string message);
 
 // Either a T or a kafka_error (the project's result type, common/result.hpp).
 template <class T>

@@ -34,7 +34,7 @@ using property_list = std::vector<std::pair<std::string, std::string>>;
 
 property_list defaults(const kafka_config& config, handle_role role) {
   property_list p = {{"bootstrap.servers", config.brokers}, {"client.id", "kasocki"}};
-  if (role == handle_role::consumer) {
+  if (role == handle_role::consumer || role == handle_role::fetcher) {
     p.insert(p.end(),
              {
                  {"group.id", assign_only_group},
@@ -117,7 +117,12 @@ result<rd_kafka_conf_t*> make_conf(const kafka_config& config, handle_role role)
     return ok_t{};
   };
   const property_list base = defaults(config, role);
-  for (const property_list* list : {&base, &config.properties, &never_write()}) {
+  // A fetcher must not reset by itself: a job from a deleted offset would cache [offset, low)
+  // as empty, and with `latest` skip what other readers still need.
+  const property_list fetcher = role == handle_role::fetcher
+                                    ? property_list{{"auto.offset.reset", "error"}}
+                                    : property_list{};
+  for (const property_list* list : {&base, &config.properties, &never_write(), &fetcher}) {
     if (auto s = apply(*list); !s) {
       rd_kafka_conf_destroy(conf);
       return s.error();

@@ -78,6 +78,8 @@ status validate(const kafka_config& config);
 enum class handle_role {
   query,     // metadata, watermarks, offsets for times: no group, no fetching
   consumer,  // a reader's consumer: assign only, never subscribe or commit
+  fetcher,   // a history fetcher: a consumer that reports out-of-range positions instead of
+             // resetting them (the store resets its readers itself, per auto.offset.reset)
 };
 
 // A new librdkafka conf for `role`, whose log lines go to the project's structured log (caller

@@ -43,6 +43,8 @@ struct message_error {
   std::int32_t partition = -1;
   std::int64_t offset = -1;
   kafka_error error;
+  // kafka_errc::offset_out_of_range: where the reader continues (per auto.offset.reset).
+  std::optional<std::int64_t> reset_to;
 };
 
 // Messages and errors handed over together. The views stay valid as long as the batch, or a copy

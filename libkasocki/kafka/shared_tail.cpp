@@ -1,7 +1,7 @@
-// The shared tail's hub: one reader per topic, started a little before the end (tail_options::
-// backfill), whose batches are copied into the partitions' windows, prepared once by the
-// gateway's hook, kept within the byte budget (the largest window gives up its oldest chunk
-// first) and announced to the waiting readers. A tail nobody reads lingers, then closes.
+// The hub of the shared reads: the store, the fetchers, and one live reader per topic, started a
+// little before the end (tail_options::backfill), whose batches go into the store (prepared
+// once by the gateway's hook, kept within the window budget) and are announced to the waiting
+// readers. A tail nobody reads lingers, then closes; what it appended stays cached as history.
 #include "libkasocki/kafka/shared_tail.hpp"
 
 #include <algorithm>
@@ -12,6 +12,23 @@
 #include "libkasocki/kafka/shared_tail_impl.hpp"
 
 namespace kasocki::kafka {
+
+shared_tail::impl::impl(client_context& ctx, metadata_cache& metadata, tail_options options)
+    : ctx_(ctx),
+      metadata_(metadata),
+      options_(options),
+      store_(store_options{options.window_bytes, options.cache_bytes, {}}),
+      fetchers_(ctx, store_, options.fetch, prepare_,
+                [this](const std::string& topic, std::int32_t partition) {
+                  return live_position(topic, partition);
+                }) {}
+
+std::optional<std::int64_t> shared_tail::impl::live_position(const std::string& topic,
+                                                             std::int32_t partition) {
+  auto it = tails_.find(topic);
+  if (it == tails_.end()) return std::nullopt;
+  return it->second->live_position(partition);
+}
 
 std::shared_ptr<topic_tail> shared_tail::impl::attach(const std::string& topic,
                                                       std::weak_ptr<tail_reader> reader) {
@@ -43,8 +60,8 @@ void shared_tail::impl::detach(const std::shared_ptr<topic_tail>& tail) {
 void shared_tail::impl::drop(const std::shared_ptr<topic_tail>& tail) {
   auto it = tails_.find(tail->topic);
   if (it != tails_.end() && it->second == tail) tails_.erase(it);
-  for (auto& [partition, window] : tail->windows) stats_.window_bytes -= window.bytes();
-  tail->windows.clear();
+  for (auto& [partition, position] : tail->live) store_.end_live(tail->topic, partition);
+  tail->live.clear();
   if (tail->reader) tail->reader->close();
   tail->reader.reset();
   tail->state = topic_tail::phase::failed;  // readers still holding it go private
@@ -58,6 +75,7 @@ void shared_tail::impl::close() {
     tail->linger.cancel();
     drop(tail);
   }
+  fetchers_.close();
 }
 
 // The end of every partition, then the offsets `backfill` before it (clamped to what the log
@@ -99,8 +117,7 @@ void shared_tail::impl::open_reader(const std::shared_ptr<topic_tail>& tail,
                          if (!tail || tail->state != topic_tail::phase::starting) return;
                          if (!source) return self->fail(tail, source.error());
                          tail->reader = std::move(source).value();
-                         for (const auto& s : starts)
-                           tail->windows.emplace(s.partition, partition_window(s.offset));
+                         for (const auto& s : starts) tail->live.emplace(s.partition, s.offset);
                          tail->state = topic_tail::phase::ready;
                          for (const auto& r : tail->attached) wake(r);
                          self->pull(tail);
@@ -125,41 +142,22 @@ void shared_tail::impl::on_batch(const std::shared_ptr<topic_tail>& tail,
     std::vector<message_error> errors(batch.errors().begin(), batch.errors().end());
     for (const auto& r : tail->attached) report(r, errors);
   }
-  // A batch mixes partitions; each partition's run goes into its window in order.
+  // A batch mixes partitions; each partition's run goes into its store in order.
   std::map<std::int32_t, std::vector<message_view>> runs;
   for (const auto& m : batch.messages()) runs[m.partition].push_back(m);
   for (auto& [partition, run] : runs) {
-    auto it = tail->windows.find(partition);
-    if (it == tail->windows.end()) continue;
-    auto& window = it->second;
-    const std::size_t before = window.bytes();
-    auto kept = window.append(run);
-    std::size_t extra = 0;
-    if (prepare_)
-      for (const auto& m : kept) extra += prepare_(m);
-    window.charge_last(extra);
-    stats_.window_bytes += window.bytes() - before;
-    stats_.window_messages += kept.size();
+    auto it = tail->live.find(partition);
+    if (it == tail->live.end()) continue;
+    it->second = store_.append(tail->topic, partition, it->second, run, true, prepare_).position;
   }
-  evict_over_budget();
   auto waiters = std::move(tail->waiters);
   tail->waiters.clear();
   for (const auto& r : waiters) wake_waiter(r, tail.get());
 }
 
-void shared_tail::impl::evict_over_budget() {
-  while (stats_.window_bytes > options_.window_bytes) {
-    partition_window* largest = nullptr;
-    for (auto& [topic, tail] : tails_)
-      for (auto& [partition, window] : tail->windows)
-        if (!largest || window.bytes() > largest->bytes()) largest = &window;
-    if (!largest || largest->chunks() == 0) return;
-    stats_.window_bytes -= largest->evict_oldest();
-  }
-}
-
 void shared_tail::impl::fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error) {
-  (void)error;  // the readers' private consumers meet it again and report it
+  // The readers fetch what they need instead, and meet the error there again if it lasts.
+  (void)error;
   drop(tail);
 }
 
@@ -184,6 +182,9 @@ std::unique_ptr<message_source> shared_tail::open(
 tail_stats shared_tail::stats() const {
   tail_stats s = impl_->stats_;
   s.tails = impl_->tails_.size();
+  s.store = impl_->store_.stats();
+  s.ranges = impl_->store_.ranges();
+  s.fetch = impl_->fetchers_.stats();
   return s;
 }
 

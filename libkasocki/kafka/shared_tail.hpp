@@ -1,10 +1,11 @@
-// The shared tail: one Kafka reader per topic at the live end, whose messages go into a bounded
-// in-memory window per partition (partition_window.hpp), read by every client positioned inside
-// it. A client behind the window reads from a private consumer until it is back inside; a client
-// that falls behind (slow, stalled, or far back in history) moves to a private consumer from its
-// own position. Every switch keeps each partition in order, without gaps or duplicates: each
-// client's source delivers a partition's messages from its own next offset, whichever way they
-// come. Does network I/O through librdkafka; event-loop thread only.
+// The shared reads of Kafka: one store of cached offset ranges per partition (history_store.hpp),
+// which one live reader per topic keeps extending at the live end (started a little before it,
+// so that reconnecting clients find their offsets) and a small pool of history fetchers
+// (fetcher_pool.hpp) fills on demand behind it. Every client's source is a set of cursors over
+// the store: it reads what is cached, waits on the live reader at the live end, and has the
+// fetchers fill what is missing. Each partition is handed over in order, without gaps or
+// duplicates, across every range, eviction and reset. Does network I/O through librdkafka;
+// event-loop thread only.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,8 @@
 #include <memory>
 #include <vector>
 
+#include "libkasocki/kafka/fetcher_pool.hpp"
+#include "libkasocki/kafka/history_store.hpp"
 #include "libkasocki/kafka/message_source.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
@@ -23,9 +26,17 @@ class client_context;
 class metadata_cache;
 
 struct tail_options {
-  // All windows together, in bytes of kept messages. 0: no shared tail, every client has its own
-  // consumer. 64 MiB.
+  // The live windows, all partitions together, in bytes of kept messages: the newest messages
+  // the live readers appended stay in memory whatever history does (older ones join the history
+  // cache). 0: none reserved, the live readers' messages are cached like history. 64 MiB.
   std::size_t window_bytes = 64u << 20;
+  // The history cache, in bytes: what the fetchers read and what left the windows; the least
+  // recently read goes first. 256 MiB.
+  std::size_t cache_bytes = 256u << 20;
+  // A reader this many offsets (or fewer) before the end of a cached range that is not live has
+  // the next offsets fetched while it reads.
+  std::int64_t readahead = 8192;
+  fetch_options fetch;  // the history fetchers
   // Messages per partition a new tail reads from before the end, so that clients which resolved
   // the end a moment before it started (or reconnect to recent offsets) find them in memory.
   std::int64_t backfill = 1024;
@@ -34,22 +45,23 @@ struct tail_options {
   std::size_t fetch_batch = 4096;  // messages the tail asks for at a time
 };
 
-// What the shared tail did so far (for /metrics).
+// What the shared reads hold and did so far (for /metrics).
 struct tail_stats {
-  std::size_t tails = 0;            // topics with a live tail
-  std::size_t window_bytes = 0;     // kept in all windows
-  std::size_t window_messages = 0;  // appended in total
-  std::size_t private_readers = 0;  // clients' private consumers open now
-  std::uint64_t to_private = 0;     // partitions moved from a window to a private consumer
-  std::uint64_t to_window = 0;      // partitions moved from a private consumer to a window
+  std::size_t tails = 0;  // topics with a live reader
+  store_stats store;      // bytes, chunks, evictions
+  std::size_t ranges = 0;
+  fetch_stats fetch;         // fetchers, jobs, bytes fetched for history
+  std::uint64_t hits = 0;    // reads served from the store
+  std::uint64_t misses = 0;  // reads that had to wait for a history fetch
+  std::uint64_t resets = 0;  // cursors moved by a reset (retention deleted their position)
 };
 
 class shared_tail {
  public:
-  // Called once for every message appended to a window, before any client reads it: the
+  // Called once for every message appended to the store, before any client reads it: the
   // gateway prepares what all readers share. Returns the bytes it attached (counted in the
-  // window's budget).
-  using prepare_hook = std::function<std::size_t(const message_view&)>;
+  // store's budgets).
+  using prepare_hook = partition_store::prepare_hook;
 
   shared_tail(client_context& ctx, metadata_cache& metadata, tail_options options);
   ~shared_tail();
@@ -58,13 +70,13 @@ class shared_tail {
 
   void set_prepare_hook(prepare_hook hook);
 
-  // A source over `assignments` (concrete offsets). Never fails here: a private consumer that
-  // cannot be created reports its error in a batch.
+  // A source over `assignments` (concrete offsets). Never fails here: Kafka errors come in
+  // batches.
   std::unique_ptr<message_source> open(const std::vector<resolved_assignment>& assignments);
 
   tail_stats stats() const;
 
-  // Closes every tail (at shutdown); sources opened before keep working on private consumers.
+  // Closes every live reader and fetcher (at shutdown); sources opened before get nothing more.
   void close();
 
   class impl;

@@ -1,23 +1,25 @@
-// Internals of the shared tail, shared by shared_tail.cpp (the tails and their windows) and
-// tail_reader.cpp (one client's source). Event-loop thread only.
+// Internals of the shared reads, shared by shared_tail.cpp (the store, the live readers, the
+// fetchers) and tail_reader.cpp (one client's cursors). Event-loop thread only.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "libkasocki/kafka/client_context.hpp"
-#include "libkasocki/kafka/partition_window.hpp"
+#include "libkasocki/kafka/fetcher_pool.hpp"
+#include "libkasocki/kafka/history_store.hpp"
 #include "libkasocki/kafka/shared_tail.hpp"
 
 namespace kasocki::kafka {
 
 class tail_reader;
 
-// The reader of one topic at its live end, and the windows of its partitions.
+// The live reader of one topic, and where it appends next in each partition's store.
 struct topic_tail {
   enum class phase { starting, ready, failed };
 
@@ -27,36 +29,39 @@ struct topic_tail {
   std::string topic;
   phase state = phase::starting;
   std::unique_ptr<message_source> reader;
-  std::map<std::int32_t, partition_window> windows;
+  std::map<std::int32_t, std::int64_t> live;         // the live reader's position per partition
   std::vector<std::weak_ptr<tail_reader>> attached;  // woken when the tail is ready or fails
   std::vector<std::weak_ptr<tail_reader>> waiters;   // woken by the next append
   std::size_t users = 0;
   boost::asio::steady_timer linger;
 
-  // The window of `partition` once the tail reads it, else nullptr.
-  partition_window* window(std::int32_t partition) {
-    if (state != phase::ready) return nullptr;
-    auto it = windows.find(partition);
-    return it == windows.end() ? nullptr : &it->second;
+  // Where the live reader appends next in `partition`, once it reads it.
+  std::optional<std::int64_t> live_position(std::int32_t partition) const {
+    if (state != phase::ready) return std::nullopt;
+    auto it = live.find(partition);
+    if (it == live.end()) return std::nullopt;
+    return it->second;
   }
 };
 
 class shared_tail::impl : public std::enable_shared_from_this<impl> {
  public:
-  impl(client_context& ctx, metadata_cache& metadata, tail_options options)
-      : ctx_(ctx), metadata_(metadata), options_(options) {}
+  impl(client_context& ctx, metadata_cache& metadata, tail_options options);
 
   // A reader joins (or creates) the tail of `topic`.
   std::shared_ptr<topic_tail> attach(const std::string& topic, std::weak_ptr<tail_reader> reader);
   void detach(const std::shared_ptr<topic_tail>& tail);
   void close();
+  std::optional<std::int64_t> live_position(const std::string& topic, std::int32_t partition);
 
   client_context& ctx_;
   metadata_cache& metadata_;
   tail_options options_;
   prepare_hook prepare_;
+  history_store store_;
+  fetcher_pool fetchers_;
   std::map<std::string, std::shared_ptr<topic_tail>> tails_;
-  tail_stats stats_;
+  tail_stats stats_;  // hits, misses, resets (the rest is asked for)
   bool closed_ = false;
 
  private:
@@ -65,7 +70,6 @@ class shared_tail::impl : public std::enable_shared_from_this<impl> {
   void pull(const std::shared_ptr<topic_tail>& tail);
   void on_batch(const std::shared_ptr<topic_tail>& tail, const message_batch& batch);
   void fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error);
-  void evict_over_budget();
   void drop(const std::shared_ptr<topic_tail>& tail);
 };
 

@@ -1,0 +1,232 @@
+// The history fetchers: jobs, their queue, their fetchers (opened when first needed, kept for
+// the next jobs), and what a job does with each batch. See fetcher_pool.hpp.
+#include "libkasocki/kafka/fetcher_pool.hpp"
+
+#include <algorithm>
+
+#include "libkasocki/kafka/client_context.hpp"
+#include "libkasocki/kafka/consumer_source.hpp"
+
+namespace kasocki::kafka {
+
+struct fetcher_pool::job {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t position = 0;  // the offsets before it, from the start on, are in the store
+  std::int64_t cap = 0;       // ends here at the latest
+  std::int64_t interest = 0;  // the furthest offset a reader asked for (read-ahead included)
+  std::vector<std::weak_ptr<fetch_waiter>> waiters;
+  bool running = false;
+};
+
+struct fetcher_pool::slot {
+  std::unique_ptr<fetch_consumer> consumer;
+  std::shared_ptr<job> current;
+  bool opening = false;
+  std::uint64_t generation = 0;  // answers for an earlier job are dropped
+};
+
+namespace {
+void wake(std::vector<std::weak_ptr<fetch_waiter>> waiters, const std::string& topic,
+          std::int32_t partition, const std::vector<message_error>& errors) {
+  for (const auto& w : waiters)
+    if (auto waiter = w.lock()) waiter->fetched(topic, partition, errors);
+}
+}  // namespace
+
+fetcher_pool::fetcher_pool(client_context& ctx, history_store& store, fetch_options options,
+                           partition_store::prepare_hook& prepare, live_position live)
+    : ctx_(ctx), store_(store), options_(options), prepare_(prepare), live_(std::move(live)) {}
+
+fetcher_pool::~fetcher_pool() {
+  close();
+}
+
+void fetcher_pool::close() {
+  closed_ = true;
+  for (auto& s : slots_) {
+    ++s->generation;
+    if (s->consumer) s->consumer->close();
+    s->consumer.reset();
+  }
+  slots_.clear();
+  queue_.clear();
+}
+
+void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::int64_t from,
+                        std::weak_ptr<fetch_waiter> waiter) {
+  if (closed_) return;
+  auto share = [&](job& j) {
+    if (j.topic != topic || j.partition != partition || from < j.position || from >= j.cap ||
+        from - j.position > options_.share_distance)
+      return false;
+    j.interest = std::max(j.interest, from);
+    if (!waiter.expired()) j.waiters.push_back(waiter);
+    return true;
+  };
+  for (const auto& s : slots_)
+    if (s->current && share(*s->current)) return;
+  for (const auto& j : queue_)
+    if (share(*j)) return;
+  auto j = std::make_shared<job>();
+  j->topic = topic;
+  j->partition = partition;
+  j->position = from;
+  j->cap = from + options_.job_offsets;
+  j->interest = from;
+  if (!waiter.expired()) j->waiters.push_back(std::move(waiter));
+  queue_.push_back(std::move(j));
+  dispatch();
+}
+
+bool fetcher_pool::done(job& j) {
+  // What another job or the live reader cached meanwhile needs no fetch.
+  if (const auto* p = store_.find(j.topic, j.partition); p && p->covers(j.position)) return true;
+  if (auto live = live_(j.topic, j.partition); live && j.position >= *live) return true;
+  return j.position >= j.cap || j.position - j.interest > options_.share_distance;
+}
+
+void fetcher_pool::dispatch() {
+  while (!queue_.empty() && !closed_) {
+    std::shared_ptr<slot> idle;
+    for (const auto& s : slots_)
+      if (!s->current && !s->opening) idle = s;
+    if (!idle && slots_.size() < std::max<std::size_t>(1, options_.fetchers)) {
+      idle = std::make_shared<slot>();
+      slots_.push_back(idle);
+    }
+    if (!idle) return;  // every fetcher is busy: the job waits its turn
+    auto j = std::move(queue_.front());
+    queue_.pop_front();
+    if (done(*j)) {  // its readers find the offsets cached (or ask again)
+      wake(std::move(j->waiters), j->topic, j->partition, {});
+      continue;
+    }
+    idle->current = std::move(j);
+    run(idle);
+  }
+}
+
+void fetcher_pool::run(const std::shared_ptr<slot>& s) {
+  auto& j = *s->current;
+  j.running = true;
+  ++stats_.jobs;
+  const auto gen = ++s->generation;
+  std::weak_ptr<slot> weak = s;
+  auto assign = [this, weak, gen] {
+    auto s = weak.lock();
+    if (!s || s->generation != gen || closed_ || !s->current) return;
+    const auto& j = *s->current;
+    s->consumer->reassign({{j.topic, j.partition, j.position, false}}, [this, weak, gen](status r) {
+      auto s = weak.lock();
+      if (!s || s->generation != gen || closed_) return;
+      if (!r) return finish(s, {{s->current->topic, s->current->partition, -1, r.error()}});
+      pull(s);
+    });
+  };
+  if (s->consumer) return assign();
+  s->opening = true;
+  open_fetch_consumer(ctx_, [this, weak, gen, assign](result<std::unique_ptr<fetch_consumer>> c) {
+    auto s = weak.lock();
+    if (!s || closed_) {
+      if (c) c.value()->close();
+      return;
+    }
+    s->opening = false;
+    if (!c) return finish(s, {{s->current->topic, s->current->partition, -1, c.error()}});
+    s->consumer = std::move(c).value();
+    assign();
+  });
+}
+
+void fetcher_pool::pull(const std::shared_ptr<slot>& s) {
+  std::weak_ptr<slot> weak = s;
+  s->consumer->want_messages(options_.fetch_batch,
+                             [this, weak, gen = s->generation](message_batch batch) {
+                               auto s = weak.lock();
+                               if (!s || s->generation != gen || closed_ || !s->current) return;
+                               on_batch(s, batch);
+                             });
+}
+
+void fetcher_pool::on_batch(const std::shared_ptr<slot>& s, const message_batch& batch) {
+  auto& j = *s->current;
+  std::vector<message_error> errors;
+  bool ended = false;
+  for (const auto& e : batch.errors()) {
+    if (e.error.kind() == kafka_errc::offset_out_of_range) return on_reset(s, j.position);
+    // An error of this partition ends the job (its readers ask again, later); one of the
+    // client as a whole (broker down, ...) is passed on, and the job goes on when Kafka is back.
+    if (e.partition >= 0) ended = true;
+    errors.push_back(e);
+  }
+  std::vector<message_view> mine;
+  mine.reserve(batch.messages().size());
+  for (const auto& m : batch.messages()) {
+    if (m.partition != j.partition || m.offset < j.position || m.topic != j.topic) continue;
+    mine.push_back(m);
+    stats_.fetched_bytes += m.value.size() + (m.key ? m.key->size() : 0);
+  }
+  stats_.fetched_messages += mine.size();
+  if (!mine.empty()) {
+    auto r = store_.append(j.topic, j.partition, j.position, mine, false, prepare_);
+    j.position = r.position;
+  }
+  if (ended || done(j)) return finish(s, errors);
+  wake(std::move(j.waiters), j.topic, j.partition, errors);
+  j.waiters.clear();
+  pull(s);
+}
+
+// The job's position is gone (retention) or past the end: the gap up to the low watermark is
+// marked in the store, and its readers jump where auto.offset.reset says when they reach it.
+void fetcher_pool::on_reset(const std::shared_ptr<slot>& s, std::int64_t at) {
+  const auto gen = ++s->generation;  // the consumer's answers for this job no longer count
+  const auto& j = *s->current;
+  partition_request request{j.topic, j.partition, start_position::at_offset(at)};
+  ctx_.run_blocking(
+      [rk = ctx_.query_handle(), request, timeout = ctx_.config().query_timeout] {
+        auto low = resolve_blocking(rk, {request}, offset_reset::earliest, timeout);
+        auto high = resolve_blocking(rk, {request}, offset_reset::latest, timeout);
+        if (!low) return low;
+        if (!high) return high;
+        return result<std::vector<resolved_assignment>>(
+            std::vector<resolved_assignment>{low.value().front(), high.value().front()});
+      },
+      [this, weak = std::weak_ptr<slot>(s), gen, at,
+       policy = ctx_.config().auto_offset_reset](result<std::vector<resolved_assignment>> r) {
+        auto s = weak.lock();
+        if (!s || s->generation != gen || closed_ || !s->current) return;
+        const auto& j = *s->current;
+        if (!r) return finish(s, {{j.topic, j.partition, at, r.error()}});
+        const auto& low = r.value()[0];
+        const auto& high = r.value()[1];
+        if (low.reset && at < low.offset) {
+          const auto to = policy == offset_reset::earliest ? low.offset : high.offset;
+          store_.mark_reset(j.topic, j.partition, at, low.offset, to);
+        }
+        finish(s, {});  // past the end, or back in range meanwhile: the readers ask again
+      });
+}
+
+void fetcher_pool::finish(const std::shared_ptr<slot>& s,
+                          const std::vector<message_error>& errors) {
+  auto j = std::move(s->current);
+  s->current.reset();
+  ++s->generation;
+  if (j) wake(std::move(j->waiters), j->topic, j->partition, errors);
+  dispatch();
+}
+
+fetch_stats fetcher_pool::stats() const {
+  fetch_stats out = stats_;
+  out.fetchers = 0;
+  for (const auto& s : slots_) {
+    if (s->consumer) ++out.fetchers;
+    if (s->current) ++out.busy;
+  }
+  out.queued = queue_.size();
+  return out;
+}
+
+}  // namespace kasocki::kafka

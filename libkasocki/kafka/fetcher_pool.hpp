@@ -1,0 +1,100 @@
+// The history fetchers: a small bounded pool of long-lived Kafka consumers that fill the
+// history store (history_store.hpp) on demand. A reader whose cursor is in no cached range asks
+// for it; a job already running (or queued) on that partition that will reach the cursor soon is
+// shared, else a new job starts at the cursor. A job streams: every batch goes into the store at
+// once and wakes the readers waiting on it. It ends where the store already has the offsets, at
+// the live reader's position, after fetch_options::job_offsets, or when nobody has shown
+// interest within share_distance behind its position (readers reading close behind it ask for
+// read-ahead, which counts as interest): so it never runs far ahead of its readers. Jobs wait in
+// one queue, first come first served: one per (partition, position), whoever asked for it. A
+// position retention deleted is marked in the store as a reset gap (per auto.offset.reset).
+// Does network I/O through librdkafka; event-loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libkasocki/kafka/history_store.hpp"
+#include "libkasocki/kafka/message_source.hpp"
+
+namespace kasocki::kafka {
+
+class client_context;
+class fetch_consumer;
+
+struct fetch_options {
+  std::size_t fetchers = 4;            // Kafka consumers filling the history store
+  std::int64_t job_offsets = 200'000;  // offsets a job reads at most before it ends
+  // A reader at most this many offsets ahead of a job's position waits for it instead of
+  // starting its own; a job this far ahead of the last reader that showed interest ends.
+  std::int64_t share_distance = 20'000;
+  std::size_t fetch_batch = 4096;  // messages a fetcher asks for at a time
+};
+
+// Told when a job it waits on appended to the store or ended (errors: what the job met).
+class fetch_waiter {
+ public:
+  virtual ~fetch_waiter() = default;
+  virtual void fetched(const std::string& topic, std::int32_t partition,
+                       const std::vector<message_error>& errors) = 0;
+};
+
+struct fetch_stats {
+  std::size_t fetchers = 0;         // open
+  std::size_t busy = 0;             // running a job
+  std::size_t queued = 0;           // jobs waiting for a fetcher
+  std::uint64_t jobs = 0;           // started, in total
+  std::uint64_t fetched_bytes = 0;  // values and keys read from Kafka, in total
+  std::uint64_t fetched_messages = 0;
+};
+
+class fetcher_pool {
+ public:
+  using live_position =
+      std::function<std::optional<std::int64_t>(const std::string&, std::int32_t)>;
+
+  fetcher_pool(client_context& ctx, history_store& store, fetch_options options,
+               partition_store::prepare_hook& prepare, live_position live);
+  ~fetcher_pool();
+  fetcher_pool(const fetcher_pool&) = delete;
+  fetcher_pool& operator=(const fetcher_pool&) = delete;
+
+  // Offsets from `from` of the partition are wanted: by `waiter` (woken by the job), or as
+  // read-ahead (no waiter).
+  void want(const std::string& topic, std::int32_t partition, std::int64_t from,
+            std::weak_ptr<fetch_waiter> waiter);
+
+  fetch_stats stats() const;
+  void close();
+
+  struct job;
+  struct slot;
+
+ private:
+  void dispatch();
+  void run(const std::shared_ptr<slot>& s);
+  void pull(const std::shared_ptr<slot>& s);
+  void on_batch(const std::shared_ptr<slot>& s, const message_batch& batch);
+  void on_reset(const std::shared_ptr<slot>& s, std::int64_t at);
+  void finish(const std::shared_ptr<slot>& s, const std::vector<message_error>& errors);
+  // Whether the job has nothing left to do; moves it over what is cached meanwhile.
+  bool done(job& j);
+
+  client_context& ctx_;
+  history_store& store_;
+  fetch_options options_;
+  partition_store::prepare_hook& prepare_;
+  live_position live_;
+  std::vector<std::shared_ptr<slot>> slots_;
+  std::deque<std::shared_ptr<job>> queue_;
+  fetch_stats stats_;
+  bool closed_ = false;
+};
+
+}  // namespace kasocki::kafka

@@ -1,0 +1,127 @@
+// history_store: the two budgets and the eviction order. Pure.
+#include "libkasocki/kafka/history_store.hpp"
+
+#include <algorithm>
+
+namespace kasocki::kafka {
+
+const partition_store* history_store::find(const std::string& topic, std::int32_t partition) const {
+  auto it = partitions_.find(key(topic, partition));
+  return it == partitions_.end() ? nullptr : &it->second.store;
+}
+
+history_store::entry& history_store::at(const std::string& topic, std::int32_t partition) {
+  auto it = partitions_.find(key(topic, partition));
+  if (it != partitions_.end()) return it->second;
+  return partitions_.emplace(key(topic, partition), entry{partition_store(options_.chunks), {}, 0})
+      .first->second;
+}
+
+void history_store::to_cache(entry& e, stored_chunk& c) {
+  c.live = false;
+  c.lru = ++clock_;
+  lru_.emplace(c.lru, &e, c.begin);
+  stats_.cache_bytes += c.bytes;
+}
+
+void history_store::touch(entry& e, stored_chunk& c) {
+  if (c.lru == 0) return;  // in a window
+  lru_.erase(lru_key(c.lru, &e, c.begin));
+  c.lru = ++clock_;
+  lru_.emplace(c.lru, &e, c.begin);
+}
+
+append_result history_store::append(const std::string& topic, std::int32_t partition,
+                                    std::int64_t at, std::span<const message_view> messages,
+                                    bool live, const partition_store::prepare_hook& prepare) {
+  auto& e = this->at(topic, partition);
+  protect_from_ = clock_ + 1;
+  auto out = e.store.append(at, messages, live, prepare);
+  for (auto begin : out.created) {
+    auto* c = e.store.chunk_at(begin);
+    ++stats_.chunks;
+    if (live) {
+      stats_.window_messages += c->messages.size();
+      e.live.push_back(begin);
+      e.live_bytes += c->bytes;
+      stats_.window_bytes += c->bytes;
+    } else {
+      to_cache(e, *c);
+    }
+  }
+  enforce();
+  return out;
+}
+
+store_read history_store::read(const std::string& topic, std::int32_t partition, std::int64_t from,
+                               std::size_t max) {
+  auto it = partitions_.find(key(topic, partition));
+  if (it == partitions_.end()) return store_read{{}, from, {}, {}};
+  auto& e = it->second;
+  auto out = e.store.read(from, max);
+  for (auto begin : out.touched)
+    if (auto* c = e.store.chunk_at(begin)) touch(e, *c);
+  return out;
+}
+
+std::optional<std::int64_t> history_store::mark_reset(const std::string& topic,
+                                                      std::int32_t partition, std::int64_t at,
+                                                      std::int64_t to, std::int64_t reset_to) {
+  auto& e = this->at(topic, partition);
+  auto begin = e.store.mark_reset(at, to, reset_to);
+  if (begin) {
+    ++stats_.chunks;
+    to_cache(e, *e.store.chunk_at(*begin));
+    enforce();
+  }
+  return begin;
+}
+
+void history_store::end_live(const std::string& topic, std::int32_t partition) {
+  auto it = partitions_.find(key(topic, partition));
+  if (it == partitions_.end()) return;
+  auto& e = it->second;
+  for (auto begin : e.live) {
+    if (auto* c = e.store.chunk_at(begin)) {
+      stats_.window_bytes -= c->bytes;
+      to_cache(e, *c);
+    }
+  }
+  e.live.clear();
+  e.live_bytes = 0;
+  enforce();
+}
+
+void history_store::enforce() {
+  // The windows first: the largest one's oldest chunk moves to the history cache.
+  while (stats_.window_bytes > options_.window_bytes) {
+    entry* largest = nullptr;
+    for (auto& [k, e] : partitions_)
+      if (!e.live.empty() && (!largest || e.live_bytes > largest->live_bytes)) largest = &e;
+    if (largest == nullptr) break;
+    auto* c = largest->store.chunk_at(largest->live.front());
+    largest->live.pop_front();
+    if (c == nullptr) continue;
+    largest->live_bytes -= c->bytes;
+    stats_.window_bytes -= c->bytes;
+    to_cache(*largest, *c);
+  }
+  while (stats_.cache_bytes > options_.cache_bytes && !lru_.empty()) {
+    auto [tick, e, begin] = *lru_.begin();
+    if (tick >= protect_from_) break;  // the newest append stays until its readers had it
+    lru_.erase(lru_.begin());
+    const auto freed = e->store.erase(begin);
+    stats_.cache_bytes -= freed;
+    --stats_.chunks;
+    ++stats_.evicted_chunks;
+    stats_.evicted_bytes += freed;
+  }
+}
+
+std::size_t history_store::ranges() const {
+  std::size_t n = 0;
+  for (const auto& [k, e] : partitions_) n += e.store.ranges();
+  return n;
+}
+
+}  // namespace kasocki::kafka

@@ -1,0 +1,96 @@
+// The store of every partition's cached offset ranges (partition_store.hpp) under two byte
+// budgets: the live window, the newest chunks the live readers appended (the largest window
+// gives up its oldest chunk first, into the history cache, not out of memory), and the history
+// cache, everything else, which forgets its least recently read chunk first (never what the
+// latest append brought). One store, one idea:
+// a chunk leaving the window stays where it is, in the same range, and readers never notice.
+// Pure, no I/O; event-loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "libkasocki/kafka/partition_store.hpp"
+
+namespace kasocki::kafka {
+
+struct store_options {
+  // Bytes of the live windows, all partitions together (the newest messages the live readers
+  // appended, kept whatever history does). 64 MiB.
+  std::size_t window_bytes = 64u << 20;
+  // Bytes of everything else cached: history fetched for readers behind the windows, and what
+  // left the windows. Least recently read chunks go first. 256 MiB.
+  std::size_t cache_bytes = 256u << 20;
+  chunk_limits chunks;
+};
+
+// What the store holds and did (for /metrics).
+struct store_stats {
+  std::size_t window_bytes = 0;  // in the live windows
+  std::size_t cache_bytes = 0;   // in the history cache
+  std::size_t chunks = 0;
+  std::uint64_t window_messages = 0;  // appended by the live readers, in total
+  std::uint64_t evicted_chunks = 0;
+  std::uint64_t evicted_bytes = 0;
+};
+
+class history_store {
+ public:
+  explicit history_store(store_options options) : options_(options) {}
+
+  // The partition's store, or nullptr when nothing was ever cached there.
+  const partition_store* find(const std::string& topic, std::int32_t partition) const;
+
+  // partition_store::append, then the budgets are enforced (which may drop what was just
+  // appended to the history cache, when it is the least recently read: it is counted as read).
+  append_result append(const std::string& topic, std::int32_t partition, std::int64_t at,
+                       std::span<const message_view> messages, bool live,
+                       const partition_store::prepare_hook& prepare);
+
+  // partition_store::read; the chunks read become the most recently read.
+  store_read read(const std::string& topic, std::int32_t partition, std::int64_t from,
+                  std::size_t max);
+
+  std::optional<std::int64_t> mark_reset(const std::string& topic, std::int32_t partition,
+                                         std::int64_t at, std::int64_t to, std::int64_t reset_to);
+
+  // The live reader of the partition is gone: its window joins the history cache.
+  void end_live(const std::string& topic, std::int32_t partition);
+
+  const store_stats& stats() const { return stats_; }
+  std::size_t ranges() const;
+  std::size_t partitions() const { return partitions_.size(); }
+
+ private:
+  struct entry {
+    partition_store store;
+    std::deque<std::int64_t> live;  // begins of the chunks in the window, oldest first
+    std::size_t live_bytes = 0;
+  };
+  using key = std::pair<std::string, std::int32_t>;
+  // The history cache in eviction order: (last read, partition, chunk begin).
+  using lru_key = std::tuple<std::uint64_t, entry*, std::int64_t>;
+
+  entry& at(const std::string& topic, std::int32_t partition);
+  void to_cache(entry& e, stored_chunk& c);
+  void touch(entry& e, stored_chunk& c);
+  void enforce();
+
+  store_options options_;
+  std::map<key, entry> partitions_;  // nodes are stable: lru_ points at them
+  std::set<lru_key> lru_;
+  std::uint64_t clock_ = 0;
+  // Chunks read or appended at or after this tick are not evicted: what the last append brought
+  // stays (the cache may exceed its budget by that much) until the next append, so that the
+  // readers it woke find it even with a cache smaller than one fetch.
+  std::uint64_t protect_from_ = 1;
+  store_stats stats_;
+};
+
+}  // namespace kasocki::kafka
