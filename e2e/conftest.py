@@ -35,7 +35,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 # Test modules import helpers from these plugins before pytest loads them as plugins: register
 # them first so that their asserts are still rewritten (detailed failure messages).
-pytest.register_assert_rewrite("gateway_fixture", "testserver_fixture")
+pytest.register_assert_rewrite("gateway_fixture", "testserver_fixture", "history_fixture")
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "e2e" / "fixtures"

@@ -49,6 +49,7 @@ append_result history_store::append(const std::string& topic, std::int32_t parti
       to_cache(e, *c);
     }
   }
+  protect_to_ = clock_;
   enforce();
   return out;
 }
@@ -107,9 +108,13 @@ void history_store::enforce() {
     to_cache(*largest, *c);
   }
   while (stats_.cache_bytes > options_.cache_bytes && !lru_.empty()) {
-    auto [tick, e, begin] = *lru_.begin();
-    if (tick >= protect_from_) break;  // the newest append stays until its readers had it
-    lru_.erase(lru_.begin());
+    // The newest append stays until its readers had it (a chunk read since has a newer tick).
+    auto it = lru_.begin();
+    if (std::get<0>(*it) >= protect_from_ && std::get<0>(*it) <= protect_to_)
+      it = lru_.lower_bound(lru_key(protect_to_ + 1, nullptr, 0));
+    if (it == lru_.end()) break;
+    auto [tick, e, begin] = *it;
+    lru_.erase(it);
     const auto freed = e->store.erase(begin);
     stats_.cache_bytes -= freed;
     --stats_.chunks;

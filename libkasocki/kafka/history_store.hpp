@@ -86,10 +86,11 @@ class history_store {
   std::map<key, entry> partitions_;  // nodes are stable: lru_ points at them
   std::set<lru_key> lru_;
   std::uint64_t clock_ = 0;
-  // Chunks read or appended at or after this tick are not evicted: what the last append brought
-  // stays (the cache may exceed its budget by that much) until the next append, so that the
-  // readers it woke find it even with a cache smaller than one fetch.
+  // The ticks of what the last append brought: not evicted (the cache may exceed its budget by
+  // that much) until the next append, so that the readers it woke find it even with a cache
+  // smaller than one fetch. A chunk read since has a newer tick.
   std::uint64_t protect_from_ = 1;
+  std::uint64_t protect_to_ = 0;
   store_stats stats_;
 };
 

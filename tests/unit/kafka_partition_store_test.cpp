@@ -216,6 +216,28 @@ TEST(HistoryStore, TheCacheForgetsTheLeastRecentlyReadFirst) {
   EXPECT_EQ(h.find("t", 0)->bytes() + h.find("t", 1)->bytes(), h.stats().cache_bytes);
 }
 
+TEST(HistoryStore, TheNewestAppendOutlivesACacheSmallerThanIt) {
+  // Its readers were woken for it: evicting it at once would have them fetch it again forever.
+  history_store h(store_options{0, 0, chunk_limits{2, 1 << 20}});
+  run a(range(0, 4));
+  h.append("t", 0, 0, a.views, false, {});
+  EXPECT_EQ(offsets(h.read("t", 0, 0, 100).batch), range(0, 4));
+  run b(range(4, 6));
+  h.append("t", 0, 4, b.views, false, {});
+  EXPECT_FALSE(h.find("t", 0)->covers(0));  // read already: gone
+  EXPECT_TRUE(h.find("t", 0)->covers(4));   // the newest: kept until the next append
+  EXPECT_EQ(h.stats().evicted_chunks, 2u);
+}
+
+TEST(HistoryStore, AResetGapIsCachedLikeHistory) {
+  history_store h(store_options{0, 1 << 20, {}});
+  ASSERT_TRUE(h.mark_reset("t", 0, 0, 10, 50));
+  auto r = h.read("t", 0, 3, 100);
+  ASSERT_TRUE(r.reset_to);
+  EXPECT_EQ(*r.reset_to, 50);
+  EXPECT_GT(h.stats().cache_bytes, 0u);
+}
+
 TEST(HistoryStore, AnEndedLiveReaderLeavesItsWindowInTheCache) {
   history_store h(store_options{1 << 20, 1 << 20, {}});
   run a(range(0, 5));

@@ -182,3 +182,49 @@ TEST_F(KafkaSource, ClosingDropsAPendingRequest) {
 }
 
 }  // namespace
+
+namespace {
+// Reads until `count` messages came (or the timeout); returns their (partition, offset).
+std::vector<std::pair<int, std::int64_t>> read_messages(boost::asio::io_context& io,
+                                                        kk::message_source& source,
+                                                        std::size_t count) {
+  std::vector<std::pair<int, std::int64_t>> got;
+  bool waiting = false;
+  run_until(io, [&] {
+    if (!waiting && got.size() < count) {
+      waiting = true;
+      source.want_messages(100, [&](kk::message_batch b) {
+        for (const auto& m : b.messages()) got.emplace_back(m.partition, m.offset);
+        waiting = false;
+      });
+    }
+    return got.size() >= count && !waiting;
+  });
+  return got;
+}
+}  // namespace
+
+TEST_F(KafkaSource, AFetchConsumerIsReassignedPerJob) {
+  std::optional<kk::result<std::unique_ptr<kk::fetch_consumer>>> opened;
+  kk::open_fetch_consumer(*ctx_, [&](auto r) { opened.emplace(std::move(r)); });
+  ASSERT_TRUE(run_until(io_, [&] { return opened.has_value(); }));
+  ASSERT_TRUE(opened->has_value()) << opened->error().message;
+  auto fetcher = std::move(*opened).value();
+  auto reassign = [&](kk::resolved_assignment a) {
+    std::optional<kk::status> done;
+    fetcher->reassign({a}, [&](kk::status s) { done = s; });
+    EXPECT_TRUE(run_until(io_, [&] { return done.has_value(); }));
+    EXPECT_TRUE(done && done->has_value());
+  };
+  reassign({"events", 0, 1, false});
+  EXPECT_EQ(read_messages(io_, *fetcher, 2),
+            (std::vector<std::pair<int, std::int64_t>>{{0, 1}, {0, 2}}));
+  // The next job: another partition and position; nothing of the previous one comes after.
+  reassign({"events", 1, 2, false});
+  EXPECT_EQ(read_messages(io_, *fetcher, 1), (std::vector<std::pair<int, std::int64_t>>{{1, 2}}));
+  // Back to the first partition, behind where it was read.
+  reassign({"events", 0, 0, false});
+  EXPECT_EQ(read_messages(io_, *fetcher, 3),
+            (std::vector<std::pair<int, std::int64_t>>{{0, 0}, {0, 1}, {0, 2}}));
+  fetcher->close();
+}
