@@ -17,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bench/history_plan.hpp"
 #include "bench/run.hpp"
 #include "bench/stalled.hpp"
 #include "client/url.hpp"
@@ -36,6 +37,9 @@ struct connection {
   bool reconnecting = false;                // closed on purpose, to subscribe again
   bool awaiting_recovery = false;           // resubscribed, no fresh message yet
   std::int64_t resubscribed_ms = 0;         // wall clock of the resubscription
+  std::size_t index = 0;                    // in the driver's list: picks a spread offset
+  std::vector<std::int64_t> stop_at;        // by partition: the quota's end offset (exclusive)
+  bool done = false;                        // quota received: closed on purpose, ignores more
 };
 
 // Bounds how many coroutines hold a slot at once (connection setups); 0 means no bound.
@@ -90,7 +94,20 @@ class driver {
   asio::awaitable<bool> resubscribe(connection& c);
   void note_recovery(connection& c, const kafka_tail& tail);
   asio::awaitable<void> open_stalled();
+  std::int64_t expected_of(const connection& c) const;
   bool complete(const connection& c) const;
+
+  // history.cpp
+  json subscription_of(const connection& c) const;
+  asio::awaitable<bool> probe_middle();
+  void set_quota(connection& c);
+  bool in_quota(const connection& c, const kafka_tail& tail) const;
+  void note_quota(connection& c, const kafka_tail& tail, std::string_view text);
+  void start_pause();
+  void watch_pause();
+  asio::awaitable<void> resume();
+  asio::awaitable<void> wait_resume();
+  void note_live();
 
   asio::io_context& ioc_;
   const bench_config& config_;
@@ -99,6 +116,7 @@ class driver {
   client::endpoint endpoint_;
   asio::steady_timer gate_;  // every connection waits here until all are set up
   asio::steady_timer deadline_, sampler_, producer_timer_, reconnect_timer_, drain_timer_;
+  asio::steady_timer pause_timer_, resume_gate_;
   asio::signal_set signals_;
   limiter setups_;
   json subscribe_args_, filter_args_;
@@ -112,6 +130,11 @@ class driver {
   int producer_pid_ = -1;
   std::size_t resubscribed_ = 0;
   std::vector<double> recovery_seconds_;
+  int pause_pid_ = -1;
+  bool paused_ = false;               // resubscriptions wait for the pause command to end
+  std::size_t closed_for_pause_ = 0;  // connections closed since the reconnect began
+  steady::time_point resume_at_;
+  offset_set seen_;  // what any connection received (per-client quota only)
 };
 
 }  // namespace kasocki::bench

@@ -141,17 +141,20 @@ void driver::mark_ends() {
 }
 
 void driver::reconnect_all() {
-  reconnect_at_ = steady::now();
+  reconnect_at_ = resume_at_ = steady::now();
   std::cerr << "kasocki bench: every connection disconnects and resubscribes\n";
+  if (!config_.pause_producer.empty()) paused_ = true;  // before any resubscription can start
   for (auto& c : connections_) {
     c->reconnecting = true;
     c->awaiting_recovery = false;
     c->sio->disconnect();
   }
+  if (!config_.pause_producer.empty()) start_pause();
 }
 
 // A fresh connection subscribed at the offset after the last one received, per partition.
 asio::awaitable<bool> driver::resubscribe(connection& c) {
+  co_await wait_resume();
   co_await setups_.acquire();
   struct release_guard {
     limiter& l;
@@ -194,8 +197,10 @@ void driver::note_recovery(connection& c, const kafka_tail& tail) {
   c.awaiting_recovery = false;
   recovery_seconds_.push_back(since(reconnect_at_));
   result_.recovered = recovery_seconds_.size();
-  if (recovery_seconds_.size() == connections_.size())
+  if (recovery_seconds_.size() == connections_.size()) {
     result_.recovery_s = recovery_seconds_.back();
+    note_live();
+  }
 }
 
 asio::awaitable<void> driver::open_stalled() {
@@ -209,30 +214,38 @@ asio::awaitable<void> driver::open_stalled() {
   }
 }
 
+// What a connection had to receive: its quota, or every offset from its subscription to the end.
+std::int64_t driver::expected_of(const connection& c) const {
+  std::int64_t expected = 0;
+  for (std::size_t p = 0; p < c.first_offsets.size(); ++p) {
+    if (c.first_offsets[p] < 0) continue;
+    if (config_.per_client > 0)
+      expected += std::max<std::int64_t>(0, c.stop_at[p] - c.first_offsets[p]);
+    else if (p < ends_.size())
+      expected += std::max<std::int64_t>(0, ends_[p] - c.first_offsets[p]);
+  }
+  return expected;
+}
+
 bool driver::complete(const connection& c) const {
   if (c.tracker.gaps() || c.tracker.duplicates() || c.partitions_left) return false;
-  std::int64_t expected = 0;
-  for (std::size_t p = 0; p < ends_.size() && p < c.first_offsets.size(); ++p)
-    if (c.first_offsets[p] >= 0)
-      expected += std::max<std::int64_t>(0, ends_[p] - c.first_offsets[p]);
-  return static_cast<std::int64_t>(c.messages) == expected;
+  return static_cast<std::int64_t>(c.messages) == expected_of(c);
 }
 
 void driver::collect() {
-  bool counted = (ends_final_ || config_.until_end) && config_.filters.is_null();
+  bool counted =
+      (ends_final_ || config_.until_end || config_.per_client > 0) && config_.filters.is_null();
   std::size_t complete_count = 0;
   bool first = true;
   for (auto& c : connections_) {
     result_.gaps += c->tracker.gaps();
     result_.missing += c->tracker.missing();
     result_.duplicates += c->tracker.duplicates();
-    std::int64_t expected = 0;
+    std::int64_t expected = expected_of(*c);
     for (std::size_t p = 0; p < c->first_offsets.size(); ++p) {
       std::int64_t last = c->tracker.last(static_cast<std::int32_t>(p));
       if (last >= 0 && c->first_offsets[p] >= 0)
         result_.evaluated += last - c->first_offsets[p] + 1;
-      if (p < ends_.size() && c->first_offsets[p] >= 0)
-        expected += std::max<std::int64_t>(0, ends_[p] - c->first_offsets[p]);
     }
     if (counted && complete(*c)) ++complete_count;
     result_.received_min = first ? c->messages : std::min(result_.received_min, c->messages);

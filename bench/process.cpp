@@ -109,8 +109,14 @@ int spawn_shell(const std::string& command) {
   ::posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   std::string shell = "/bin/sh", flag = "-c", text = command;
   char* argv[] = {shell.data(), flag.data(), text.data(), nullptr};
+  // A process group of its own, so a stop reaches the command the shell started too.
+  posix_spawnattr_t attributes;
+  ::posix_spawnattr_init(&attributes);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  ::posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, environ);
+  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ);
+  ::posix_spawnattr_destroy(&attributes);
   ::posix_spawn_file_actions_destroy(&actions);
   return rc == 0 ? pid : -1;
 }
@@ -131,9 +137,13 @@ std::optional<int> child_exited(int pid) {
   return exit_code(status);
 }
 
+void terminate_child(int pid) {
+  if (pid > 0) ::kill(-pid, SIGTERM);
+}
+
 void stop_child(int pid) {
   if (pid <= 0) return;
-  ::kill(pid, SIGTERM);
+  terminate_child(pid);
   int status = 0;
   ::waitpid(pid, &status, 0);
 }

@@ -38,12 +38,16 @@ struct process_sample {
 // The current resident memory and thread count of a process; nullopt when it is gone.
 std::optional<process_sample> sample_process(int pid);
 
-// Starts `/bin/sh -c command` with the bench's stdin closed and its stdout going to the bench's
-// stderr (the bench's stdout holds only the result line). Returns the pid, or -1.
+// Starts `/bin/sh -c command` in a process group of its own, with the bench's stdin closed and
+// its stdout going to the bench's stderr (the bench's stdout holds only the result line).
+// Returns the pid, or -1. A command that should see a stop itself (and exit 0 after it) is
+// best `exec`ed by the shell: the shell's own status on SIGTERM is 143.
 int spawn_shell(const std::string& command);
 // The child's exit status once it has ended (128 + signal when killed), else nullopt.
 std::optional<int> child_exited(int pid);
-// SIGTERM, then waits for it.
+// SIGTERM to the child's process group.
+void terminate_child(int pid);
+// SIGTERM to the child's process group, then waits for the child.
 void stop_child(int pid);
 
 // Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit.

@@ -48,6 +48,8 @@ driver::driver(asio::io_context& ioc, const bench_config& config, bench_result& 
       producer_timer_(ioc),
       reconnect_timer_(ioc),
       drain_timer_(ioc),
+      pause_timer_(ioc),
+      resume_gate_(ioc, steady::time_point::max()),
       signals_(ioc, SIGINT, SIGTERM),
       setups_(ioc.get_executor(), config.connect_concurrency) {
   signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -58,15 +60,18 @@ driver::driver(asio::io_context& ioc, const bench_config& config, bench_result& 
 asio::awaitable<void> driver::run() {
   setup_start_ = steady::now();
   if (config_.server_pid > 0) sample_server();
-  if (config_.from == start_from::beginning || config_.until_end) {
+  if (config_.from == start_from::beginning || config_.from == start_from::spread ||
+      config_.from == start_from::middle || config_.until_end || config_.per_client > 0) {
     if (!co_await probe(ends_)) co_return;
   }
+  if (config_.from == start_from::middle && !co_await probe_middle()) co_return;
   subscribe_args_ = one_arg(subscription());
   if (!config_.filters.is_null()) filter_args_ = one_arg(config_.filters);
   client::socketio_options options;
   options.engine.transport = config_.transport;
   for (int i = 0; i < config_.clients; ++i) {
     auto c = std::make_unique<connection>();
+    c->index = connections_.size();
     c->sio = std::make_unique<client::socketio_client>(ioc_.get_executor(), options);
     install_handlers(*c);
     connections_.push_back(std::move(c));
@@ -104,8 +109,9 @@ asio::awaitable<bool> driver::probe(std::vector<std::int64_t>& ends) {
 json driver::subscription() const {
   if (config_.from == start_from::end) return json(config_.topic);
   json spec = json::array();
-  if (config_.from == start_from::timestamp) {
-    spec.push_back(json{{"topic", config_.topic}, {"timestamp", config_.from_timestamp}});
+  if (config_.from == start_from::timestamp || config_.from == start_from::middle) {
+    auto timestamp = result_.from_timestamp.value_or(config_.from_timestamp);
+    spec.push_back(json{{"topic", config_.topic}, {"timestamp", timestamp}});
     return spec;
   }
   for (std::size_t p = 0; p < ends_.size(); ++p)
@@ -137,7 +143,10 @@ asio::awaitable<bool> driver::set_up(connection& c) {
     co_return false;
   }
   if (stopping_) co_return false;
-  auto subscribed = co_await c.sio->call("subscribe", subscribe_args_);
+  // Built before the co_await: GCC 12 mishandles a conditional's temporary inside one.
+  json args = subscribe_args_;
+  if (config_.from == start_from::spread) args = one_arg(subscription_of(c));
+  auto subscribed = co_await c.sio->call("subscribe", std::move(args));
   if (!check_reply(subscribed, "subscribe")) co_return false;
   seed(c, subscribed.args[1]);
   if (!filter_args_.is_null()) {
@@ -151,7 +160,7 @@ asio::awaitable<bool> driver::set_up(connection& c) {
 asio::awaitable<void> driver::drive(connection& c) {
   for (;;) {
     if (!go_ && !stopping_) co_await gate_.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (stopping_) co_return c.sio->disconnect();
+    if (stopping_ || c.done) co_return c.sio->disconnect();
     if (config_.mode == drive_mode::consume) {
       for (int i = 0; i < config_.outstanding; ++i) consume(c);
     } else {
@@ -159,7 +168,7 @@ asio::awaitable<void> driver::drive(connection& c) {
       if (!check_reply(started, "start")) co_return c.sio->disconnect();
     }
     auto reason = co_await c.sio->wait_closed();
-    if (stopping_) co_return;
+    if (stopping_ || c.done) co_return;
     if (!c.reconnecting)
       co_return fail("connection closed by the server: " + reason.message(), "closed");
     if (!co_await resubscribe(c)) co_return;
@@ -185,6 +194,7 @@ void driver::seed(connection& c, const json& assignment) {
       ++c.partitions_left;
     }
   }
+  if (config_.per_client > 0) return set_quota(c);
   if (config_.until_end && c.partitions_left == 0) ++connections_at_end_;
 }
 
@@ -200,7 +210,8 @@ void driver::begin() {
   start_ = steady::now();
   go_ = true;
   gate_.cancel();
-  if (config_.until_end && connections_at_end_ == connections_.size()) return finish("end");
+  if ((config_.until_end || config_.per_client > 0) && connections_at_end_ == connections_.size())
+    return finish("end");
   if (config_.duration > 0) {
     deadline_.expires_after(std::chrono::duration_cast<steady::duration>(
         std::chrono::duration<double>(config_.duration)));
@@ -235,11 +246,14 @@ void driver::consume(connection& c) {
 
 // The hot path: once per message.
 void driver::on_message(connection& c, std::string_view text) {
-  if (stopping_ || !go_) return;
+  if (stopping_ || !go_ || c.done) return;
+  auto tail = parse_kafka_tail(text);
+  // Beyond its quota a connection is only waiting for its other partitions: not counted.
+  if (tail && config_.per_client > 0 && !in_quota(c, *tail)) return;
   ++result_.messages;
   ++c.messages;
   result_.bytes += text.size();
-  if (auto tail = parse_kafka_tail(text)) {
+  if (tail) {
     c.tracker.record(tail->partition, tail->offset);
     if (tail->timestamp) {
       auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -248,7 +262,11 @@ void driver::on_message(connection& c, std::string_view text) {
       result_.latency->record(now_us - *tail->timestamp * 1000);
       if (c.awaiting_recovery) note_recovery(c, *tail);
     }
-    if (config_.until_end || ends_final_) note_end(c, *tail);
+    if (config_.per_client > 0) {
+      note_quota(c, *tail, text);
+    } else if (config_.until_end || ends_final_) {
+      note_end(c, *tail);
+    }
   } else {
     ++result_.unparsed;
   }
@@ -290,8 +308,8 @@ void driver::finish(const char* reason) {
   stopping_ = true;
   result_.stopped_by = reason;
   if (go_) result_.seconds = std::chrono::duration<double>(steady::now() - start_).count();
-  for (auto* timer :
-       {&deadline_, &gate_, &sampler_, &producer_timer_, &reconnect_timer_, &drain_timer_})
+  for (auto* timer : {&deadline_, &gate_, &sampler_, &producer_timer_, &reconnect_timer_,
+                      &drain_timer_, &pause_timer_, &resume_gate_})
     timer->cancel();
   signals_.cancel();
   setups_.cancel_all();
@@ -299,6 +317,10 @@ void driver::finish(const char* reason) {
     stop_child(producer_pid_);  // the run ended before the producer did (a cap, a failure)
     result_.producer_status = -1;
     producer_pid_ = -1;
+  }
+  if (pause_pid_ > 0) {
+    stop_child(pause_pid_);
+    pause_pid_ = -1;
   }
   for (auto& s : stalled_) s->close();
   for (auto& c : connections_) c->sio->disconnect();

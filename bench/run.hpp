@@ -20,7 +20,10 @@ namespace kasocki::bench {
 
 using client::json;
 
-enum class start_from { end, beginning, timestamp };
+// spread: connection i reads partition i mod P from an offset spread evenly over that
+// partition (history.cpp); middle: `{topic, timestamp}` with the timestamp of the message in
+// the middle of partition 0, learned by a probe connection.
+enum class start_from { end, beginning, timestamp, spread, middle };
 enum class drive_mode { start, consume };
 
 struct bench_config {
@@ -48,6 +51,16 @@ struct bench_config {
   int max_server_threads = 0;    // safety stop when the server has more threads; 0: no limit
   double max_server_rss_mb = 0;  // safety stop above this resident memory; 0: no limit
   int busy_poll_us = 0;          // the event loop polls this long before it sleeps; 0: never
+  // Messages each connection reads, split over its partitions from the offsets its subscribe
+  // ack names; a connection that has them all disconnects, and the run ends when all have.
+  // 0: no quota.
+  std::int64_t per_client = 0;
+  // With reconnect_after: a shell command run once every connection has been closed; the
+  // connections subscribe again only when it has exited (status 0). The pause of storm_deep.
+  std::string pause_producer;
+  // Once every connection has received a message produced after its resubscription, the
+  // producer is sent SIGTERM (it flushes and exits 0), and the final check follows.
+  bool producer_until_live = false;
 };
 
 struct bench_result {
@@ -82,6 +95,14 @@ struct bench_result {
   std::optional<double> resubscribed_s, recovery_s, recovery_p50_s;
   std::size_t recovered = 0;
   int stalled_open = 0;  // stalled clients that reached `start`
+  // With a per-client quota: the distinct (partition, offset) pairs any connection received,
+  // and the key + value bytes of those messages (each counted once): the data asked for.
+  std::uint64_t range_messages = 0, range_bytes = 0;
+  std::optional<std::int64_t> from_timestamp;  // resolved by `middle`
+  // With a pause: its length, the messages each connection was behind when it ended (min and
+  // max over connections, all partitions), and from its end until every connection was live.
+  std::optional<double> pause_s, live_s;
+  std::int64_t backlog_min = -1, backlog_max = -1;
 };
 
 // Runs one benchmark to completion on its own io_context. `on_begin` is called once when every

@@ -42,7 +42,9 @@ int bench_main(int argc, char** argv) {
       ("clients", po::value(&config.clients)->default_value(1), "connections to open")         //
       ("transport", po::value(&transport)->default_value("websocket"), "websocket | polling")  //
       ("from", po::value(&from)->default_value("end"),
-       "end | beginning (every partition at offset 0) | TIMESTAMP (ms or ISO 8601)")           //
+       "end | beginning (every partition at offset 0) | TIMESTAMP (ms or ISO 8601) | middle "
+       "(the timestamp of the middle of partition 0) | spread (connection i: partition i mod P "
+       "from an offset spread over it)")                                                       //
       ("mode", po::value(&mode)->default_value("start"), "start (pushed) | consume (pulled)")  //
       ("outstanding", po::value(&config.outstanding)->default_value(1),
        "consume events in flight per connection")                                                 //
@@ -72,6 +74,14 @@ int bench_main(int argc, char** argv) {
        "safety stop (the server is killed) when it has more threads (0: none)")  //
       ("max-server-rss-mb", po::value(&config.max_server_rss_mb)->default_value(0),
        "safety stop (the server is killed) above this resident memory, MB (0: none)")  //
+      ("per-client", po::value(&config.per_client)->default_value(0),
+       "messages each connection reads (split over its partitions), then it disconnects; the "
+       "run ends when all have (0: no quota)")  //
+      ("pause-producer", po::value(&config.pause_producer),
+       "with --reconnect-after: shell command run once every connection is closed; they "
+       "subscribe again when it has exited")  //
+      ("producer-until-live", po::bool_switch(&config.producer_until_live),
+       "stop the --producer (SIGTERM) once every connection is live again after the reconnect")  //
       ("busy-poll-us", po::value(&config.busy_poll_us)->default_value(0),
        "microseconds the bench's event loop keeps polling before it sleeps (0: off)");
   po::variables_map vm;
@@ -95,6 +105,10 @@ int bench_main(int argc, char** argv) {
     config.from = bench::start_from::end;
   } else if (from == "beginning") {
     config.from = bench::start_from::beginning;
+  } else if (from == "middle") {
+    config.from = bench::start_from::middle;
+  } else if (from == "spread") {
+    config.from = bench::start_from::spread;
   } else if (auto ms = client::parse_since(from)) {
     config.from = bench::start_from::timestamp;
     config.from_timestamp = *ms;
@@ -122,8 +136,12 @@ int bench_main(int argc, char** argv) {
   config.server_pid = server_pid;
   if (config.reconnect_after > 0 && config.mode != bench::drive_mode::start)
     return usage_error("--reconnect-after works with --mode start only");
-  if (config.stalled < 0 || config.connect_concurrency < 0)
-    return usage_error("--stalled and --connect-concurrency must not be negative");
+  if (config.stalled < 0 || config.connect_concurrency < 0 || config.per_client < 0)
+    return usage_error("--stalled, --connect-concurrency and --per-client must not be negative");
+  if (config.from == bench::start_from::spread && config.per_client == 0)
+    return usage_error("--from spread needs --per-client");
+  if (!config.pause_producer.empty() && config.reconnect_after <= 0)
+    return usage_error("--pause-producer needs --reconnect-after");
 
   // Many connections need many descriptors; the default soft limit is often 1024.
   bench::raise_open_file_limit();
@@ -201,6 +219,17 @@ int bench_main(int argc, char** argv) {
     line["recovered"] = r.recovered;
   }
   if (config.stalled > 0) line["stalled"] = r.stalled_open;
+  if (config.per_client > 0) {
+    line["per_client"] = config.per_client;
+    line["range_messages"] = r.range_messages;
+    line["range_bytes"] = r.range_bytes;
+  }
+  if (r.from_timestamp) line["from_timestamp"] = *r.from_timestamp;
+  if (!config.pause_producer.empty()) {
+    line["pause_s"] = r.pause_s ? ordered(rounded(*r.pause_s)) : ordered();
+    line["backlog_per_client"] = {r.backlog_min, r.backlog_max};
+    line["live_s"] = r.live_s ? ordered(rounded(*r.live_s)) : ordered();
+  }
   if (r.status != 0) line["failure"] = r.failure;
   std::cout << line.dump() << std::endl;
   if (r.status != 0) std::cerr << "kasocki bench: " << r.failure << "\n";

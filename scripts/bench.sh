@@ -11,7 +11,14 @@
 # their server runs without per-address admission limits (every bench client comes from
 # 127.0.0.1). Their results go to a section of their own.
 #
-#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays": one group
+# The history scenarios (history history_same storm_deep) have many clients read history at
+# once: the first two replay parts of the preloaded topic, storm_deep resubscribes every client
+# of the live topic behind a backlog produced while they were away. Their server runs like the
+# live scenarios'; the bytes it fetched from Kafka come from its /metrics
+# (kasocki_history_fetched_bytes_total, or librdkafka's statistics where that is missing).
+#
+#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays" / "histories":
+#                                      one group
 #
 # Environment:
 #   BENCH_RUNS      runs per scenario (default 3); the table shows the median run
@@ -26,6 +33,12 @@
 #   BENCH_KEEP      keep each run's server stderr and /metrics samples (every 2 s: tail, private
 #                   readers, sessions, connections, deliveries) in this folder, as
 #                   SCENARIO-RUN.serve.log and SCENARIO-RUN.metrics
+#   BENCH_HISTORY_CLIENTS, BENCH_HISTORY_SAME_CLIENTS, BENCH_STORM_CLIENTS  clients of the
+#                   history scenarios (default 1000, 2000, 2000: the targets'; fewer for a
+#                   server that spends memory per replaying client)
+#   BENCH_STORM_BACKLOG  messages produced during storm_deep's pause (default 200000)
+#   BENCH_MAX_RSS_MB  the bench's safety stop on the server's memory (default 2000; the history
+#                   scenarios 3000)
 #   KAFKA_BOOTSTRAP another cluster instead of the local broker of scripts/kafka.sh
 set -euo pipefail
 
@@ -41,12 +54,14 @@ python=$root/.venv/bin/python
 live_topic=${BENCH_LIVE_TOPIC:-kasocki_live}
 replay_scenarios=(replay consume1 consume64 filtered polling)
 live_scenarios=(fanout connections reconnect stalled_baseline stalled)
-all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}")
+history_scenarios=(history history_same storm_deep)
+all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}" "${history_scenarios[@]}")
 scenarios=()
 for a in "$@"; do
   case $a in
     live) scenarios+=("${live_scenarios[@]}") ;;
     replays) scenarios+=("${replay_scenarios[@]}") ;;
+    histories) scenarios+=("${history_scenarios[@]}") ;;
     *) scenarios+=("$a") ;;
   esac
 done
@@ -78,7 +93,27 @@ scenario_args() {
         stalled_baseline) clients=100 ;;
       esac
       echo "--from end --mode start --clients $clients --connect-concurrency $concurrency" \
-        "--duration 300 --drain-timeout 30 --max-server-threads 6000 --max-server-rss-mb 2000 $extra"
+        "--duration 300 --drain-timeout 30 --max-server-threads 6000" \
+        "--max-server-rss-mb ${BENCH_MAX_RSS_MB:-2000} $extra"
+      ;;
+    # History: every client reads 20,000 messages and leaves; the run ends when all have. The
+    # bench counts the distinct messages asked for and their key + value bytes (range_bytes).
+    history | history_same)
+      local clients=${BENCH_HISTORY_CLIENTS:-1000} from=spread
+      [[ $1 == history_same ]] && clients=${BENCH_HISTORY_SAME_CLIENTS:-2000} from=middle
+      echo "--from $from --per-client 20000 --mode start --clients $clients" \
+        "--connect-concurrency 200 --duration 300 --max-server-threads 6000" \
+        "--max-server-rss-mb ${BENCH_MAX_RSS_MB:-3000}"
+      ;;
+    # Live clients at the end of the live topic with a producer at 500 msgs/s; 10 s in, all
+    # disconnect at once, the pause command produces the backlog, then all resubscribe at once
+    # after the last offset each received; once every client has a message produced after its
+    # resubscription the producer is stopped and every client must reach the end.
+    storm_deep)
+      local clients=${BENCH_STORM_CLIENTS:-2000}
+      echo "--from end --mode start --clients $clients --connect-concurrency $clients" \
+        "--reconnect-after 10 --producer-until-live --duration 600 --drain-timeout 120" \
+        "--max-server-threads 6000 --max-server-rss-mb ${BENCH_MAX_RSS_MB:-3000}"
       ;;
     *) return 1 ;;
   esac
@@ -90,10 +125,14 @@ scenario_rate() {
     fanout | stalled | stalled_baseline) echo "500 30" ;;
     connections) echo "10 30" ;;
     reconnect) echo "100 30" ;;
+    storm_deep) echo "500 1200" ;; # stopped once every client is live again
     *) return 1 ;;
   esac
 }
 is_live() { scenario_rate "$1" >/dev/null; }
+is_history() { [[ $1 == history || $1 == history_same || $1 == storm_deep ]]; }
+# storm_deep's pause: the backlog as fast as one producer goes (about 2 s asked).
+storm_backlog=${BENCH_STORM_BACKLOG:-200000}
 for s in "${scenarios[@]}"; do
   scenario_args "$s" >/dev/null || {
     say "unknown scenario '$s' (known: ${all_scenarios[*]})"
@@ -131,7 +170,7 @@ hz=$(getconf CLK_TCK)
 producer_command=("$python" scripts/bench_producer.py --topic "$topic" --count "$count" --partitions 6 --bootstrap "$bootstrap")
 any_replay=0 any_live=0
 for s in "${scenarios[@]}"; do
-  if is_live "$s"; then any_live=1; else any_replay=1; fi
+  if [[ $s == storm_deep ]]; then any_live=1; elif is_live "$s"; then any_live=1; else any_replay=1; fi
 done
 if ((any_replay)); then
   say "preloading $topic (skipped when complete)"
@@ -199,10 +238,32 @@ sample_metrics() {
     {
       echo "# $(date -u +%H:%M:%S.%N | cut -c1-12) rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null) threads=$(awk '/^Threads:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null)"
       curl -fs --max-time 2 "$server_url/metrics" |
-        grep -E '^kasocki_(tail|private|sessions|connections|kafka_consumers|messages_delivered|bytes_delivered)' || true
+        grep -E '^kasocki_(tail|private|history|sessions|connections|kafka_consumers|messages_delivered|bytes_delivered)' || true
     } >>"$out"
     sleep 2
   done
+}
+
+# The sum of a /metrics family's samples (with a label filter such as topic="t"), or "" when
+# the server does not export it.
+metric_sum() {
+  curl -fs --max-time 5 "$server_url/metrics" | awk -v name="$1" -v label="${2:-}" '
+    $1 == name || index($1, name "{") == 1 { if (label == "" || index($1, label)) { found = 1; s += $2 } }
+    /^# TYPE / && $3 == name { found = 1 }
+    END { if (found) printf "%.0f\n", s }'
+}
+# Bytes the server fetched from Kafka for history so far: its own counter when it has one
+# (prints "store BYTES"), else librdkafka's statistics of every consumer for the topic
+# ("rdkafka BYTES"; those arrive every 5 s and a consumer closed before its next report is
+# missing, so that figure is a lower bound).
+fetched_bytes() {
+  local v
+  v=$(metric_sum kasocki_history_fetched_bytes_total)
+  if [[ -n $v ]]; then
+    echo "store $v"
+  else
+    echo "rdkafka $(metric_sum kasocki_kafka_fetched_bytes_total "topic=\"$1\"" || true)"
+  fi
 }
 
 # utime + stime of a process in clock ticks (fields 14 and 15 after the command name).
@@ -227,7 +288,21 @@ for s in "${scenarios[@]}"; do
   [[ $s == connections ]] && scenario_runs=$((runs < ${BENCH_CONNECTIONS_RUNS:-1} ? runs : ${BENCH_CONNECTIONS_RUNS:-1}))
   for run in $(seq "$scenario_runs"); do
     read -ra extra <<<"$(scenario_args "$s")"
-    if is_live "$s"; then
+    run_topic=$topic
+    if [[ $s == storm_deep ]]; then
+      run_topic=$live_topic
+      start_server "${live_server_args[@]}"
+      read -r rate seconds <<<"$(scenario_rate "$s")"
+      # exec: the bench's SIGTERM then reaches the producer, which flushes and exits 0.
+      producer="exec ${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
+      pause="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $((storm_backlog / 2)) --seconds 2 --bootstrap $bootstrap"
+      args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer" --pause-producer "$pause")
+      args_shown=("${args[@]:0:${#args[@]}-4}" --producer "'$producer'" --pause-producer "'$pause'")
+    elif is_history "$s"; then
+      start_server "${live_server_args[@]}"
+      args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
+      args_shown=("${args[@]}")
+    elif is_live "$s"; then
       start_server "${live_server_args[@]}"
       read -r rate seconds <<<"$(scenario_rate "$s")"
       producer="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
@@ -244,6 +319,7 @@ for s in "${scenarios[@]}"; do
       sample_metrics "$keep/$s-$run.metrics" &
       sampler_pid=$!
     fi
+    is_history "$s" && read -r fetched_source fetched_before <<<"$(fetched_bytes "$run_topic")"
     kafka_before=$(process_ticks "$kafka_pid")
     read -r busy_before total_before < <(machine_ticks)
     if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
@@ -252,17 +328,27 @@ for s in "${scenarios[@]}"; do
     kafka_after=$(process_ticks "$kafka_pid")
     read -r busy_after total_after < <(machine_ticks)
     echo "$line" >&2
+    fetched=null
+    if is_history "$s" && kill -0 "$server_pid" 2>/dev/null; then
+      # librdkafka's statistics come every 5 s: one more report before reading them.
+      [[ $fetched_source == rdkafka ]] && sleep 6
+      read -r _ fetched_after <<<"$(fetched_bytes "$run_topic")"
+      [[ -n $fetched_before && -n $fetched_after ]] && fetched=$((fetched_after - fetched_before))
+    fi
     kafka_centis=null
     [[ -n $kafka_pid ]] && kafka_centis=$(((kafka_after - kafka_before) * 100 / hz))
     # Whole-process figures (setup included): the broker's CPU seconds and how busy all cores
     # were, to tell a saturated machine from a server that waits.
     [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
       --arg command "kasocki bench ${args_shown[*]/$server_url/URL} --server-pid PID" \
-      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s"; then printf ' %s' "${live_server_args[@]}"; elif ((${#serve_extra[@]})); then printf ' %s' "${serve_extra[@]}"; fi)" \
+      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s" || is_history "$s"; then printf ' %s' "${live_server_args[@]}"; elif ((${#serve_extra[@]})); then printf ' %s' "${serve_extra[@]}"; fi)" \
       --argjson kafka "$kafka_centis" \
       --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
+      --argjson fetched "$fetched" --arg fetched_source "${fetched_source:-}" \
       '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
-            command: $command, server_command: $server}' >>"$results"
+            command: $command, server_command: $server}
+         + (if $fetched == null then {} else {fetched_bytes: $fetched, fetched_source: $fetched_source,
+            fetched_ratio: (if (.range_bytes // 0) > 0 then ($fetched / .range_bytes * 1000 | round / 1000) else null end)} end)' >>"$results"
     stop_server
     if [[ -n $keep ]]; then
       cp "$work/serve.log" "$keep/$s-$run.serve.log"

@@ -10,6 +10,11 @@ Messages go round-robin over the partitions, on a schedule of 100 ticks a second
 holds within a tick even when one send is late (the next ticks catch up). The Kafka timestamp
 is the producer's create time, which the bench subtracts from its receive time: linger is 1 ms
 so the figure is the gateway's delay, not the producer's batching.
+
+SIGTERM ends production early but cleanly: what was sent is flushed and the exit status is 0
+(`kasocki bench --producer-until-live` stops it that way, then checks every client got
+everything up to the end). A rate above what one Python process produces (about 50,000/s)
+just means as fast as it can: storm_deep's backlog is produced that way.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import sys
 import time
 
@@ -71,19 +77,25 @@ def main() -> int:
         if error is not None:
             failures.append(error)
 
+    stop = []
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.append(True))
     rng = random.Random()
     total = int(round(args.rate * args.seconds))
     started = time.monotonic()
     sent = 0
-    while sent < total:
+    while sent < total and not stop:
         elapsed = time.monotonic() - started
         due = min(total, int(args.rate * (int(elapsed * TICKS_PER_SECOND) + 1) / TICKS_PER_SECOND))
         now = time.time()
         while sent < due:
             event = make_event(rng, sent, now)
             value = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-            producer.produce(args.topic, value, key=event["title"].encode(),
-                             partition=sent % args.partitions, on_delivery=delivered)
+            try:
+                producer.produce(args.topic, value, key=event["title"].encode(),
+                                 partition=sent % args.partitions, on_delivery=delivered)
+            except BufferError:  # the local queue is full: a burst faster than the broker
+                producer.poll(0.1)
+                continue
             sent += 1
         producer.poll(0)
         next_tick = (int((time.monotonic() - started) * TICKS_PER_SECOND) + 1) / TICKS_PER_SECOND

@@ -22,6 +22,9 @@ END = "<!-- bench-results:end -->"
 LIVE_BEGIN = ("<!-- bench-live-results:begin (written by scripts/bench.sh; edits here are "
               "overwritten) -->")
 LIVE_END = "<!-- bench-live-results:end -->"
+HISTORY_BEGIN = ("<!-- bench-history-results:begin (written by scripts/bench.sh; edits here are "
+                 "overwritten) -->")
+HISTORY_END = "<!-- bench-history-results:end -->"
 
 # scenario: (figure compared, minimum, also requires no gaps/duplicates, what the target says)
 TARGETS = {
@@ -44,6 +47,21 @@ LIVE_TARGETS = {
     "stalled_baseline": ("p99_ms", "100 clients, 500 msgs/s, none stalled: the reference p99"),
     "stalled": ("p99_ms", "the same plus 1 stalled client: p99 within 10 % of stalled_baseline, "
                           "RSS bounded"),
+}
+
+
+# History scenarios: (figure the median run is chosen by, what the target says). Every one also
+# requires every client to receive all of its messages, exactly once, in order.
+HISTORY_TARGETS = {
+    "history": ("msgs_per_s", "1,000 clients from offsets spread over the topic, 20,000 messages "
+                              "each: all received, >= 400,000 msgs/s, RSS <= 1 GB, fetched <= 2x "
+                              "the topic"),
+    "history_same": ("msgs_per_s", "2,000 clients from the same {topic, timestamp}, 20,000 "
+                                   "messages each: all received, RSS <= 1 GB, fetched <= 1.2x "
+                                   "the range"),
+    "storm_deep": ("live_s", "2,000 live clients resubscribe at once behind 200,000 messages, "
+                             "500 msgs/s produced: none missed or repeated, RSS <= 1 GB, time "
+                             "until all live reported"),
 }
 
 
@@ -82,6 +100,102 @@ def live_verdict(scenario: str, med: dict, runs: list[dict], baseline_p99) -> tu
         ratio = f"{p99 / baseline_p99:.2f}x baseline" if baseline_p99 else "no baseline"
         return ok and within, f"{complete}, p99 {p99:,.1f} ms ({ratio}), {rss:,.0f} MB"
     return ok, f"{complete}, p99 {p99:,.1f} ms"
+
+
+def history_verdict(scenario: str, med: dict, runs: list[dict]) -> tuple[bool, str]:
+    """Whether the median run meets its target (counts of clients as given: the targets' are
+    checked by the text), and the result column's text."""
+    ok = all(delivered(r) for r in runs)
+    if med.get("stopped_by") == "safety":
+        return False, "safety stop: " + med.get("failure", "").split("reached ", 1)[-1]
+    complete = f"{fmt(med.get('clients_complete'))}/{fmt(med.get('clients'))} complete"
+    rss = peak_rss(med) or 0.0
+    ratio = med.get("fetched_ratio")
+    ratio_text = "-" if ratio is None else f"{ratio:.2f}x"
+    if med.get("fetched_source") == "rdkafka" and ratio is not None:
+        ratio_text = f">= {ratio_text} (librdkafka statistics)"
+    if scenario == "history":
+        rate = figure(med, "msgs_per_s")
+        return (ok and rate >= 400_000 and rss <= 1024 and ratio is not None and ratio <= 2,
+                f"{complete}, {rate:,.0f} msgs/s, {rss:,.0f} MB, fetched {ratio_text}")
+    if scenario == "history_same":
+        return (ok and rss <= 1024 and ratio is not None and ratio <= 1.2,
+                f"{complete}, {fmt(med.get('msgs_per_s'))} msgs/s, {rss:,.0f} MB, "
+                f"fetched {ratio_text}")
+    live = med.get("live_s")
+    backlog = med.get("backlog_per_client") or [None, None]
+    return (ok and rss <= 1024 and live is not None,
+            f"{complete}, all live {fmt(live, 1)} s after the pause (backlog "
+            f"{fmt(backlog[0])}-{fmt(backlog[1])} per client), {rss:,.0f} MB")
+
+
+def render_history(results: list[dict], args: argparse.Namespace) -> str:
+    by_scenario: dict[str, list[dict]] = {}
+    for result in results:
+        by_scenario.setdefault(result["scenario"], []).append(result)
+    out = header(results, args, HISTORY_BEGIN)
+    out += ["| scenario | target | result | pass | clients | msgs/s | gaps / dup | server peak "
+            "RSS MB | server threads | fetched from Kafka / asked | server CPU | bench CPU | "
+            "all cores busy | seconds | stopped by |",
+            "|---|---|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---|"]
+    for scenario, runs in by_scenario.items():
+        key, text = HISTORY_TARGETS[scenario]
+        med = median_run(runs, key)
+        passed, result = history_verdict(scenario, med, runs)
+        fetched = med.get("fetched_bytes")
+        asked = med.get("range_bytes")
+        fetched_text = (f"{fetched / 1e6:,.0f} / {asked / 1e6:,.0f} MB"
+                        if isinstance(fetched, (int, float)) and asked else
+                        (f"{fetched / 1e6:,.0f} MB" if isinstance(fetched, (int, float)) else "-"))
+        out.append(
+            f"| {scenario} | {text} | {result} | {'pass' if passed else '**fail**'} | "
+            f"{fmt(med.get('clients'))} | {fmt(med.get('msgs_per_s'))} | "
+            f"{fmt(med.get('gaps'))} / {fmt(med.get('duplicates'))} | {fmt(peak_rss(med), 1)} | "
+            f"{fmt(med.get('server_peak_threads'))} | {fetched_text} | "
+            f"{pct(med.get('server_cpu_s'), med.get('seconds'))} | "
+            f"{pct(med.get('bench_cpu_s'), med.get('seconds'))} | "
+            f"{fmt(med.get('machine_busy_pct'))} % | {fmt(med.get('seconds'), 1)} | "
+            f"{med.get('stopped_by')} |")
+    out += ["", "\"complete\" counts the clients that received every message they asked for "
+            "(history: their 20,000; storm_deep: every offset from their first subscription to "
+            "the end of production, across the reconnect), once each and in order. \"asked\" is "
+            "the key + value bytes of the distinct messages the clients received (each counted "
+            "once, whoever got it); \"fetched\" the increase of the server's "
+            "`kasocki_history_fetched_bytes_total`, or, for a server without it, of "
+            "`kasocki_kafka_fetched_bytes_total` of the topic (librdkafka's statistics every 5 s: "
+            "a consumer closed before its next report is missing, so a lower bound). storm_deep's "
+            "\"all live\" runs from the end of the pause (every client resubscribing at once) "
+            "until every client has received a message produced after its resubscription.", ""]
+    out += ["Every run (abridged):", "",
+            "| scenario | run | complete | per client (expected) | messages | msgs/s | gaps | dup "
+            "| server RSS MB | threads | fetched MB | asked MB | ratio | pause / all live s | "
+            "failure |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        expected = r.get("expected_per_client") or [None, None]
+        got = r.get("received_per_client") or [None, None]
+        fetched = r.get("fetched_bytes")
+        asked = r.get("range_bytes")
+        out.append(
+            f"| {r['scenario']} | {r.get('run')} | {fmt(r.get('clients_complete'))}/"
+            f"{fmt(r.get('clients'))} | {fmt(got[0])}-{fmt(got[1])} ({fmt(expected[0])}-"
+            f"{fmt(expected[1])}) | {fmt(r.get('messages'))} | {fmt(r.get('msgs_per_s'))} | "
+            f"{fmt(r.get('gaps'))} | {fmt(r.get('duplicates'))} | {fmt(peak_rss(r), 1)} | "
+            f"{fmt(r.get('server_peak_threads'))} | "
+            f"{fmt(fetched / 1e6 if isinstance(fetched, (int, float)) else None, 1)} | "
+            f"{fmt(asked / 1e6 if asked else None, 1)} | {fmt(r.get('fetched_ratio'), 3)} | "
+            f"{fmt(r.get('pause_s'), 1) if 'pause_s' in r else ''}"
+            f"{' / ' + fmt(r.get('live_s'), 1) if 'live_s' in r else ''} | "
+            f"{r.get('failure', '')} |")
+    commands = {}
+    for r in results:
+        commands.setdefault(r["scenario"], (r.get("server_command", ""), r.get("command", "")))
+    out += ["", "Commands (URL is `http://127.0.0.1:<free port>`, PID the server's; a fresh "
+            "server per run):", "", "```sh", args.invocation.strip(), "# what it ran, per scenario:"]
+    for server, bench in commands.values():
+        out += [f"build-release/cli/{server}", f"build-release/cli/{bench}"]
+    out += ["```", "", HISTORY_END]
+    return "\n".join(out)
 
 
 def machine() -> list[str]:
@@ -300,7 +414,9 @@ def main() -> int:
         print("bench_report: no results", file=sys.stderr)
         return 1
     live = [r for r in results if r["scenario"] in LIVE_TARGETS]
-    replays = [r for r in results if r["scenario"] not in LIVE_TARGETS]
+    history = [r for r in results if r["scenario"] in HISTORY_TARGETS]
+    replays = [r for r in results
+               if r["scenario"] not in LIVE_TARGETS and r["scenario"] not in HISTORY_TARGETS]
     text = ""
     if os.path.exists(args.output):
         with open(args.output, encoding="utf-8") as existing:
@@ -310,6 +426,9 @@ def main() -> int:
     if live:
         text = replace_section(text, LIVE_BEGIN, LIVE_END, render_live(live, args),
                                "Results: live scenarios")
+    if history:
+        text = replace_section(text, HISTORY_BEGIN, HISTORY_END, render_history(history, args),
+                               "Results: history at scale")
     with open(args.output, "w", encoding="utf-8") as out:
         out.write(text)
     return 0
