@@ -30,7 +30,8 @@ stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, fram
       positions_(std::move(positions)),
       options_(options),
       wake_(stream.get_executor()),
-      reader_done_(stream.get_executor()) {}
+      reader_done_(stream.get_executor()),
+      end_deadline_(stream.get_executor()) {}
 
 bool stream_connection::writable() const {
   return !client_gone_ && !ending_ && queued_bytes() < options_.send_queue_limit;
@@ -83,7 +84,12 @@ void stream_connection::end() {
   if (ending_) return;
   ending_ = true;
   // The writer may wait on a client that reads nothing: it gets a little time, not forever.
-  stream_.next_layer().expires_after(end_grace);
+  // (The stream's own timeouts cannot be changed while a read and a write are pending.)
+  end_deadline_.expires_after(end_grace);
+  end_deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self && !self->client_gone_) self->abort();
+  });
   wake();
 }
 
@@ -163,7 +169,7 @@ asio::awaitable<void> stream_connection::run() {
     if (on_writable_ && writable()) std::exchange(on_writable_, nullptr)();
   }
   if (!client_gone_ && framing_.chunked) {
-    stream_.next_layer().expires_after(end_grace);
+    if (!ending_) end();  // bounds the last write too
     co_await asio::async_write(stream_, asio::buffer(last_chunk.data(), last_chunk.size()),
                                as_tuple(use_awaitable));
   }
@@ -174,6 +180,7 @@ asio::awaitable<void> stream_connection::run() {
     stream_.next_layer().cancel();
     co_await reader_done_.async_wait(as_tuple(use_awaitable));
   }
+  end_deadline_.cancel();
   stream_.next_layer().expires_never();
 }
 

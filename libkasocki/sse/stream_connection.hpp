@@ -72,7 +72,8 @@ class stream_connection : public gateway::stream_output,
   std::function<void()> on_writable_;
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer reader_done_;
-  bool ending_ = false;       // end(): write what is queued, then finish
+  boost::asio::steady_timer end_deadline_;  // after end(): a write still pending is cancelled
+  bool ending_ = false;                     // end(): write what is queued, then finish
   bool client_gone_ = false;  // the client closed or a write failed: nothing more to write
   bool reading_ = false;
 };
