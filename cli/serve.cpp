@@ -188,7 +188,7 @@ int serve_main(int argc, char** argv) {
   route_health(listener, metadata);
   route_metrics(listener);
   auto metrics_guard = register_metrics(engine, streams, metadata);
-  if (config.ui) http::route_ui(listener, config.path, {config.ui_assets});
+  if (config.ui) http::route_ui(listener, config.path, {config.ui_assets}, config.sse.path);
   if (auto ec = listener.listen(config.listen)) {
     log::error("cannot listen", {{"address", config.listen_text}, {"error", ec.message()}});
     return 1;

@@ -180,9 +180,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "address or CIDR network of a reverse proxy whose X-Forwarded-For names the client "
           "(repeatable, comma separated)")(
           "max-http-header-bytes", po::value(&config.http.header_limit)->default_value(8 * 1024),
-          "request line + headers, bytes; more get HTTP 431")(
-          "http-idle-timeout", po::value(&http_idle)->default_value(60),
-          "seconds a keep-alive connection may wait for its next request")(
+          "request line + headers, bytes (at most 65535: one field cannot be longer); more get "
+          "HTTP "
+          "431")("http-idle-timeout", po::value(&http_idle)->default_value(60),
+                 "seconds a keep-alive connection may wait for its next request")(
           "max-subscribe-items",
           po::value(&config.gateway.subscribe.max_items)->default_value(1000),
           "assignments in one subscribe")(

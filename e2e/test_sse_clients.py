@@ -122,3 +122,27 @@ def test_kasocki_client_over_sse_prints_what_socketio_prints(gateway, kasocki_bi
     key = lambda m: (m["_kafka"]["partition"], m["_kafka"]["offset"])  # noqa: E731
     assert sorted(via_sse, key=key) == sorted(via_ws, key=key)
     assert len(via_sse) == 8
+
+
+def test_live_page_reads_through_eventsource(kasocki_server, fresh_topic, produce):
+    """The page's transport switch on SSE: the same topics and filters through EventSource."""
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing (scripts/setup.sh installs Debian's chromium)")
+    topic = fresh_topic(1)
+    server = kasocki_server("--allowed-topics", topic)
+    node = subprocess.Popen(
+        ["node", "sse_live_page.js", server.url + "/", topic, json.dumps({"n": [1, 3]}), "2"],
+        cwd=REPO / "e2e" / "js", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = node.stdout.readline()
+        assert first == "STARTED\n", node.stderr.read() if node.poll() is not None else first
+        produce_numbered(produce, topic, 0, 5)
+        out, err = node.communicate(timeout=120)
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait()
+    assert node.returncode == 0, err
+    result = json.loads(out)
+    assert result["bodies"] == [{"n": 1}, {"n": 3}]  # filtered on the server, _kafka in the head
+    assert "sse" in result["state"]
