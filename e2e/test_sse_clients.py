@@ -146,3 +146,19 @@ def test_live_page_reads_through_eventsource(kasocki_server, fresh_topic, produc
     result = json.loads(out)
     assert result["bodies"] == [{"n": 1}, {"n": 3}]  # filtered on the server, _kafka in the head
     assert "sse" in result["state"]
+
+
+def test_kasocki_client_over_sse_reports_refusals(gateway, kasocki_bin, fresh_topic):
+    topic = fresh_topic(1)
+    out = subprocess.run([str(kasocki_bin), "client", "start", "--url", gateway.url, "--topic",
+                          "kasocki_no_such_topic_cli", "--transport", "sse"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    error = json.loads(out.stderr.strip().splitlines()[-1])
+    assert error["name"] == "TopicNotAvailableError"
+    assert topic in error["availableTopics"]
+    out = subprocess.run([str(kasocki_bin), "client", "start", "--url", gateway.url, "--topic",
+                          topic, "--transport", "sse", "--filter", "a.=1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert json.loads(out.stderr.strip().splitlines()[-1])["name"] == "InvalidFilterError"

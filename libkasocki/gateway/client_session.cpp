@@ -42,11 +42,6 @@ client_session::client_session(gateway& owner, std::shared_ptr<socketio::socket>
   ++owner_.sessions_;
 }
 
-client_session::client_session(gateway& owner, std::weak_ptr<stream_output> stream)
-    : owner_(owner), stream_(std::move(stream)), is_stream_(true) {
-  ++owner_.sessions_;
-}
-
 client_session::~client_session() {
   --owner_.sessions_;
   owner_.release_filter(filter_id_);
@@ -87,59 +82,6 @@ void client_session::start() {
       if (auto self = weak.lock()) self->on_ready(fresh);
     });
   });
-}
-
-void client_session::start_stream(const std::vector<kafka::resolved_assignment>& assignments,
-                                  filter::filter_set filters) {
-  if (!is_stream_ || phase_ != phase::waiting_for_metadata) return;
-  filters_ = std::move(filters);
-  filter_id_ = owner_.acquire_filter(filters_);
-  source_ = owner_.tail_.open(assignments);
-  metrics::global().gauge("kasocki_sessions_subscribed").inc();
-  metrics::global().gauge("kasocki_sessions_started").inc();
-  phase_ = phase::started;
-  pump();
-}
-
-bool client_session::output_attached() const {
-  if (is_stream_) return !stream_.expired();
-  auto socket = socket_.lock();
-  return socket && socket->session();
-}
-
-bool client_session::output_writable() const {
-  if (is_stream_) {
-    auto stream = stream_.lock();
-    return stream && stream->writable();
-  }
-  auto socket = socket_.lock();
-  return socket && socket->session() && socket->session()->writable();
-}
-
-void client_session::when_output_writable(std::function<void()> callback) {
-  if (is_stream_) {
-    if (auto stream = stream_.lock()) stream->when_writable(std::move(callback));
-    return;
-  }
-  if (auto socket = socket_.lock(); socket && socket->session())
-    socket->session()->when_writable(std::move(callback));
-}
-
-void client_session::discard_output() {
-  if (is_stream_) {
-    if (auto stream = stream_.lock()) stream->discard_queued();
-    return;
-  }
-  if (auto socket = socket_.lock(); socket && socket->session())
-    socket->session()->discard_queued();
-}
-
-void client_session::disconnect_client() {
-  if (is_stream_) {
-    if (auto stream = stream_.lock()) stream->end();
-    return;
-  }
-  if (auto socket = socket_.lock()) socket->disconnect(true);
 }
 
 void client_session::on_idle() {
