@@ -267,3 +267,23 @@ def test_max_duration_ends_the_stream_and_the_id_resumes_it(kasocki_server, fres
         assert message_numbers(resumed.events(2)) == [5, 6]
     finally:
         resumed.close()
+
+
+def test_http_1_0_gets_a_close_delimited_stream(gateway, fresh_topic, produce):
+    import socket
+    topic = fresh_topic(1)
+    produce_numbered(produce, topic, 0, 1)
+    s = socket.create_connection(("127.0.0.1", gateway.port), timeout=DEADLINE_S)
+    try:
+        s.sendall(f"GET /v2/stream/{topic}?since=0 HTTP/1.0\r\n\r\n".encode())
+        received = b""
+        while b"data: " not in received or not received.endswith(b"\n\n"):
+            chunk = s.recv(65536)
+            assert chunk, f"the stream ended early: {received!r}"
+            received += chunk
+    finally:
+        s.close()
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200")
+    assert b"chunked" not in head.lower()
+    assert body.startswith(b":ok\n\nevent: message\nid: ")
