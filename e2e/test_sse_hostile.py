@@ -73,6 +73,19 @@ def test_since_far_future_starts_at_the_end_and_far_past_at_the_start(gateway, f
     assert r.status_code == 400 and r.json()["name"] == "InvalidTimestampError"
 
 
+def test_bytes_that_are_not_utf8_are_answered_not_thrown_on(gateway, fresh_topic):
+    topic = fresh_topic(1)
+    r = requests.get(gateway.url + "/v2/stream/%FF%FE", timeout=DEADLINE_S)
+    assert r.status_code == 404 and r.json()["name"] == "TopicNotAvailableError"
+    r = requests.get(f"{gateway.url}/v2/stream/{topic}?filters=%7B%22a%22%3A%22%FF%22%7D",
+                     timeout=DEADLINE_S)
+    assert r.status_code == 400 and r.json()["name"] == "InvalidFilterError"
+    r = requests.get(f"{gateway.url}/v2/stream/{topic}?filters=%7B%22a%22%13%A1%7D",
+                     timeout=DEADLINE_S)
+    assert r.status_code == 400 and r.json()["name"] == "InvalidFilterError"
+    assert gateway.healthz().status_code == 200
+
+
 def test_filters_over_their_limits_name_the_limit(gateway, fresh_topic):
     topic = fresh_topic(1)
     too_many = {f"k{i}": i for i in range(33)}

@@ -38,6 +38,13 @@ unsigned status_of(const gateway::kasocki_error& error) {
   return 400;
 }
 
+// The JSON body of an error before the 200. The request's bytes it may echo (a topic of the
+// path, the filters) need not be UTF-8: invalid sequences are replaced, never thrown on.
+std::string error_body(const gateway::kasocki_error& error) {
+  return gateway::to_json(error, "sse")
+      .dump(-1, ' ', false, gateway::json::error_handler_t::replace);
+}
+
 // The resolution answers through a callback; the request's coroutine waits for it on a timer.
 struct resolve_wait {
   explicit resolve_wait(asio::any_io_executor executor) : done(executor) {
@@ -160,7 +167,7 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
     }
     metrics::global().counter("kasocki_errors_total", {{"name", error.name}}).inc();
     co_return co_await respond(stream, request, http_status(parsed.error().kind),
-                               gateway::to_json(error, "sse").dump());
+                               error_body(error));
   }
   auto& want = *parsed;
 
@@ -184,8 +191,7 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
   if (!*wait->value) {
     const auto& error = wait->value->error();
     metrics::global().counter("kasocki_errors_total", {{"name", error.name}}).inc();
-    co_return co_await respond(stream, request, status_of(error),
-                               gateway::to_json(error, "sse").dump());
+    co_return co_await respond(stream, request, status_of(error), error_body(error));
   }
   auto assignments = std::move(wait->value->value());
 

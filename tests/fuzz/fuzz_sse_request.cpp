@@ -33,7 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto status = sse::http_status(e.kind);
     if (status != 400 && status != 404) std::abort();
     try {
-      (void)kasocki::gateway::to_json(e.error, "sse").dump();
+      // As the server writes it: the request's bytes need not be UTF-8, they are replaced.
+      (void)kasocki::gateway::to_json(e.error, "sse")
+          .dump(-1, ' ', false, kasocki::gateway::json::error_handler_t::replace);
     } catch (...) {
       std::abort();
     }
