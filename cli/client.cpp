@@ -24,6 +24,7 @@
 #include "client/raw_packet.hpp"
 #include "client/request_args.hpp"
 #include "client/socketio_client.hpp"
+#include "client/sse_reader.hpp"
 #include "client/url.hpp"
 
 namespace kasocki::cli {
@@ -46,12 +47,15 @@ struct run_state {
   int status = 0;
   bool stopping = false;
   client::socketio_client* client = nullptr;
+  client::sse_reader* sse = nullptr;  // --transport sse
+  client::sse_request sse_request;
   std::string minified;  // reused output buffer
   std::int64_t printed = 0;
 
   void stop() {
     stopping = true;
     if (client) client->disconnect();
+    if (sse) sse->close();
   }
   void fail(const json& error) {
     if (stopping) return;
@@ -205,6 +209,23 @@ asio::awaitable<void> run(run_state& st) {
   st.client = nullptr;
 }
 
+// --transport sse: one GET of the SSE endpoint; its `message` events print as socket.io's do,
+// its `error` events as `err` events.
+asio::awaitable<void> run_sse(run_state& st) {
+  client::sse_reader reader(co_await asio::this_coro::executor);
+  st.sse = &reader;
+  auto error = co_await reader.run(st.sse_request, [&st](const client::sse_event& e) {
+    if (st.stopping) return;
+    if (e.type == "message") return st.print(e.data);
+    if (e.type == "error") on_err_event(st, json::parse(e.data, nullptr, false));
+  });
+  st.sse = nullptr;
+  if (!error.is_null())
+    st.fail(error);
+  else if (!st.stopping)
+    st.fail("ConnectionError", "the server ended the stream");
+}
+
 }  // namespace
 
 constexpr const char* help_text =
@@ -222,7 +243,7 @@ constexpr const char* help_text =
 
 int client_main(int argc, char** argv) {
   po::options_description options("Options");
-  std::string mode, url, since, transport;
+  std::string mode, url, since, transport, sse_path;
   std::vector<std::string> topics, assigns, filters;
   std::int64_t limit = -1;
   double duration = 0;
@@ -237,7 +258,10 @@ int client_main(int argc, char** argv) {
           ",n", po::value(&limit), "stop after N messages")("duration", po::value(&duration),
                                                             "stop after this many seconds")(
           "transport", po::value(&transport)->default_value("websocket"),
-          "websocket | polling | upgrade (polling, then websocket)");
+          "websocket | polling | upgrade (polling, then websocket) | sse (the Server-Sent "
+          "Events endpoint, plain http; consume and start both read the stream)")(
+          "sse-path", po::value(&sse_path)->default_value("/v2/stream/"),
+          "the server's --sse-path (with --transport sse)");
   po::positional_options_description positional;
   positional.add("mode", 1);
   po::variables_map vm;
@@ -263,8 +287,10 @@ int client_main(int argc, char** argv) {
     st.options.engine.transport = client::transport_mode::polling_only;
   } else if (transport == "upgrade") {
     st.options.engine.transport = client::transport_mode::polling;
+  } else if (transport == "sse") {
+    if (mode == "topics") return usage_error("topics needs a socket.io transport");
   } else {
-    return usage_error("--transport must be websocket, polling or upgrade");
+    return usage_error("--transport must be websocket, polling, upgrade or sse");
   }
   std::vector<json> assign_items;
   for (const auto& a : assigns) {
@@ -298,6 +324,20 @@ int client_main(int argc, char** argv) {
   if (duration < 0) return usage_error("--duration must not be negative");
   st.subscription = client::build_subscription(topics, assign_items, since_ms);
   st.filters = client::build_filters(filter_items);
+  if (transport == "sse") {
+    // The topics in the path, exact offsets as a Last-Event-ID (which replaces the path's).
+    if (!assign_items.empty() && !topics.empty())
+      return usage_error("with --transport sse, give --topic or --assign, not both");
+    st.sse_request.url = url;
+    st.sse_request.path = sse_path;
+    st.sse_request.topics = topics;
+    st.sse_request.since = since_ms;
+    st.sse_request.filters = st.filters;
+    if (!assign_items.empty()) {
+      st.sse_request.topics = {assign_items.front().value("topic", std::string())};
+      st.sse_request.last_event_id = json(assign_items).dump();
+    }
+  }
   if (!st.tty) std::setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 
   asio::io_context ioc(1);
@@ -313,7 +353,7 @@ int client_main(int argc, char** argv) {
       if (!ec) st.stop();
     });
   }
-  asio::co_spawn(ioc, run(st), [&](std::exception_ptr e) {
+  asio::co_spawn(ioc, transport == "sse" ? run_sse(st) : run(st), [&](std::exception_ptr e) {
     if (e) {
       try {
         std::rethrow_exception(e);

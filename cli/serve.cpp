@@ -28,6 +28,7 @@
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
 #include "libkasocki/kafka/statistics.hpp"
+#include "libkasocki/sse/stream_server.hpp"
 
 namespace kasocki::cli {
 
@@ -83,9 +84,10 @@ void route_metrics(http::listener& listener) {
 
 // The families computed at scrape time from event-loop state, and the ones that must be listed
 // (at 0) before their first increment. Removed again by the returned guard.
-std::shared_ptr<void> register_metrics(engineio::server& engine, kafka::metadata_cache& metadata) {
+std::shared_ptr<void> register_metrics(engineio::server& engine, sse::stream_server& streams,
+                                       kafka::metadata_cache& metadata) {
   auto& r = metrics::global();
-  r.collect("kasocki_connections", metrics::metric_type::gauge, [&engine] {
+  r.collect("kasocki_connections", metrics::metric_type::gauge, [&engine, &streams] {
     std::size_t counts[2][2] = {};  // [websocket][eio 4]
     for (const auto& [sid, s] : engine.sessions())
       ++counts[s->transport() == engineio::transport_kind::websocket][s->protocol() >= 4];
@@ -94,10 +96,12 @@ std::shared_ptr<void> register_metrics(engineio::server& engine, kafka::metadata
       for (int v4 : {0, 1})
         out.push_back({{{"transport", ws ? "websocket" : "polling"}, {"eio", v4 ? "4" : "3"}},
                        static_cast<double>(counts[ws][v4])});
+    out.push_back({{{"transport", "sse"}}, static_cast<double>(streams.stream_count())});
     return out;
   });
-  r.collect("kasocki_send_queue_bytes", metrics::metric_type::gauge, [&engine] {
-    return std::vector<metrics::sample>{{{}, static_cast<double>(engine.queued_bytes())}};
+  r.collect("kasocki_send_queue_bytes", metrics::metric_type::gauge, [&engine, &streams] {
+    return std::vector<metrics::sample>{
+        {{}, static_cast<double>(engine.queued_bytes() + streams.queued_bytes())}};
   });
   r.collect("kasocki_send_queue_peak_bytes", metrics::metric_type::gauge, [&engine] {
     return std::vector<metrics::sample>{{{}, static_cast<double>(engine.peak_queued_bytes())}};
@@ -176,10 +180,15 @@ int serve_main(int argc, char** argv) {
       config.path,
       [&engine](auto& stream, auto& request) { return engine.handle(stream, request); },
       [&engine](const auto& headers) { engine.payload_too_large(headers); });
+  sse::stream_server streams(gateway, config.sse);
+  streams.on_admission(http::make_admission_handler(admission));
+  listener.route(config.sse.path, [&streams](auto& stream, auto& request) {
+    return streams.handle(stream, request);
+  });
   route_health(listener, metadata);
   route_metrics(listener);
-  auto metrics_guard = register_metrics(engine, metadata);
-  if (config.ui) http::route_ui(listener, config.path, {config.ui_assets});
+  auto metrics_guard = register_metrics(engine, streams, metadata);
+  if (config.ui) http::route_ui(listener, config.path, {config.ui_assets}, config.sse.path);
   if (auto ec = listener.listen(config.listen)) {
     log::error("cannot listen", {{"address", config.listen_text}, {"error", ec.message()}});
     return 1;
@@ -189,6 +198,7 @@ int serve_main(int argc, char** argv) {
   log::info("kasocki serve listening", {{"address", config.listen_text},
                                         {"scheme", config.http.tls ? "https" : "http"},
                                         {"path", config.path},
+                                        {"sse_path", config.sse.path},
                                         {"brokers", config.kafka.brokers}});
 
   // Shutdown: stop accepting, tell every client (Engine.IO close), wait until the sessions are
@@ -198,7 +208,8 @@ int serve_main(int argc, char** argv) {
   boost::asio::steady_timer drain(io);
   auto deadline = std::chrono::steady_clock::now();
   std::function<void()> wait_drained = [&] {
-    if (engine.session_count() == 0 || std::chrono::steady_clock::now() >= deadline)
+    if ((engine.session_count() == 0 && streams.stream_count() == 0) ||
+        std::chrono::steady_clock::now() >= deadline)
       return io.stop();
     drain.expires_after(std::chrono::milliseconds(20));  // sessions end without an event here
     drain.async_wait([&](auto ec) {
@@ -210,7 +221,8 @@ int serve_main(int argc, char** argv) {
     log::info("shutting down", {{"signal", signal}, {"sessions", engine.session_count()}});
     listener.stop();
     metadata.stop();
-    engine.close_all();  // every client gets an Engine.IO close
+    engine.close_all();   // every client gets an Engine.IO close
+    streams.close_all();  // and every SSE stream an `event: error`, then its end
     // A second signal exits at once.
     signals.async_wait([](auto ec, int) {
       if (!ec) std::_Exit(1);
@@ -228,6 +240,7 @@ int serve_main(int argc, char** argv) {
   });
   run_with_busy_poll(io, config.busy_poll);
   engine.end_all();  // sessions that never polled for their close end now
+  streams.end_all();
   io.restart();
   io.run_for(std::chrono::milliseconds(200));  // their disconnect handlers release Kafka
   return 0;

@@ -128,7 +128,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
   long idle = 0, http_idle = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
-  long history_idle_ms = 0;
+  long history_idle_ms = 0, sse_keepalive = 0, sse_max_duration = 0;
   std::size_t tail_window_kib = 0, history_cache_mib = 0;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
                         "HOST:PORT to listen on")(
@@ -157,7 +157,14 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "tls-cert", po::value(&config.tls_cert),
       "PEM certificate chain: serve https and wss (needs --tls-key)")(
       "tls-key", po::value(&config.tls_key), "PEM private key of --tls-cert")(
-      "print-config", "print the effective configuration as JSON (secrets masked) and exit")
+      "print-config", "print the effective configuration as JSON (secrets masked) and exit")(
+      "sse-path", po::value(&config.sse.path)->default_value("/v2/stream/"),
+      "Server-Sent Events path: GET <path>TOPIC[,TOPIC...]")(
+      "sse-keepalive", po::value(&sse_keepalive)->default_value(15),
+      "seconds without a write after which an SSE stream gets a comment line")(
+      "sse-timestamp-ids", "SSE event ids carry timestamps instead of offsets")(
+      "sse-max-duration", po::value(&sse_max_duration)->default_value(0),
+      "seconds after which an SSE stream is ended (clients resume with Last-Event-ID; 0: never)")
       // Limits: each refusal names its option and counts in kasocki_limit_rejections_total.
       ("max-connections", po::value(&config.admission.max_connections)->default_value(10'000),
        "open sessions in total (0: no limit); more get HTTP 429")(
@@ -173,9 +180,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "address or CIDR network of a reverse proxy whose X-Forwarded-For names the client "
           "(repeatable, comma separated)")(
           "max-http-header-bytes", po::value(&config.http.header_limit)->default_value(8 * 1024),
-          "request line + headers, bytes; more get HTTP 431")(
-          "http-idle-timeout", po::value(&http_idle)->default_value(60),
-          "seconds a keep-alive connection may wait for its next request")(
+          "request line + headers, bytes (at most 65535: one field cannot be longer); more get "
+          "HTTP "
+          "431")("http-idle-timeout", po::value(&http_idle)->default_value(60),
+                 "seconds a keep-alive connection may wait for its next request")(
           "max-subscribe-items",
           po::value(&config.gateway.subscribe.max_items)->default_value(1000),
           "assignments in one subscribe")(
@@ -333,6 +341,18 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
     std::cerr << "kasocki serve: --tls-cert and --tls-key go together\n";
     return 2;
   }
+  if (sse_keepalive <= 0 || sse_max_duration < 0) {
+    std::cerr << "kasocki serve: --sse-keepalive must be > 0, --sse-max-duration >= 0\n";
+    return 2;
+  }
+  config.sse.keepalive = std::chrono::seconds(sse_keepalive);
+  config.sse.max_duration = std::chrono::seconds(sse_max_duration);
+  config.sse.timestamp_ids = vm.count("sse-timestamp-ids") > 0;
+  config.sse.send_queue_limit = config.engine.send_queue_limit;
+  config.sse.cors_origins = config.engine.cors_origins;
+  if (config.sse.path.empty() || config.sse.path.front() != '/')
+    config.sse.path = "/" + config.sse.path;
+  if (config.sse.path.back() != '/') config.sse.path += '/';
   config.ui = !vm.count("no-ui");
   if (config.path.empty() || config.path.front() != '/') config.path = "/" + config.path;
   if (config.path.back() != '/') config.path += '/';

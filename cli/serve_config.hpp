@@ -19,6 +19,7 @@
 #include "libkasocki/http/listener.hpp"
 #include "libkasocki/kafka/kafka_config.hpp"
 #include "libkasocki/socketio/server.hpp"
+#include "libkasocki/sse/stream_options.hpp"
 
 namespace kasocki::cli {
 
@@ -37,6 +38,7 @@ struct serve_config {
   gateway::gateway_options gateway;
   http::admission_limits admission;  // sessions in total / per address, new-session rate
   http::listener_options http;       // header and body sizes (body_limit = engine.max_payload)
+  sse::stream_options sse;           // the Server-Sent Events endpoint
   // How long the event loop keeps polling after it runs out of work before it sleeps
   // (common/run_loop.hpp). 0: it sleeps at once.
   std::chrono::microseconds busy_poll{0};

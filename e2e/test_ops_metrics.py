@@ -100,7 +100,8 @@ def test_metrics_names_types_and_labels(kasocki_server):
     assert {name: types.get(name) for name in EXPECTED_TYPES} == EXPECTED_TYPES
     connections = {labels for name, labels in samples if name == "kasocki_connections"}
     assert connections == {frozenset({("transport", t), ("eio", v)})
-                           for t in ("polling", "websocket") for v in ("3", "4")}
+                           for t in ("polling", "websocket") for v in ("3", "4")} | {
+                               frozenset({("transport", "sse")})}
     assert value(samples, "kasocki_kafka_reachable") == 1
     for name in ("kasocki_messages_delivered_total", "kasocki_sessions_subscribed"):
         assert (name, frozenset()) in samples

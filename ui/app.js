@@ -1,5 +1,6 @@
 // The live page's logic: one socket.io connection to this Kasocki, the contract's events
-// (ready, subscribe, filter, consume, start, stop, message, err) wired to the controls, and a
+// (ready, subscribe, filter, consume, start, stop, message, err) wired to the controls, or, with
+// the transport switch on SSE, the same topics and filters through EventSource (sse.js); and a
 // capped, newest-first message list rendered once per animation frame so a fast topic cannot
 // freeze the page. Message contents are only ever inserted as text, never as HTML.
 "use strict";
@@ -23,6 +24,11 @@
   let received = 0;
   let pending = [];          // messages waiting for the next frame
   let frameAsked = false;
+  // SSE: what "subscribe" and "apply filters" recorded, and how to close the open stream.
+  let transport = "socketio";
+  let sseRequest = null;
+  let sseFilters = null;
+  let sseStop = null;
 
   $("cap").textContent = MAX_SHOWN;
 
@@ -46,8 +52,11 @@
     // A new connection is a new Kasocki session: nothing is subscribed on it yet.
     subscribed = false;
     started = false;
-    setState("connected", "connected · " + socket.io.engine.transport.name);
-    socket.io.engine.on("upgrade", (t) => setState("connected", "connected · " + t.name));
+    setState("connected", transport === "sse" ? "sse · pick topics"
+      : "connected · " + socket.io.engine.transport.name);
+    socket.io.engine.on("upgrade", (t) => {
+      if (transport === "socketio") setState("connected", "connected · " + t.name);
+    });
     $("assignment").textContent = "";
     $("filter-status").textContent = "no filters";
     $("filter-status").className = "result";
@@ -59,6 +68,16 @@
   });
   socket.on("connect_error", (error) => setState("disconnected", "cannot connect: " + error.message));
   $("reconnect").addEventListener("click", () => {
+    socket.disconnect();
+    socket.connect();
+  });
+  // A switch starts over: a new socket.io session (its topic list serves both transports).
+  $("transport").addEventListener("change", () => {
+    transport = $("transport").value;
+    if (sseStop) sseStop();
+    sseStop = null;
+    sseRequest = null;
+    sseFilters = null;
     socket.disconnect();
     socket.connect();
   });
@@ -161,6 +180,7 @@
       out.textContent = spec;
       return;
     }
+    if (transport === "sse") return subscribeSse(spec, out);
     out.className = "result";
     out.textContent = "subscribing…";
     socket.emit("subscribe", spec, (error, assignment) => {
@@ -179,6 +199,23 @@
     });
   });
 
+  // SSE reads whole topics from now or from a time; the stream is opened by Start.
+  function subscribeSse(spec, out) {
+    if (fromMode() === "offsets") {
+      out.className = "result bad";
+      out.textContent = "SSE starts from now or a time (EventSource sends no offsets)";
+      return;
+    }
+    sseRequest = {
+      topics: spec.map((s) => (typeof s === "string" ? s : s.topic)),
+      since: typeof spec[0] === "string" ? null : spec[0].timestamp,
+    };
+    subscribed = true;
+    out.className = "result good";
+    out.textContent = "will read: " + sseRequest.topics.join(", ");
+    updateButtons("subscribed: start opens the stream");
+  }
+
   // ---- filters ----
 
   $("apply-filter").addEventListener("click", () => {
@@ -194,6 +231,12 @@
         return;
       }
     }
+    if (transport === "sse") {
+      sseFilters = filters;
+      out.className = "result good";
+      out.textContent = filters ? "at the next start: " + JSON.stringify(filters) : "no filters";
+      return;
+    }
     socket.emit("filter", filters, (error, stored) => {
       if (error) {
         out.className = "result bad";
@@ -208,15 +251,29 @@
   // ---- start, stop, consume ----
 
   function updateButtons(text) {
-    const connected = socket.connected;
+    const connected = socket.connected || transport === "sse";
     $("subscribe").disabled = !connected || subscribed;
     $("start").disabled = !connected || !subscribed || started;
     $("stop").disabled = !connected || !started;
-    $("consume").disabled = !connected || !subscribed;
+    $("consume").disabled = !connected || !subscribed || transport === "sse";
     if (text) $("read-status").textContent = text;
   }
 
-  $("start").addEventListener("click", () => {
+  $("start").addEventListener("click", async () => {
+    if (transport === "sse") {
+      const url = window.kasockiSse.streamUrl(sseRequest.topics, sseRequest.since, sseFilters);
+      sseStop = await window.kasockiSse.open(url, {
+        message: (message) => {
+          received += 1;
+          queue(message, false);
+        },
+        error: addError,
+        state: (text) => setState("connected", text),
+      });
+      if (!sseStop) return;
+      started = true;
+      return updateButtons("started: the stream is open");
+    }
     socket.emit("start", null, (error) => {
       if (error) return addError(error);
       started = true;
@@ -224,6 +281,13 @@
     });
   });
   $("stop").addEventListener("click", () => {
+    if (transport === "sse") {
+      if (sseStop) sseStop();
+      sseStop = null;
+      started = false;
+      setState("connected", "sse · closed");
+      return updateButtons("stopped: start opens the stream again from the chosen start");
+    }
     socket.emit("stop", null, (error) => {
       if (error) return addError(error);
       started = false;

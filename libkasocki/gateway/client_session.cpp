@@ -173,6 +173,10 @@ void client_session::emit_error(const char* event, const kasocki_error& error) {
     metrics::global()
         .counter("kasocki_limit_rejections_total", {{"limit", limit->get<std::string>()}})
         .inc();
+  if (is_stream_) {
+    if (auto stream = stream_.lock()) stream->send_error(to_json(error, event));
+    return;
+  }
   if (auto socket = socket_.lock()) socket->emit("err", json::array({to_json(error, event)}));
 }
 

@@ -1,7 +1,8 @@
 // One client's Kasocki session: its subscription (a kafka::message_source), filters, the
 // outstanding consumes and its phase (one state value), and the delivery loop that moves messages
 // from Kafka to the client in order, without gaps or duplicates, as fast as the client reads.
-// Event-loop thread only; sends through its socket.io socket.
+// Event-loop thread only; sends through its socket.io socket, or, for a plain stream (SSE), through
+// a stream_output.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -17,7 +18,9 @@
 #include "libkasocki/gateway/gateway.hpp"
 #include "libkasocki/gateway/idle_watch.hpp"
 #include "libkasocki/gateway/prepared_message.hpp"
+#include "libkasocki/gateway/stream_output.hpp"
 #include "libkasocki/kafka/message_source.hpp"
+#include "libkasocki/kafka/offset_resolver.hpp"
 #include "libkasocki/socketio/socket.hpp"
 
 namespace kasocki::gateway {
@@ -25,9 +28,14 @@ namespace kasocki::gateway {
 class client_session : public std::enable_shared_from_this<client_session> {
  public:
   client_session(gateway& owner, std::shared_ptr<socketio::socket> socket);
+  // A plain stream's session: no events, no acks; started at once by start_stream().
+  client_session(gateway& owner, std::weak_ptr<stream_output> stream);
   ~client_session();
   // Registers the event handlers and sends `ready` once Kafka metadata is known.
   void start();
+  // A stream's subscription (resolved positions) and filters; delivery starts at once.
+  void start_stream(const std::vector<kafka::resolved_assignment>& assignments,
+                    filter::filter_set filters);
 
  private:
   using handler = void (client_session::*)(socketio::json, socketio::ack_sender);
@@ -48,7 +56,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
   void on_batch(kafka::message_batch batch);
   void deliver(const kafka::message_view& m);
   void deliver_prepared(const kafka::message_view& m, prepared_message& prepared);
-  void send_message(shared_bytes body);
+  void send_message(const kafka::message_view& m, shared_bytes body);
 
   void reply(socketio::ack_sender& ack, const char* event, socketio::json result);
   void fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error);
@@ -57,6 +65,15 @@ class client_session : public std::enable_shared_from_this<client_session> {
 
   gateway& owner_;
   std::weak_ptr<socketio::socket> socket_;
+  // The output of a plain stream instead of socket_ (stream_ set: a stream session).
+  std::weak_ptr<stream_output> stream_;
+  bool is_stream_ = false;
+  // Flow control and ending, of the socket's Engine.IO session or of the stream.
+  bool output_attached() const;
+  bool output_writable() const;
+  void when_output_writable(std::function<void()> callback);
+  void discard_output();
+  void disconnect_client();
 
   // Where the client is in the contract. Each event handler checks this one value:
   //   waiting_for_metadata --ready--> ready --subscribe--> subscribing --ack--> subscribed

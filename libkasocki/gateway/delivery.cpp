@@ -29,8 +29,7 @@ delivery_counters& counters() {
 // worth of answers, not a thousand messages.
 bool client_session::has_demand() const {
   if (consumes_.empty() && phase_ != phase::started) return false;
-  auto socket = socket_.lock();
-  return socket && socket->session() && socket->session()->writable();
+  return output_writable();
 }
 
 void client_session::pump() {
@@ -57,12 +56,11 @@ void client_session::pump() {
   pumping_ = false;
   // Started or consumes waiting, but the send queue is full: continue when it drains (Kafka
   // buffers meanwhile).
-  auto socket = socket_.lock();
-  if ((phase_ == phase::started || !consumes_.empty()) && !waiting_writable_ && socket &&
-      socket->session() && !socket->session()->writable()) {
+  if ((phase_ == phase::started || !consumes_.empty()) && !waiting_writable_ && output_attached() &&
+      !output_writable()) {
     waiting_writable_ = true;
     watch_stall();
-    socket->session()->when_writable([weak = weak_from_this()] {
+    when_output_writable([weak = weak_from_this()] {
       if (auto self = weak.lock()) {
         self->waiting_writable_ = false;
         if (self->stall_timer_) self->stall_timer_->cancel();
@@ -86,12 +84,10 @@ void client_session::watch_stall() {
   stall_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || !self->waiting_writable_) return;
-    auto socket = self->socket_.lock();
-    if (!socket) return;
-    if (auto* session = socket->session()) session->discard_queued();
+    self->discard_output();
     // Counted in kasocki_limit_rejections_total{limit="stall-timeout"}, like every limit error.
     self->emit_error("message", stalled_client_error(self->owner_.options_.stall_timeout.count()));
-    socket->disconnect(true);
+    self->disconnect_client();
   });
 }
 
@@ -128,7 +124,7 @@ void client_session::deliver(const kafka::message_view& m) {
     counters().filtered.inc();
     return;
   }
-  send_message(make_shared_bytes(augmenter_.splice(position_of(m))));
+  send_message(m, make_shared_bytes(augmenter_.splice(position_of(m))));
 }
 
 void client_session::deliver_prepared(const kafka::message_view& m, prepared_message& prepared) {
@@ -148,12 +144,20 @@ void client_session::deliver_prepared(const kafka::message_view& m, prepared_mes
       return;
     }
   }
-  send_message(prepared.body);
+  send_message(m, prepared.body);
 }
 
 // The frame is a head and tail around the augmented value, which a prepared message shares with
 // every client: no copy per client. A waiting consume takes it before the `message` event.
-void client_session::send_message(shared_bytes body) {
+void client_session::send_message(const kafka::message_view& m, shared_bytes body) {
+  if (is_stream_) {
+    if (auto stream = stream_.lock()) {
+      counters().delivered.inc();
+      counters().bytes.inc(view(body).size());
+      stream->send_message(m, body);
+    }
+    return;
+  }
   auto socket = socket_.lock();
   if (!socket) return;
   engineio::out_packet p;

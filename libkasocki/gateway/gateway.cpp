@@ -64,6 +64,14 @@ gateway::~gateway() {
   tail_.close();
 }
 
+std::shared_ptr<client_session> gateway::open_stream(
+    std::weak_ptr<stream_output> out, const std::vector<kafka::resolved_assignment>& assignments,
+    filter::filter_set filters) {
+  auto session = std::make_shared<client_session>(*this, std::move(out));
+  session->start_stream(assignments, std::move(filters));
+  return session;
+}
+
 std::uint32_t gateway::acquire_filter(const filter::filter_set& set) {
   if (set.empty()) return 0;
   auto& shared = filters_[set.key()];

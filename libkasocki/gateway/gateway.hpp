@@ -13,6 +13,7 @@
 #include "libkasocki/filter/filter_set.hpp"
 #include "libkasocki/gateway/augment.hpp"
 #include "libkasocki/gateway/prepared_message.hpp"
+#include "libkasocki/gateway/stream_output.hpp"
 #include "libkasocki/gateway/subscribe_spec.hpp"
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
@@ -20,6 +21,8 @@
 #include "libkasocki/socketio/server.hpp"
 
 namespace kasocki::gateway {
+
+class client_session;
 
 struct gateway_options {
   std::vector<std::string> allowed_topics;      // empty: every (non-internal) topic
@@ -50,6 +53,16 @@ class gateway {
   gateway& operator=(const gateway&) = delete;
 
   std::size_t session_count() const { return sessions_; }
+
+  // ---- for plain streams (SSE): the same sessions, metadata and Kafka as socket.io ----
+  // A started session reading `assignments` through the shared tail, with `filters`, delivering
+  // to `out`. The caller holds it; dropping it ends the session.
+  std::shared_ptr<client_session> open_stream(
+      std::weak_ptr<stream_output> out, const std::vector<kafka::resolved_assignment>& assignments,
+      filter::filter_set filters);
+  kafka::client_context& kafka() { return kafka_; }
+  kafka::metadata_cache& metadata() { return metadata_; }
+  const gateway_options& options() const { return options_; }
   kafka::tail_stats tail_stats() const { return tail_.stats(); }
   // Closes the shared tail's readers (at shutdown).
   void close() { tail_.close(); }

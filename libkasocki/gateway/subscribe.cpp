@@ -8,13 +8,14 @@
 
 #include "libkasocki/common/metrics.hpp"
 #include "libkasocki/gateway/client_session.hpp"
+#include "libkasocki/gateway/subscribe_resolve.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
 
 namespace kasocki::gateway {
 
 using socketio::json;
 
-namespace {
+// The helpers below are shared with the streams' resolve_stream (subscribe_resolve.hpp).
 
 // Errors of the Kafka layer as the client sees them.
 kasocki_error to_client_error(const kafka::kafka_error& e) {
@@ -52,8 +53,6 @@ bool all_topics_known(const kafka::snapshot_ptr& snapshot,
     if (!snapshot->partition_count(r.topic)) return false;
   return true;
 }
-
-}  // namespace
 
 void client_session::subscribe(json args, socketio::ack_sender ack) {
   idle_->touch();

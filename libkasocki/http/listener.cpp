@@ -3,6 +3,8 @@
 
 #include "libkasocki/http/limits.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -83,6 +85,12 @@ asio::awaitable<void> listener::accept_loop() {
   }
 }
 
+std::size_t listener::header_limit() const {
+  // Beast keeps one field's value in at most 64 KiB and throws (out of the event loop) on a
+  // longer one: a header within a larger limit could hold such a field, so the limit stops there.
+  return std::min<std::size_t>(options_.header_limit, 65535);
+}
+
 const listener::route_entry* listener::find_route(std::string_view path) const {
   const route_entry* best = nullptr;
   for (const auto& r : routes_)
@@ -109,7 +117,7 @@ asio::awaitable<void> listener::serve(stream stream) {
   beast::flat_buffer buffer;
   while (true) {
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    parser.header_limit(static_cast<std::uint32_t>(header_limit()));
     parser.body_limit(options_.body_limit);
     stream.next_layer().expires_after(options_.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, as_tuple(use_awaitable));
@@ -128,7 +136,7 @@ asio::awaitable<void> listener::serve(stream stream) {
       } else if (ec == bhttp::error::header_limit) {
         auto r = json_response(dummy, 431,
                                size_limit_refusal("request headers too large",
-                                                  "max-http-header-bytes", options_.header_limit));
+                                                  "max-http-header-bytes", header_limit()));
         co_await bhttp::async_write(stream, r, as_tuple(use_awaitable));
       } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
                  ec != beast::error::timeout && ec != asio::error::connection_reset &&

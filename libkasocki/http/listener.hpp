@@ -27,9 +27,9 @@ using engineio::http_response;
 using stream = engineio::plain_or_tls_stream;
 
 struct listener_options {
-  std::size_t header_limit = 8 * 1024;             // bytes of request line + headers
-  std::size_t body_limit = 1'000'000;              // bytes of a request body (set to maxPayload)
-  std::chrono::seconds idle_timeout{60};           // a keep-alive connection waiting for a request
+  std::size_t header_limit = 8 * 1024;    // bytes of request line + headers (at most 65535)
+  std::size_t body_limit = 1'000'000;     // bytes of a request body (set to maxPayload)
+  std::chrono::seconds idle_timeout{60};  // a keep-alive connection waiting for a request
   std::chrono::seconds tls_handshake_timeout{10};  // a new connection's TLS handshake
   std::shared_ptr<boost::asio::ssl::context> tls;  // set: every connection is TLS
 };
@@ -80,6 +80,7 @@ class listener {
     oversize_handler on_oversize;
   };
   const route_entry* find_route(std::string_view path) const;
+  std::size_t header_limit() const;
 
   boost::asio::any_io_executor executor_;
   listener_options options_;

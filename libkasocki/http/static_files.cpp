@@ -178,13 +178,16 @@ boost::asio::awaitable<connection_next> static_files::handle(stream& stream,
   co_return (ec || !response.keep_alive()) ? connection_next::close : connection_next::keep_alive;
 }
 
-void route_ui(listener& l, const std::string& socketio_path, static_files_options options) {
+void route_ui(listener& l, const std::string& socketio_path, static_files_options options,
+              const std::string& sse_path) {
   auto files = std::make_shared<static_files>(std::move(options));
-  // The page names the default socket.io path; point it at the configured one.
-  std::vector<std::pair<std::string, std::string>> page_path{{"/socket.io/", socketio_path}};
+  // The page names the default socket.io and SSE paths; point them at the configured ones.
+  std::vector<std::pair<std::string, std::string>> page_path{{"/socket.io/", socketio_path},
+                                                             {"/v2/stream/", sse_path}};
   files->add("/", "index.html", {}, page_path);
   files->add("/index.html", "index.html", {}, page_path);
   files->add("/app.js", "app.js");
+  files->add("/sse.js", "sse.js");
   files->add("/style.css", "style.css");
   files->add(socketio_path + "socket.io.js", "socket.io.js", source_tree_socketio_client());
   files->add(socketio_path + "socket.io.min.js", "socket.io.js", source_tree_socketio_client());

@@ -73,11 +73,13 @@ class static_files {
   std::vector<entry> entries_;
 };
 
-// Routes the live page on `l`: ui/index.html at / and /index.html, /app.js, /style.css, and the
-// socket.io browser client at <socketio_path>socket.io.js (and .min.js), which the page loads.
+// Routes the live page on `l`: ui/index.html at / and /index.html, /app.js, /sse.js, /style.css,
+// and the socket.io browser client at <socketio_path>socket.io.js (and .min.js), which the page
+// loads; the page is told `sse_path` (the SSE endpoint its transport switch uses).
 // Other paths under / get a 404 JSON. Warns once at startup when the client is nowhere to be
 // found (the page then shows why it cannot connect).
-void route_ui(listener& l, const std::string& socketio_path, static_files_options options);
+void route_ui(listener& l, const std::string& socketio_path, static_files_options options,
+              const std::string& sse_path = "/v2/stream/");
 
 // The build-time default of --ui-assets fallbacks: the socket.io client of the npm packages in
 // the source tree (scripts/setup.sh installs them).

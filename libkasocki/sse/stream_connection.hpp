@@ -1,0 +1,81 @@
+// One open SSE (or NDJSON) response: the gateway session's stream_output. It frames each message
+// as a per-client head (`event`/`id`) + the shared body + a tail, queues the pieces (bounded in
+// bytes, like an Engine.IO session) and one writer coroutine writes them, gathered, as HTTP/1.1
+// chunks (or close-delimited for HTTP/1.0), with keep-alive comments while nothing is sent. A
+// reader notices the client going away. Does socket I/O; event-loop thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "libkasocki/engineio/server_stream.hpp"
+#include "libkasocki/gateway/stream_output.hpp"
+#include "libkasocki/sse/stream_options.hpp"
+#include "libkasocki/sse/stream_positions.hpp"
+
+namespace kasocki::sse {
+
+class stream_connection : public gateway::stream_output,
+                          public std::enable_shared_from_this<stream_connection> {
+ public:
+  struct framing {
+    bool chunked = true;  // HTTP/1.1; false: the end of the connection ends the response
+    bool ndjson = false;
+    id_format ids = id_format::offset;
+  };
+  stream_connection(engineio::plain_or_tls_stream& stream, framing f, stream_positions positions,
+                    const stream_options& options);
+
+  // Queues raw bytes before anything else (the opening `:ok`).
+  void send_raw(std::string bytes);
+  // Writes until the stream ends (client gone, end(), a write error, the maximum duration);
+  // writes the last chunk when the client is still there.
+  boost::asio::awaitable<void> run();
+  // Ends the stream with an `event: error` (server shutdown).
+  void close_with(const gateway::json& error);
+  // Stops at once: pending reads and writes are cancelled (the last step of a shutdown).
+  void abort();
+  std::size_t queued_bytes() const { return queued_bytes_ + writing_bytes_; }
+
+  // ---- gateway::stream_output ----
+  bool writable() const override;
+  void when_writable(std::function<void()> callback) override;
+  void discard_queued() override;
+  void send_message(const kafka::message_view& m, const shared_bytes& body) override;
+  void send_error(const gateway::json& error) override;
+  void end() override;
+
+ private:
+  struct piece {
+    std::string head;
+    shared_bytes body;
+    std::string_view tail;
+    std::size_t size() const { return head.size() + view(body).size() + tail.size(); }
+  };
+  void push(piece p);
+  void wake();
+  boost::asio::awaitable<void> read_until_closed(std::shared_ptr<stream_connection> self);
+
+  engineio::plain_or_tls_stream& stream_;
+  framing framing_;
+  stream_positions positions_;
+  const stream_options& options_;
+  std::vector<piece> queue_;
+  std::size_t queued_bytes_ = 0;   // of queue_
+  std::size_t writing_bytes_ = 0;  // of the pieces the writer has taken
+  std::function<void()> on_writable_;
+  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer reader_done_;
+  boost::asio::steady_timer end_deadline_;  // after end(): a write still pending is cancelled
+  bool ending_ = false;                     // end(): write what is queued, then finish
+  bool client_gone_ = false;  // the client closed or a write failed: nothing more to write
+  bool reading_ = false;
+};
+
+}  // namespace kasocki::sse
