@@ -15,6 +15,7 @@ Fixtures:
                       evicted while clients read them
     kafka_log         kafka_log(topic) -> {partition: [Record]}: the whole log of a topic as a
                       read_committed Kafka consumer sees it (what a client must get, filtered)
+    kafka_watermarks  kafka_watermarks(topic, partition) -> (low, high)
     background_producer  background_producer(topic, values_of_batch, batches) -> Writer: a
                       thread producing while the test reads; .join() waits for it
 Helpers to import: Record, consume_async(), pull(), ConsumeLoop, delivered(), assert_delivered(),
@@ -31,7 +32,7 @@ import subprocess
 import threading
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from gateway_fixture import DEADLINE_S, GatewayClient, Pending
 
@@ -81,7 +82,7 @@ def read_log(bootstrap: str, topic: str, partitions: int) -> dict[int, list[Reco
                          "enable.auto.commit": False, "enable.partition.eof": True,
                          "isolation.level": "read_committed"})
     try:
-        consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         # An empty partition still reports its end once.
         log: dict[int, list[Record]] = {p: [] for p in range(partitions)}
         at_end: set[int] = set()
@@ -108,6 +109,20 @@ def kafka_log(kafka_bootstrap, kafka_admin):
         return read_log(kafka_bootstrap, topic, len(meta.partitions))
 
     return read
+
+
+@pytest.fixture
+def kafka_watermarks(kafka_bootstrap):
+    """kafka_watermarks(topic, partition) -> (low, high) as the broker says now."""
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap,
+                         "group.id": "kasocki-e2e-log-reader"})
+
+    def query(topic: str, partition: int) -> tuple[int, int]:
+        return consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                              timeout=DEADLINE_S, cached=False)
+
+    yield query
+    consumer.close()
 
 
 class Writer:
