@@ -18,8 +18,8 @@ Fixtures:
     kafka_watermarks  kafka_watermarks(topic, partition) -> (low, high)
     background_producer  background_producer(topic, values_of_batch, batches) -> Writer: a
                       thread producing while the test reads; .join() waits for it
-Helpers to import: Record, consume_async(), pull(), ConsumeLoop, delivered(), assert_delivered(),
-by_partition(), expected_after(), wait_delivered().
+Helpers to import: Record, read_log(), consume_async(), pull(), ConsumeLoop, delivered(),
+assert_delivered(), by_partition(), expected_after(), wait_delivered().
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def read_across_deletion(policy: str, kasocki_server, small_history, connect, fr
                          produce, kafka_admin, kafka_log):
     """A puller at offset 0 has 10 messages when everything before DELETED_BEFORE is deleted;
     then it reads on, pushed, until messages produced after the deletion come. Returns the
-    client, its messages and the topic."""
+    client, its messages, the topic and the topic's log as it is then."""
     server = kasocki_server(*small_history, *BOUNDED_READ_AHEAD, "-X",
                             f"auto.offset.reset={policy}")
     topic = fresh_topic()
