@@ -9,10 +9,10 @@ Register it in a test module with `pytest_plugins = ["gateway_fixture", "history
 Fixtures:
     serve_options     the long options `kasocki serve --help` lists (a set of "--name")
     small_history     server arguments that make every stored range of old messages tiny, from
-                      those the binary has: `--history-cache-mib 1` (the shared history store),
-                      `--tail-window-kib 16 --tail-backfill 0` (the shared tail's window), so that
-                      clients switch between history, window and live end often and ranges are
-                      evicted while clients read them
+                      those the binary has: `--history-cache-mib 1` and short history fetches
+                      (the shared history store), `--tail-window-kib 16 --tail-backfill 0` (the
+                      shared tail's window), so that clients switch between history, window and
+                      live end often and ranges are evicted while clients read them
     kafka_log         kafka_log(topic) -> {partition: [Record]}: the whole log of a topic as a
                       read_committed Kafka consumer sees it (what a client must get, filtered)
     kafka_watermarks  kafka_watermarks(topic, partition) -> (low, high)
@@ -37,9 +37,15 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from gateway_fixture import DEADLINE_S, GatewayClient, Pending
 
 # A window of 16 KiB holds a few dozen of the messages the suites produce (a few hundred bytes
-# each); a store of 1 MiB a few thousand. Both far below what the tests produce.
+# each); a store of 1 MiB about a thousand. Both far below what the tests produce. The history
+# fetches are cut short too (fewer fetchers than clients, short jobs, little read-ahead, little
+# sharing), so that clients wait for each other's fetches and ranges are fetched in pieces.
 SMALL_HISTORY_ARGS = {
     "--history-cache-mib": ["--history-cache-mib", "1"],
+    "--history-fetchers": ["--history-fetchers", "2"],
+    "--history-job-offsets": ["--history-job-offsets", "500"],
+    "--history-readahead": ["--history-readahead", "100"],
+    "--history-share-distance": ["--history-share-distance", "200"],
     "--tail-window-kib": ["--tail-window-kib", "16"],
     "--tail-backfill": ["--tail-backfill", "0"],
 }
