@@ -9,16 +9,17 @@ Register it in a test module with `pytest_plugins = ["gateway_fixture", "history
 Fixtures:
     serve_options     the long options `kasocki serve --help` lists (a set of "--name")
     small_history     server arguments that make every stored range of old messages tiny, from
-                      those the binary has: `--history-cache-mib 1` (the shared history store),
-                      `--tail-window-kib 16 --tail-backfill 0` (the shared tail's window), so that
-                      clients switch between history, window and live end often and ranges are
-                      evicted while clients read them
+                      those the binary has: `--history-cache-mib 1` and short history fetches
+                      (the shared history store), `--tail-window-kib 16 --tail-backfill 0` (the
+                      shared tail's window), so that clients switch between history, window and
+                      live end often and ranges are evicted while clients read them
     kafka_log         kafka_log(topic) -> {partition: [Record]}: the whole log of a topic as a
                       read_committed Kafka consumer sees it (what a client must get, filtered)
+    kafka_watermarks  kafka_watermarks(topic, partition) -> (low, high)
     background_producer  background_producer(topic, values_of_batch, batches) -> Writer: a
                       thread producing while the test reads; .join() waits for it
-Helpers to import: Record, consume_async(), pull(), ConsumeLoop, delivered(), assert_delivered(),
-by_partition(), expected_after(), wait_delivered().
+Helpers to import: Record, read_log(), consume_async(), pull(), ConsumeLoop, delivered(),
+assert_delivered(), by_partition(), expected_after(), wait_delivered().
 """
 
 from __future__ import annotations
@@ -31,14 +32,20 @@ import subprocess
 import threading
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from gateway_fixture import DEADLINE_S, GatewayClient, Pending
 
 # A window of 16 KiB holds a few dozen of the messages the suites produce (a few hundred bytes
-# each); a store of 1 MiB a few thousand. Both far below what the tests produce.
+# each); a store of 1 MiB about a thousand. Both far below what the tests produce. The history
+# fetches are cut short too (fewer fetchers than clients, short jobs, little read-ahead, little
+# sharing), so that clients wait for each other's fetches and ranges are fetched in pieces.
 SMALL_HISTORY_ARGS = {
     "--history-cache-mib": ["--history-cache-mib", "1"],
+    "--history-fetchers": ["--history-fetchers", "2"],
+    "--history-job-offsets": ["--history-job-offsets", "500"],
+    "--history-readahead": ["--history-readahead", "100"],
+    "--history-share-distance": ["--history-share-distance", "200"],
     "--tail-window-kib": ["--tail-window-kib", "16"],
     "--tail-backfill": ["--tail-backfill", "0"],
 }
@@ -81,7 +88,7 @@ def read_log(bootstrap: str, topic: str, partitions: int) -> dict[int, list[Reco
                          "enable.auto.commit": False, "enable.partition.eof": True,
                          "isolation.level": "read_committed"})
     try:
-        consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         # An empty partition still reports its end once.
         log: dict[int, list[Record]] = {p: [] for p in range(partitions)}
         at_end: set[int] = set()
@@ -108,6 +115,20 @@ def kafka_log(kafka_bootstrap, kafka_admin):
         return read_log(kafka_bootstrap, topic, len(meta.partitions))
 
     return read
+
+
+@pytest.fixture
+def kafka_watermarks(kafka_bootstrap):
+    """kafka_watermarks(topic, partition) -> (low, high) as the broker says now."""
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap,
+                         "group.id": "kasocki-e2e-log-reader"})
+
+    def query(topic: str, partition: int) -> tuple[int, int]:
+        return consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                              timeout=DEADLINE_S, cached=False)
+
+    yield query
+    consumer.close()
 
 
 class Writer:

@@ -125,15 +125,15 @@ class StalledClient:
 def test_a_stalled_socket_falls_behind_and_catches_up_with_the_live_end(
         kasocki_server, small_history, fresh_topic, produce, kafka_log, background_producer):
     # A small send queue: what the server holds for the stalled client is that and the socket
-    # buffers; the 4 MB produced meanwhile are far more than the window or store hold.
+    # buffers; the 3 MB produced meanwhile are far more than the window or store hold.
     server = kasocki_server(*small_history, "--send-queue-kib", "64")
     topic = fresh_topic(2)
     stalled = StalledClient(server, topic)
     try:
-        produce(topic, values(0, 4000, "s" * 1000), partition=spread(4000))
-        writer = background_producer(topic, lambda b: values(4000 + 50 * b, 50), 20,
+        produce(topic, values(0, 3000, "s" * 1000), partition=spread(3000))
+        writer = background_producer(topic, lambda b: values(3000 + 50 * b, 50), 20,
                                      partition=spread(50))
-        stalled.read(4000)  # reading again, while the producer writes
+        stalled.read(3000)  # reading again, while the producer writes
         writer.join()
         expected = expected_after(kafka_log(topic), stalled.starts)
         got = stalled.read(expected_count(expected))

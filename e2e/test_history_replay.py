@@ -113,7 +113,7 @@ def test_consume_start_stop_interleaved_while_crossing_into_the_live_end(
     # outstanding meanwhile (their answers take messages out of the pushed stream); stop once
     # the client has everything. Each round crosses from old messages into the live end.
     produced = 0
-    for round_ in range(4):
+    for round_ in range(3):
         produce(topic, values(produced, 1500), partition=spread(1500, 2))
         produced += 1500
         pulls = [consume_async(client) for _ in range(20)]
