@@ -142,7 +142,7 @@ void fetcher_pool::run(const std::shared_ptr<slot>& s) {
   };
   if (s->consumer) return assign();
   s->opening = true;
-  open_fetch_consumer(ctx_, [this, weak, gen, assign](result<std::unique_ptr<fetch_consumer>> c) {
+  open_fetch_consumer(ctx_, [this, weak, assign](result<std::unique_ptr<fetch_consumer>> c) {
     auto s = weak.lock();
     if (!s || closed_) {
       if (c) c.value()->close();
