@@ -114,6 +114,8 @@ async function steps(page) {
   // Stopped: the new message only arrives when asked for.
   await page.click("#consume");
   await page.waitForSelector("#read-status >> text=consumed one");
+  // The page adds messages to the list on the next animation frame, after the status text.
+  await countAtLeast(page, matching + 1);
   shown = await listed(page);
   check(shown.length === matching + 1, `${shown.length} messages after consume`);
   check(shown[0].consumed && shown[0].body.id === nextId, `consumed ${JSON.stringify(shown[0])}`);
