@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka.admin import AdminClient
 
-pytest.register_assert_rewrite("gateway_fixture")
+pytest.register_assert_rewrite("gateway_fixture", "fault_fixture")
 from gateway_fixture import DEADLINE_S, poll_until  # noqa: E402
 
 from fault_fixture import RECOVERY_S, produce, wait_status  # noqa: E402

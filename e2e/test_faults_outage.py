@@ -1,5 +1,4 @@
-"""What clients and the log see of a Kafka outage: several started clients (websocket, polling,
-SSE) each get exactly one KafkaUnavailableError, in which (as in /healthz and everything else
+"""What clients and the log see of a Kafka outage: several started clients (websocket, SSE) each get exactly one KafkaUnavailableError, in which (as in /healthz and everything else
 they receive) nothing names a broker, an address, a port or a librdkafka text; their streams
 resume by themselves with nothing lost or repeated; and the server's log has one line per kind of
 librdkafka line for the whole outage, with the count of its repeats after the recovery.
@@ -16,7 +15,7 @@ import time
 import pytest
 import requests
 
-pytest.register_assert_rewrite("gateway_fixture")
+pytest.register_assert_rewrite("gateway_fixture", "fault_fixture")
 from gateway_fixture import poll_until  # noqa: E402
 
 from fault_fixture import RECOVERY_S, produce, wait_status  # noqa: E402
@@ -47,8 +46,8 @@ class SseRecorder:
                 with self.cond:
                     self.lines.append(raw.decode())
                     self.cond.notify_all()
-        except requests.RequestException:
-            pass  # closed at the end of the test
+        except (requests.RequestException, AttributeError):
+            pass  # closed at the end of the test (urllib3 then reads from no socket)
 
     def parsed(self) -> list[tuple[str, str]]:
         """(event, data) of every complete event so far."""
@@ -113,11 +112,13 @@ def test_an_outage_is_told_once_names_nothing_and_is_logged_once(running, topic,
     server = kasocki_server("--log-level", "info", "--sse-keepalive", "1",
                             brokers=running.bootstrap)
     produce(running.bootstrap, topic, [{"n": i} for i in range(BEFORE)])
-    clients = [connect(server), connect(server), connect(server, transports=("polling",))]
+    clients = [connect(server), connect(server)]
     for client in clients:
-        client.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
-        client.ok("start")
-        client.messages(BEFORE)
+        # Generous: a fresh broker on a shared machine answers its first requests slowly.
+        client.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}],
+                  timeout=RECOVERY_S)
+        client.ok("start", timeout=RECOVERY_S)
+        client.messages(BEFORE, timeout=RECOVERY_S)
     sse = SseRecorder(server, topic)
     try:
         sse.wait_for(lambda events: sum(e == "message" for e, _ in events) == BEFORE,
