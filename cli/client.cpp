@@ -103,16 +103,18 @@ std::optional<std::string_view> ack_result(run_state& st, boost::system::error_c
 }
 
 // An `err` event. Errors of our own requests also come in their acks, which report them: the
-// event is a duplicate. A KafkaUnavailableError ends the connection: fatal. Anything else happened
-// while delivering (a skipped undecodable message, an offset reset, a Kafka error the server
-// retries): printed to stderr, and reading goes on with the exit status unchanged.
+// event is a duplicate. A KafkaUnavailableError on connection ends the connection: fatal.
+// Anything else happened while delivering (a skipped undecodable message, an offset reset, a
+// Kafka error the server retries, Kafka unreachable for a while, after which the messages
+// resume by themselves): printed to stderr, and reading goes on with the exit status unchanged.
 void on_err_event(run_state& st, const json& error) {
   static const std::set<std::string> request_events = {"subscribe", "filter", "consume", "start",
                                                        "stop"};
   if (error.is_object() && error.contains("socketEvent") && error["socketEvent"].is_string() &&
       request_events.count(error["socketEvent"].get<std::string>()))
     return;
-  if (!error.is_object() || error.value("name", json()) == "KafkaUnavailableError")
+  if (!error.is_object() || (error.value("name", json()) == "KafkaUnavailableError" &&
+                             error.value("socketEvent", json()) == "connect"))
     return st.fail(error);
   if (st.stopping) return;
   std::fflush(stdout);  // keep stdout and stderr in order on a terminal

@@ -176,6 +176,7 @@ int serve_main(int argc, char** argv) {
     }
   }
   http::listener listener(io.get_executor(), config.http);
+  listener.on_socket(http::make_socket_admission_handler(admission));
   listener.route(
       config.path,
       [&engine](auto& stream, auto& request) { return engine.handle(stream, request); },

@@ -127,7 +127,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   std::string brokers, log_level, config_file;
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
-  long idle = 0, http_idle = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
+  long idle = 0, http_idle = 0, http_header = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
   long history_idle_ms = 0, sse_keepalive = 0, sse_max_duration = 0;
   std::size_t tail_window_kib = 0, history_cache_mib = 0;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
@@ -171,6 +171,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "max-connections-per-ip",
           po::value(&config.admission.max_connections_per_ip)->default_value(64),
           "open sessions per client address (0: no limit); more get HTTP 429")(
+          "max-sockets-per-ip", po::value(&config.admission.max_sockets_per_ip)->default_value(128),
+          "open connections per peer address, whatever they carry (0: no limit; a trusted "
+          "proxy's are not counted); more get HTTP 429 and are closed")(
           "new-sessions-per-ip-per-second",
           po::value(&config.admission.new_sessions_per_ip_per_second)->default_value(20),
           "new sessions per client address per second, sustained (0: no limit)")(
@@ -184,6 +187,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "HTTP "
           "431")("http-idle-timeout", po::value(&http_idle)->default_value(60),
                  "seconds a keep-alive connection may wait for its next request")(
+          "http-header-timeout", po::value(&http_header)->default_value(10),
+          "seconds a request's line and headers may take from its first byte (a new "
+          "connection's first request: from the connect); later it gets HTTP 408 and a close")(
           "max-subscribe-items",
           po::value(&config.gateway.subscribe.max_items)->default_value(1000),
           "assignments in one subscribe")(
@@ -305,8 +311,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.max_payload = max_payload;
   config.engine.send_queue_limit <<= 10;
   config.engine.allow_eio3 = !vm.count("no-eio3");
-  if (idle < 0 || http_idle <= 0 || stall < 0 || tail_linger_ms < 0 || busy_poll_us < 0 ||
-      config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
+  if (idle < 0 || http_idle <= 0 || http_header <= 0 || stall < 0 || tail_linger_ms < 0 ||
+      busy_poll_us < 0 || config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.tail.fetch.fetchers == 0 || config.gateway.tail.fetch.job_offsets <= 0 ||
       config.gateway.tail.fetch.share_distance < 0 || config.gateway.tail.readahead < 0 ||
       config.gateway.tail.fetch.lead < 0 || history_idle_ms <= 0 ||
@@ -330,6 +336,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.gateway.tail.fetch.idle = std::chrono::milliseconds(history_idle_ms);
   config.gateway.tail.linger = std::chrono::milliseconds(tail_linger_ms);
   config.http.idle_timeout = std::chrono::seconds(http_idle);
+  config.http.header_timeout = std::chrono::seconds(http_header);
   config.busy_poll = std::chrono::microseconds(busy_poll_us);
   config.http.body_limit = max_payload;
   config.admission.trusted_proxies = split_list(config.admission.trusted_proxies);

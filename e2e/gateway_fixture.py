@@ -118,8 +118,11 @@ def wait_healthy(server: GatewayServer, timeout: float = DEADLINE_S) -> None:
 
 
 def serve_args(kasocki_bin, kafka_bootstrap: str, port: int, args) -> list[str]:
+    """`--log-level warn` unless `args` sets the level (an option may be given only once)."""
+    args = [str(a) for a in args]
+    level = [] if "--log-level" in args else ["--log-level", "warn"]
     return [str(kasocki_bin), "serve", "--listen", f"127.0.0.1:{port}", "--brokers",
-            kafka_bootstrap, "--log-level", "warn", *[str(a) for a in args]]
+            kafka_bootstrap, *level, *args]
 
 
 @pytest.fixture

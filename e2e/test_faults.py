@@ -9,122 +9,15 @@ a java broker process, a temporary data folder, Kafka admin and produce requests
 
 from __future__ import annotations
 
-import json
-import os
-import pathlib
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-
 import pytest
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
-pytest.register_assert_rewrite("gateway_fixture")
-from gateway_fixture import DEADLINE_S, poll_until, wait_healthy  # noqa: E402
+pytest.register_assert_rewrite("gateway_fixture", "fault_fixture")
+from gateway_fixture import DEADLINE_S, poll_until  # noqa: E402
 
-from conftest import REPO  # noqa: E402
+from fault_fixture import RECOVERY_S, produce, wait_status  # noqa: E402
 
-pytest_plugins = ["gateway_fixture"]
-
-# Recovery is paced by librdkafka's reconnect backoff and the metadata refresh; generous because
-# the machine is shared.
-RECOVERY_S = 60.0
-
-
-def _two_free_ports() -> int:
-    """A port p such that p and p+1 (the controller) are both free right now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no two adjacent free ports")
-
-
-class Broker:
-    """A broker of this module's own, driven by scripts/kafka.sh."""
-
-    def __init__(self):
-        self.port = _two_free_ports()
-        self.work = pathlib.Path(tempfile.mkdtemp(prefix="kasocki-fault-broker-"))
-        self.env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP"}
-        self.env.update(KASOCKI_KAFKA_PORT=str(self.port), KASOCKI_KAFKA_WORK=str(self.work))
-        self.bootstrap = f"localhost:{self.port}"
-
-    def run(self, *args: str) -> None:
-        subprocess.run([str(REPO / "scripts" / "kafka.sh"), *args], env=self.env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=180)
-
-    def start(self) -> None:
-        self.run("start")
-
-    def stop(self) -> None:
-        self.run("stop")
-
-    def remove(self) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.work, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def broker():
-    b = Broker()
-    try:
-        b.start()
-        yield b
-    finally:
-        b.remove()  # always: no broker is left behind, whatever the tests did
-
-
-@pytest.fixture
-def running(broker):
-    """The module's broker, running at the start of the test (a failed test may have left it
-    stopped) and after it."""
-    broker.start()
-    yield broker
-    broker.start()
-
-
-@pytest.fixture
-def topic(running):
-    admin = AdminClient({"bootstrap.servers": running.bootstrap})
-    name = f"kasocki_fault_{time.monotonic_ns()}"
-    admin.create_topics([NewTopic(name, 1, 1)])[name].result(timeout=30)
-    # Creation is acknowledged before the partition has a leader; metadata has no event for it.
-    poll_until(lambda: admin.list_topics(name, timeout=10).topics.get(name),
-               lambda meta: meta is not None and meta.error is None and all(
-                   p.leader >= 0 for p in meta.partitions.values()),
-               f"{name} to have a leader", timeout=30)
-    return name
-
-
-def produce(bootstrap: str, topic: str, values: list[dict]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": "all",
-                         "enable.idempotence": True})
-    errors = []
-    for v in values:
-        producer.produce(topic, json.dumps(v).encode(),
-                         on_delivery=lambda err, _msg: err and errors.append(err))
-    assert producer.flush(30) == 0, "not every message was delivered"
-    assert not errors, errors
-
-
-def wait_status(server, status: int, timeout: float = RECOVERY_S) -> None:
-    """Scrapes /healthz until it answers `status` (health has no event to wait on)."""
-    poll_until(server.healthz, lambda r: r.status_code == status,
-               f"/healthz to answer {status}", interval=0.1, timeout=timeout)
+pytest_plugins = ["gateway_fixture", "fault_fixture"]
 
 
 def test_serve_starts_while_kafka_is_down_and_recovers(running, kasocki_server, connect):

@@ -219,6 +219,7 @@ def wait_no_sessions(server) -> None:
 
 def test_hostile_input_leaves_the_server_serving_without_growing(kasocki_server, connect):
     server = kasocki_server("--new-sessions-per-ip-per-second", 0, "--max-connections-per-ip", 0,
+                            "--max-sockets-per-ip", 0,
                             "--ping-interval", 500, "--ping-timeout", 500)
     rng = random.Random(20240611)
     sent = one_round(server, rng)  # warm-up

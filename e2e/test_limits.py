@@ -1,10 +1,12 @@
 """Every limit of `kasocki serve` against the real binary and broker: sessions in total and per
 client address (also behind a trusted proxy), the new-session rate, maxPayload, header size,
-assignments per subscribe, outstanding consumes, filter size and idle sessions. Each refusal must
-name its limit (the option that sets it), and the server must go on serving the others."""
+assignments per subscribe, outstanding consumes, filter size and idle sessions; open sockets per
+address and the request-header deadline. Each refusal must name its limit (the option that sets
+it), and the server must go on serving the others."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -13,7 +15,8 @@ import requests
 import websocket
 
 pytest.register_assert_rewrite("gateway_fixture")
-from gateway_fixture import DEADLINE_S, assert_error_shape, poll_until  # noqa: E402
+from gateway_fixture import (DEADLINE_S, assert_error_shape, metric_samples,  # noqa: E402
+                             poll_until)
 
 pytest_plugins = ["gateway_fixture"]
 
@@ -241,7 +244,7 @@ def test_refusals_are_counted_in_metrics(kasocki_server, connect):
 
 
 def test_a_flood_of_tcp_connections_does_not_stop_the_server(kasocki_server, connect):
-    server = kasocki_server()
+    server = kasocki_server("--max-sockets-per-ip", 0)  # the flood itself, not its refusal
     idle = []
     for _ in range(300):  # connected, never sending a request
         idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE_S))
@@ -249,3 +252,108 @@ def test_a_flood_of_tcp_connections_does_not_stop_the_server(kasocki_server, con
     assert client.ok("filter", None) is None
     for s in idle:
         s.close()
+
+
+def half_sent(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """A connection from `source` (any 127.x address reaches the loopback) that sent half a
+    request line and nothing more."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S,
+                                 source_address=(source, 0))
+    s.sendall(b"GET /healthz HT")
+    return s
+
+
+def read_to_end(s: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    return data
+
+
+def status_and_body(answer: bytes) -> tuple[int, dict]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), json.loads(body)
+
+
+def get_healthz(port: int, source: str) -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S,
+                                  source_address=(source, 0)) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        # The status line only: /healthz keeps the connection open whatever the request says.
+        head = b""
+        while b"\r\n" not in head and (chunk := s.recv(65536)):
+            head += chunk
+        return int(head.split(b" ")[1])
+
+
+def get_from(port: int, path: str, source: str) -> str:
+    """The body of GET `path` over a connection from `source`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S,
+                                  source_address=(source, 0)) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(body) < length:
+            body += s.recv(65536)
+        return body.decode()
+
+
+def test_sockets_per_ip_count_half_sent_requests(kasocki_server):
+    # The header deadline far away: the held sockets stay open for the whole test.
+    server = kasocki_server("--max-sockets-per-ip", 20, "--http-header-timeout", 600)
+    held = [half_sent(server.port) for _ in range(20)]
+    refused = [half_sent(server.port) for _ in range(10)]
+    try:
+        for s in refused:
+            status, body = status_and_body(read_to_end(s))
+            assert status == 429, body
+            assert body["limit"] == "max-sockets-per-ip" and body["max"] == 20, body
+            assert "max-sockets-per-ip" in body["message"], body
+        # Another address is served meanwhile; the held ones are still open (nothing came).
+        assert get_healthz(server.port, "127.0.0.2") == 200
+        for s in held:
+            s.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                s.recv(1)
+            s.setblocking(True)
+        # /metrics from the other address too: 127.0.0.1 has no place left.
+        metrics = get_from(server.port, "/metrics", "127.0.0.2")
+        assert 'kasocki_limit_rejections_total{limit="max-sockets-per-ip"} 10' in \
+            metrics.splitlines(), metrics
+        # A socket closed gives its place back (when the server has seen the close, which has
+        # no event: polled).
+        held.pop().close()
+        poll_until(lambda: get_healthz(server.port, "127.0.0.1"), lambda status: status == 200,
+                   "a place for 127.0.0.1 again")
+    finally:
+        for s in held + refused:
+            s.close()
+
+
+def test_request_headers_have_their_own_deadline(kasocki_server):
+    server = kasocki_server("--http-header-timeout", 1)
+    # Half a request line: a 408 naming the limit, then the close.
+    with half_sent(server.port) as s:
+        status, body = status_and_body(read_to_end(s))
+    assert status == 408, body
+    assert body["limit"] == "http-header-timeout" and body["max"] == 1, body
+    # A connection that sent nothing is closed without an answer.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE_S) as s:
+        assert read_to_end(s) == b""
+    # Between requests, a keep-alive connection waits under --http-idle-timeout (60 s), not the
+    # header deadline: it is still served after more than a header deadline of silence.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE_S) as s:
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        s.sendall(request)
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(2.5)  # the condition under test: longer than the header deadline
+        s.sendall(request)
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+    counts = metric_samples(server)
+    assert counts.get('kasocki_limit_rejections_total{limit="http-header-timeout"}') == 1, counts
+

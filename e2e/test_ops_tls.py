@@ -147,7 +147,8 @@ CONSUMES = 3
 KINDS = [(client, scheme, mode) for client in ("js", "python") for scheme in ("ws", "wss")
          for mode in TRANSPORTS]
 # Every session comes from 127.0.0.1: the per-address admission limits would refuse most of them.
-NO_ADDRESS_LIMITS = ("--new-sessions-per-ip-per-second", "0", "--max-connections-per-ip", "0")
+NO_ADDRESS_LIMITS = ("--new-sessions-per-ip-per-second", "0", "--max-connections-per-ip", "0",
+                     "--max-sockets-per-ip", "0")
 
 
 async def run_mixed(urls: dict, cafile) -> dict:

@@ -124,7 +124,8 @@ def open_raw_stream(port: int, target: str) -> socket.socket:
 
 def test_a_thousand_idle_streams_and_the_server_still_serves(kasocki_server, fresh_topic, produce):
     topic = fresh_topic(1)
-    server = kasocki_server("--max-connections-per-ip", "0", "--new-sessions-per-ip-per-second", "0")
+    server = kasocki_server("--max-connections-per-ip", "0", "--new-sessions-per-ip-per-second", "0",
+                            "--max-sockets-per-ip", "0")
     target = "/v2/stream/" + topic
     sockets = []
     try:

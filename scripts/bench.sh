@@ -206,9 +206,10 @@ scenario_serve_args() {
   esac
 }
 
-# Live scenarios: every client is 127.0.0.1, so the per-address admission limits go (and the
+# Live scenarios: every client is 127.0.0.1, so the per-address limits go (and the
 # total one is raised above the 10,000 clients).
-live_server_args=(--max-connections 20000 --max-connections-per-ip 0 --new-sessions-per-ip-per-second 0)
+live_server_args=(--max-connections 20000 --max-connections-per-ip 0 --max-sockets-per-ip 0
+  --new-sessions-per-ip-per-second 0)
 # BENCH_SERVE_ARGS: more `kasocki serve` options for every run (e.g. --send-queue-kib 256).
 read -ra extra_serve_args <<<"${BENCH_SERVE_ARGS:-}"
 live_server_args+=("${extra_serve_args[@]}")

@@ -95,9 +95,10 @@ void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
   auto socket = socket_.lock();
   if (!socket || phase_ != phase::waiting_for_metadata) return;
   if (!metadata || !metadata->healthy) {
-    std::string why = metadata && metadata->last_error ? metadata->last_error->message
-                                                       : std::string("no answer from the brokers");
-    emit_error("connect", kafka_unavailable_error("Kafka is not reachable: " + why));
+    // Why (librdkafka's text, broker names) is in the server's log, not for the client.
+    emit_error("connect", kafka_unavailable_error(
+                              "Kafka cannot be reached: try again later (nothing was lost: "
+                              "positions are kept by the client)"));
     socket->disconnect(true);
     return;
   }

@@ -17,6 +17,7 @@
 #include "libkasocki/gateway/errors.hpp"
 #include "libkasocki/gateway/gateway.hpp"
 #include "libkasocki/gateway/idle_watch.hpp"
+#include "libkasocki/gateway/outage_notice.hpp"
 #include "libkasocki/gateway/prepared_message.hpp"
 #include "libkasocki/gateway/stream_output.hpp"
 #include "libkasocki/kafka/message_source.hpp"
@@ -106,6 +107,9 @@ class client_session : public std::enable_shared_from_this<client_session> {
   bool pumping_ = false;
   std::unique_ptr<boost::asio::steady_timer> stall_timer_;
   void watch_stall();
+  // One KafkaUnavailableError per outage, however many times the brokers' failure is reported.
+  outage_notice outage_;
+  void report_kafka_error(const kafka::message_error& e);
   augmenter augmenter_;
   // The idle-session limit: subscribe, consume and start are activity; started or a consume
   // waiting is never idle.

@@ -93,20 +93,34 @@ void client_session::watch_stall() {
 
 void client_session::on_batch(kafka::message_batch batch) {
   fetching_ = false;
-  for (const auto& e : batch.errors()) {
-    // Retention deleted the position: the cursor moved where auto.offset.reset says.
-    if (e.error.kind() == kafka::kafka_errc::offset_out_of_range && e.partition >= 0) {
-      emit_error("message", offset_reset_error(e.topic, e.partition, e.offset, e.reset_to));
-      continue;
-    }
-    auto error = kafka_error(e.error.message, e.error.name);
-    if (!e.topic.empty()) error.details["topic"] = e.topic;
-    if (e.partition >= 0) error.details["partition"] = e.partition;
-    if (e.offset >= 0) error.details["offset"] = e.offset;
-    emit_error("message", error);
+  for (const auto& e : batch.errors()) report_kafka_error(e);
+  if (!batch.messages().empty()) {
+    outage_.reachable();  // after this batch's errors: they may be the outage it ends
+    batches_.push_back(std::move(batch));
   }
-  if (!batch.messages().empty()) batches_.push_back(std::move(batch));
   pump();
+}
+
+// What a client learns of a Kafka error met while reading: the error's own message (the Kafka
+// layer's words, never librdkafka's text, which names brokers), once per outage when it says
+// Kafka cannot be reached.
+void client_session::report_kafka_error(const kafka::message_error& e) {
+  // Retention deleted the position: the cursor moved where auto.offset.reset says.
+  if (e.error.kind() == kafka::kafka_errc::offset_out_of_range && e.partition >= 0)
+    return emit_error("message", offset_reset_error(e.topic, e.partition, e.offset, e.reset_to));
+  if (e.error.kind() == kafka::kafka_errc::unavailable) {
+    auto snapshot = owner_.metadata_.snapshot();
+    if (!outage_.should_tell(snapshot ? snapshot->recoveries : 0)) return;
+    // The cache notices the outage now, not at its next refresh: /healthz and new clients see
+    // it, and its end (the recovery count this client's next notice waits for) is seen.
+    owner_.metadata_.refresh([](const kafka::snapshot_ptr&) {});
+    return emit_error("message", kafka_unavailable_error());
+  }
+  auto error = kafka_error(e.error.message, e.error.name);
+  if (!e.topic.empty()) error.details["topic"] = e.topic;
+  if (e.partition >= 0) error.details["partition"] = e.partition;
+  if (e.offset >= 0) error.details["offset"] = e.offset;
+  emit_error("message", error);
 }
 
 void client_session::deliver(const kafka::message_view& m) {

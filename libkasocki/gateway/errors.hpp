@@ -51,10 +51,14 @@ kasocki_error invalid_filter_error(std::string message, json filters);
 kasocki_error deserialization_error(std::string_view topic, std::int32_t partition,
                                     std::int64_t offset);
 // Any error librdkafka reports while serving a request or delivering; `code` is librdkafka's
-// error name (e.g. "_TRANSPORT"), omitted when empty.
+// error name (e.g. "UNKNOWN_TOPIC_OR_PART"), omitted when empty. `message` must be the Kafka
+// layer's words (kafka_error::message), never librdkafka's text: clients see it.
 kasocki_error kafka_error(std::string message, std::string_view code = {});
-// The brokers cannot be reached (on connection: the client is then disconnected).
-kasocki_error kafka_unavailable_error(std::string message);
+// The brokers cannot be reached (on connection: the client is then disconnected; while reading:
+// once per outage, and delivery resumes by itself). The message names nothing of the server.
+kasocki_error kafka_unavailable_error(
+    std::string message =
+        "Kafka cannot be reached; delivery resumes where it stopped when it is back");
 // Delivery: a partition's position fell outside [low, high] (e.g. retention deleted it) and the
 // consumer restarted where auto.offset.reset says. `offset` is the lost position, `resetTo` the
 // new one when known.

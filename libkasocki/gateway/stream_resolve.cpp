@@ -14,7 +14,7 @@ namespace {
 void resolve_checked(gateway& owner, const std::vector<assignment_request>& requests,
                      stream_resolve_handler done) {
   auto snapshot = owner.metadata().snapshot();
-  if (!snapshot || !snapshot->healthy) return done(kafka_error("Kafka metadata is not available"));
+  if (!snapshot || !snapshot->healthy) return done(kafka_unavailable_error());
   if (auto checked = check_assignment(
           requests, topic_partitions(snapshot->topics.begin(), snapshot->topics.end()),
           owner.options().allowed_topics);

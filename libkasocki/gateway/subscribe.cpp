@@ -23,6 +23,8 @@ kasocki_error to_client_error(const kafka::kafka_error& e) {
     case kafka::kafka_errc::unknown_topic_or_partition:
     case kafka::kafka_errc::invalid_argument:
       return invalid_assignment_error(e.message);
+    case kafka::kafka_errc::unavailable:
+      return kafka_unavailable_error();
     case kafka::kafka_errc::offset_out_of_range:
     case kafka::kafka_errc::other:
       break;
@@ -94,7 +96,7 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
   if (phase_ != phase::subscribing) return;  // closed while the metadata was fetched
   auto snapshot = owner_.metadata_.snapshot();
   if (!snapshot || !snapshot->healthy) {
-    fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
+    fail(ack, "subscribe", kafka_unavailable_error());
     return end_subscribe();
   }
   if (auto checked = check_assignment(

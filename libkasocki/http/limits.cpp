@@ -111,6 +111,7 @@ ip::address client_address(const ip::address& peer, std::string_view x_forwarded
 struct admission_control::state {
   struct per_address {
     std::size_t open = 0;
+    std::size_t sockets = 0;
     double tokens = 0;
     clock::time_point refilled{};
   };
@@ -127,7 +128,7 @@ struct admission_control::state {
       const double seconds = std::chrono::duration<double>(now - e.refilled).count();
       const bool full = limits.new_sessions_per_ip_per_second <= 0 ||
                         e.tokens + seconds * limits.new_sessions_per_ip_per_second >= burst;
-      it = (e.open == 0 && full) ? addresses.erase(it) : std::next(it);
+      it = (e.open == 0 && e.sockets == 0 && full) ? addresses.erase(it) : std::next(it);
     }
     prune_at = std::max<std::size_t>(1024, addresses.size() * 2);
   }
@@ -198,6 +199,35 @@ result<admission_control::ticket, refusal> admission_control::admit(const ip::ad
   });
 }
 
+result<admission_control::ticket, refusal> admission_control::admit_socket(const ip::address& raw) {
+  auto& s = *state_;
+  const std::string key = canonical(raw).to_string();
+  if (s.addresses.size() >= s.prune_at) s.prune(clock::now(), limits_);
+  auto [it, inserted] = s.addresses.try_emplace(key);
+  auto& entry = it->second;
+  if (inserted) {
+    entry.tokens = static_cast<double>(limits_.new_sessions_burst);
+    entry.refilled = clock::now();
+  }
+  if (limits_.max_sockets_per_ip > 0 && entry.sockets >= limits_.max_sockets_per_ip) {
+    ++s.counters.refused_sockets_per_ip;
+    return refusal{std::string(limit_name::max_sockets_per_ip),
+                   "too many open connections from " + key + " (limit max-sockets-per-ip = " +
+                       std::to_string(limits_.max_sockets_per_ip) + ")",
+                   static_cast<double>(limits_.max_sockets_per_ip)};
+  }
+  ++entry.sockets;
+  return ticket(state_.get(), [state = state_, key](void*) {
+    if (auto found = state->addresses.find(key); found != state->addresses.end())
+      --found->second.sockets;
+  });
+}
+
+std::size_t admission_control::open_sockets(const ip::address& peer) const {
+  auto it = state_->addresses.find(canonical(peer).to_string());
+  return it == state_->addresses.end() ? 0 : it->second.sockets;
+}
+
 std::size_t admission_control::open_sessions() const {
   return state_->open;
 }
@@ -243,6 +273,25 @@ engineio::server::admission_handler make_admission_handler(admission_control& co
     const auto& refused = admitted.error();
     metrics::global().counter("kasocki_limit_rejections_total", {{"limit", refused.limit}}).inc();
     verdict.status = 429;
+    verdict.body = refused.body();
+    return verdict;
+  };
+}
+
+socket_admission_handler make_socket_admission_handler(admission_control& control) {
+  return [&control](const ip::address& peer) {
+    socket_verdict verdict;
+    if (control.trusted_proxies().contains(peer)) {
+      verdict.ticket = std::make_shared<int>(0);  // held, counted nowhere
+      return verdict;
+    }
+    auto admitted = control.admit_socket(peer);
+    if (admitted) {
+      verdict.ticket = std::move(*admitted);
+      return verdict;
+    }
+    const auto& refused = admitted.error();
+    metrics::global().counter("kasocki_limit_rejections_total", {{"limit", refused.limit}}).inc();
     verdict.body = refused.body();
     return verdict;
   };

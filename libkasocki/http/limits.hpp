@@ -1,5 +1,6 @@
 // Admission limits of the public endpoint: how many Engine.IO sessions may be open at once (in
-// total and per client address) and how fast one address may open new ones. The client address
+// total and per client address), how fast one address may open new ones, and how many sockets
+// one address may hold open (whatever they carry: half-sent requests too). The client address
 // is the socket's peer, or the X-Forwarded-For client when the peer is a trusted proxy.
 // Pure bookkeeping (a clock is passed in), no I/O; event-loop thread only.
 #pragma once
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,8 +23,13 @@
 namespace kasocki::http {
 
 struct admission_limits {
-  std::size_t max_connections = 10'000;        // sessions open at once, all clients; 0 = no limit
-  std::size_t max_connections_per_ip = 64;     // sessions open at once per client address; 0 = none
+  std::size_t max_connections = 10'000;     // sessions open at once, all clients; 0 = no limit
+  std::size_t max_connections_per_ip = 64;  // sessions open at once per client address; 0 = none
+  // Sockets open at once per peer address (a trusted proxy's are not counted); 0 = no limit.
+  // Twice the sessions per address: a polling session holds two sockets at times (its long
+  // GET and a POST), and one browser opens at most 6 HTTP/1.1 sockets per host plus its
+  // websockets, so only a client holding sockets it does not use meets it.
+  std::size_t max_sockets_per_ip = 128;
   double new_sessions_per_ip_per_second = 20;  // sustained handshakes per address; 0 = no limit
   std::size_t new_sessions_burst = 40;  // handshakes one address may make at once (bucket size)
   // Peers (addresses or CIDR networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed.
@@ -34,6 +41,7 @@ struct admission_limits {
 namespace limit_name {
 inline constexpr std::string_view max_connections = "max-connections";
 inline constexpr std::string_view max_connections_per_ip = "max-connections-per-ip";
+inline constexpr std::string_view max_sockets_per_ip = "max-sockets-per-ip";
 inline constexpr std::string_view new_sessions_per_ip = "new-sessions-per-ip-per-second";
 }  // namespace limit_name
 
@@ -79,6 +87,7 @@ struct admission_counters {
   std::uint64_t refused_max_connections = 0;
   std::uint64_t refused_per_ip = 0;
   std::uint64_t refused_rate = 0;
+  std::uint64_t refused_sockets_per_ip = 0;
 };
 
 class admission_control {
@@ -94,11 +103,15 @@ class admission_control {
   // Admits one new session of `client` at `now`, or says which limit refuses it.
   result<ticket, refusal> admit(const boost::asio::ip::address& client,
                                 clock::time_point now = clock::now());
+  // Admits one more open socket of `peer` (max_sockets_per_ip); the ticket is held while the
+  // socket is open.
+  result<ticket, refusal> admit_socket(const boost::asio::ip::address& peer);
 
   const proxy_set& trusted_proxies() const { return proxies_; }
   const admission_limits& limits() const { return limits_; }
   std::size_t open_sessions() const;
   std::size_t open_sessions(const boost::asio::ip::address& client) const;
+  std::size_t open_sockets(const boost::asio::ip::address& peer) const;
   std::size_t tracked_addresses() const;  // entries kept for rate limiting (bounded by pruning)
   admission_counters counters() const;
 
@@ -117,5 +130,20 @@ std::string size_limit_refusal(std::string_view error, std::string_view limit, s
 // trusted X-Forwarded-For), admits or answers 429 with the refusal's body, and counts each
 // refusal in kasocki_limit_rejections_total{limit}. `control` must outlive the server.
 engineio::server::admission_handler make_admission_handler(admission_control& control);
+
+// What the listener does with a socket it accepted: serve it while `ticket` is held, or (no
+// ticket) answer 429 with `body` and close it.
+struct socket_verdict {
+  std::shared_ptr<void> ticket;
+  std::string body;
+};
+using socket_admission_handler =
+    std::function<socket_verdict(const boost::asio::ip::address& peer)>;
+
+// The listener's hook for `control`: counts each open socket of a peer address against
+// max_sockets_per_ip (a trusted proxy's sockets are not counted: its clients are told apart by
+// X-Forwarded-For, per session), and each refusal in kasocki_limit_rejections_total{limit}.
+// `control` must outlive the listener.
+socket_admission_handler make_socket_admission_handler(admission_control& control);
 
 }  // namespace kasocki::http

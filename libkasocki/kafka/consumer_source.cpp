@@ -18,6 +18,7 @@
 #include <string>
 
 #include "libkasocki/kafka/client_context.hpp"
+#include "libkasocki/kafka/librdkafka_log.hpp"
 
 namespace kasocki::kafka {
 namespace {
@@ -52,10 +53,13 @@ struct consumer_handle {
 
 using handle_ptr = std::shared_ptr<consumer_handle>;
 
-void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+// librdkafka's reason names brokers: it goes to the error's detail (the log), never to clients.
+void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* handle = static_cast<consumer_handle*>(opaque);
   if (handle->closing.load()) return;
-  handle->errors.push_back(error_from_code(err, reason == nullptr ? "" : reason));
+  auto error = error_from_code(err, {}, reason == nullptr ? "" : reason);
+  log_librdkafka(4, "ERROR", error.detail, rd_kafka_name(rk));
+  handle->errors.push_back(std::move(error));
 }
 
 // librdkafka's statistics, on whichever thread serves the consumer queue (often the event loop):
@@ -220,8 +224,8 @@ class consumer_state : public std::enable_shared_from_this<consumer_state> {
     const char* topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "";
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        errors.push_back(
-            {topic, m->partition, m->offset, error_from_code(m->err, rd_kafka_message_errstr(m))});
+        errors.push_back({topic, m->partition, m->offset,
+                          error_from_code(m->err, {}, rd_kafka_message_errstr(m))});
       }
       rd_kafka_message_destroy(m);
       return;

@@ -4,7 +4,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "libkasocki/common/log.hpp"
+#include "libkasocki/kafka/librdkafka_log.hpp"
 
 #include <array>
 #include <string>
@@ -51,15 +51,9 @@ property_list defaults(const kafka_config& config, handle_role role) {
   return p;
 }
 
-// librdkafka's own log lines (any of its threads), as structured log lines. Levels are syslog's.
+// librdkafka's own log lines (any of its threads), collapsed when they repeat.
 void log_line(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
-  const auto l = level <= 3   ? log::level::error
-                 : level == 4 ? log::level::warn
-                 : level <= 6 ? log::level::info
-                              : log::level::debug;
-  if (!log::enabled(l)) return;
-  log::write(l, text,
-             {{"source", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
+  log_librdkafka(level, facility, text, rd_kafka_name(rk));
 }
 
 // Applied after the user's properties: Kasocki never writes to Kafka.

@@ -5,7 +5,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
+
+#include "libkasocki/common/log.hpp"
 #include "libkasocki/kafka/client_context.hpp"
+#include "libkasocki/kafka/librdkafka_log.hpp"
 
 namespace kasocki::kafka {
 
@@ -56,6 +60,7 @@ struct metadata_cache::state : std::enable_shared_from_this<state> {
   std::vector<handler> waiters;
   bool in_flight = false;
   bool stopped = true;
+  std::optional<std::chrono::steady_clock::time_point> unreachable_since;
 
   void fetch() {
     if (in_flight || stopped) return;
@@ -71,8 +76,12 @@ struct metadata_cache::state : std::enable_shared_from_this<state> {
   void on_fetched(result<metadata_snapshot> r) {
     in_flight = false;
     if (stopped) return;
+    const bool was_healthy = current && current->healthy;
+    const std::uint64_t recoveries = current ? current->recoveries : 0;
     if (r.has_value()) {
-      current = std::make_shared<const metadata_snapshot>(std::move(r).value());
+      auto snap = std::move(r).value();
+      snap.recoveries = recoveries + (current && !was_healthy ? 1 : 0);
+      current = std::make_shared<const metadata_snapshot>(std::move(snap));
     } else {
       // Keep the last known topics: a short outage should not make topics vanish for clients.
       auto snap = current ? metadata_snapshot(*current) : metadata_snapshot{};
@@ -81,15 +90,39 @@ struct metadata_cache::state : std::enable_shared_from_this<state> {
       snap.fetched_at = std::chrono::steady_clock::now();
       current = std::make_shared<const metadata_snapshot>(std::move(snap));
     }
+    log_transition(was_healthy);
     auto ready = std::move(waiters);
     waiters.clear();
     for (auto& h : ready) h(current);
     schedule();
   }
 
+  // One log line per change of reachability (librdkafka's own lines repeat many times a
+  // second meanwhile; their summaries follow the recovery).
+  void log_transition(bool was_healthy) {
+    const auto now = std::chrono::steady_clock::now();
+    if (current->healthy && !was_healthy && unreachable_since) {
+      const auto seconds =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - *unreachable_since).count();
+      log::info("Kafka is reachable again", {{"unreachable_seconds", seconds / 1000.0}});
+      unreachable_since.reset();
+      flush_librdkafka_repeats(true);
+    } else if (!current->healthy && !unreachable_since) {
+      unreachable_since = now;
+      log::error("Kafka is unreachable",
+                 {{"error", current->last_error ? log_text(*current->last_error) : ""}});
+    }
+    flush_librdkafka_repeats(false);
+  }
+
   void schedule() {
     if (stopped) return;
-    timer.expires_after(ctx.config().metadata_refresh_interval);
+    // While Kafka is unreachable, look again sooner: clients and /healthz learn of its return
+    // within a second or so, not a whole refresh interval later.
+    timer.expires_after(current && !current->healthy
+                            ? std::min(ctx.config().metadata_refresh_interval,
+                                       ctx.config().metadata_min_refresh_gap)
+                            : ctx.config().metadata_refresh_interval);
     timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
       auto self = weak.lock();
       if (!ec && self) self->fetch();
@@ -113,6 +146,7 @@ void metadata_cache::start() {
 }
 
 void metadata_cache::stop() {
+  if (!state_->stopped) flush_librdkafka_repeats(true);  // what was counted until now
   state_->stopped = true;
   state_->waiters.clear();
   state_->timer.cancel();

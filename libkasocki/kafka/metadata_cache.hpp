@@ -30,6 +30,9 @@ struct metadata_snapshot {
   bool healthy = false;                   // the last fetch reached the cluster
   std::optional<kafka_error> last_error;  // why the last fetch failed, if it did
   std::chrono::steady_clock::time_point fetched_at{};
+  // How many times a fetch reached the cluster after a failed one: an outage has ended since a
+  // snapshot whose count is lower.
+  std::uint64_t recoveries = 0;
 
   std::optional<std::int32_t> partition_count(std::string_view topic) const;
   std::vector<std::string> topic_names() const;  // sorted

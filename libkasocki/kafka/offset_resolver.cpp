@@ -17,7 +17,8 @@ namespace {
 kafka_error unknown_partition(const std::string& topic, std::int32_t partition) {
   return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART),
                      "unknown partition " + std::to_string(partition) + " of topic '" + topic + "'",
-                     RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART};
+                     RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                     {}};
 }
 
 // Asks Kafka, for every partition, the offset for `what(request)`: a timestamp in ms, or the
@@ -68,7 +69,8 @@ result<std::vector<partition_request>> expand_requests(std::span<const assignmen
     if (!count) {
       return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART),
                          "unknown topic '" + r.topic + "'",
-                         RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART};
+                         RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                         {}};
     }
     if (r.start.what == start_position::kind::offset && r.start.value < 0) {
       return invalid_argument("negative offset " + std::to_string(r.start.value));

@@ -40,6 +40,7 @@ TEST(Errors, NamesAndDetails) {
       {gw::kafka_error("m", "_TRANSPORT"), "KafkaError", R"({"code":"_TRANSPORT"})"},
       {gw::kafka_error("m"), "KafkaError", "{}"},
       {gw::kafka_unavailable_error("m"), "KafkaUnavailableError", "{}"},
+      {gw::kafka_unavailable_error(), "KafkaUnavailableError", "{}"},
       {gw::offset_reset_error("t", 0, 5, 9), "OffsetResetError",
        R"({"topic":"t","partition":0,"offset":5,"resetTo":9})"},
       {gw::invalid_request_error("m"), "InvalidRequestError", "{}"},

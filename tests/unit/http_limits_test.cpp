@@ -174,5 +174,56 @@ TEST(AdmissionControl, CreateRefusesABadProxy) {
   EXPECT_NE(made.error().find("bogus"), std::string::npos);
 }
 
+TEST(AdmissionControl, LimitsOpenSocketsPerAddressApartFromSessions) {
+  admission_limits limits;
+  limits.max_sockets_per_ip = 2;
+  limits.max_connections_per_ip = 1;
+  admission_control control(limits);
+  auto a = control.admit_socket(addr("1.1.1.1"));
+  auto b = control.admit_socket(addr("::ffff:1.1.1.1"));  // the same address over IPv6
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto c = control.admit_socket(addr("1.1.1.1"));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().limit, "max-sockets-per-ip");
+  auto body = nlohmann::json::parse(c.error().body());
+  EXPECT_EQ(body["limit"], "max-sockets-per-ip");
+  EXPECT_EQ(body["max"], 2);
+  EXPECT_TRUE(control.admit_socket(addr("2.2.2.2")).has_value());  // another address
+  EXPECT_TRUE(control.admit(addr("1.1.1.1")).has_value());         // sessions count on their own
+  EXPECT_EQ(control.open_sockets(addr("1.1.1.1")), 2u);
+  b = admission_control::ticket();  // one socket closed
+  EXPECT_EQ(control.open_sockets(addr("1.1.1.1")), 1u);
+  EXPECT_TRUE(control.admit_socket(addr("1.1.1.1")).has_value());
+  EXPECT_EQ(control.counters().refused_sockets_per_ip, 1u);
+}
+
+TEST(AdmissionControl, NoSocketLimitAtZero) {
+  admission_limits limits;
+  limits.max_sockets_per_ip = 0;
+  admission_control control(limits);
+  std::vector<admission_control::ticket> held;
+  for (int i = 0; i < 1000; ++i) {
+    auto t = control.admit_socket(addr("3.3.3.3"));
+    ASSERT_TRUE(t.has_value());
+    held.push_back(*t);
+  }
+}
+
+TEST(SocketAdmission, ATrustedProxysSocketsAreNotCounted) {
+  admission_limits limits;
+  limits.max_sockets_per_ip = 1;
+  limits.trusted_proxies = {"10.0.0.0/8"};
+  admission_control control(limits);
+  auto admit = make_socket_admission_handler(control);
+  auto p1 = admit(addr("10.1.1.1")), p2 = admit(addr("10.1.1.1"));
+  EXPECT_TRUE(p1.ticket && p2.ticket);
+  EXPECT_EQ(control.open_sockets(addr("10.1.1.1")), 0u);
+  auto d1 = admit(addr("4.4.4.4"));
+  ASSERT_TRUE(d1.ticket);
+  auto d2 = admit(addr("4.4.4.4"));
+  EXPECT_FALSE(d2.ticket);
+  EXPECT_EQ(nlohmann::json::parse(d2.body)["limit"], "max-sockets-per-ip");
+}
+
 }  // namespace
 }  // namespace kasocki::http

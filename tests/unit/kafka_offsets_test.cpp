@@ -116,7 +116,15 @@ TEST(KafkaOffsets, DecideStartOnAnEmptyPartition) {
 
 TEST(KafkaOffsets, ErrorKindsComeFromTheCode) {
   EXPECT_EQ(kk::invalid_argument("x").kind(), kk::kafka_errc::invalid_argument);
-  EXPECT_EQ(kk::error_from_code(-195 /* _TRANSPORT */).kind(), kk::kafka_errc::other);
+  EXPECT_EQ(kk::error_from_code(-195 /* _TRANSPORT */).kind(), kk::kafka_errc::unavailable);
+  EXPECT_EQ(kk::error_from_code(-187 /* _ALL_BROKERS_DOWN */).kind(), kk::kafka_errc::unavailable);
+  EXPECT_EQ(kk::error_from_code(29 /* TOPIC_AUTHORIZATION_FAILED */).kind(), kk::kafka_errc::other);
+  // librdkafka's reason (which names brokers) goes to the detail, never to the message.
+  auto e = kk::error_from_code(-195, {}, "localhost:9092/1: Connect to ipv4#127.0.0.1:9092 failed");
+  EXPECT_EQ(e.message, "Kafka cannot be reached");
+  EXPECT_NE(e.detail.find("localhost:9092"), std::string::npos);
+  EXPECT_EQ(kk::error_from_code(29, "listing offsets").message,
+            "listing offsets: Kafka error TOPIC_AUTHORIZATION_FAILED");
   EXPECT_EQ(kk::describe(kk::kafka_errc::invalid_argument), "invalid argument");
 }
 
