@@ -15,7 +15,9 @@ import socketio
 
 pytest.register_assert_rewrite("gateway_fixture")
 from auth_fixture import AUDIENCE, ISSUER, hs256_with, make_keys, public_pem, run_node, unsigned
-from gateway_fixture import DEADLINE_S, GatewayClient, assert_error_shape, metric_samples
+from conftest import free_port
+from gateway_fixture import (DEADLINE_S, GatewayClient, GatewayServer, assert_error_shape,
+                             metric_samples, wait_healthy)
 from sse_helpers import SseReader, stream_url
 
 pytest_plugins = ["gateway_fixture"]
@@ -35,6 +37,23 @@ def keys():
 def server_args(keys, *extra) -> list[str]:
     return [*keys.args(), "--auth-audience", AUDIENCE, "--auth-issuer", ISSUER,
             "--auth-leeway", "0", "--max-http-header-bytes", "32768", *extra]
+
+
+@pytest.fixture
+def logging_server(start_process, kasocki_bin, kafka_bootstrap):
+    """logging_server(level, *args) -> GatewayServer: kasocki serve at another --log-level than
+    the gateway fixture's warn (which that fixture sets itself)."""
+
+    def start(level: str, *args) -> GatewayServer:
+        port = free_port()
+        process = start_process([kasocki_bin, "serve", "--listen", f"127.0.0.1:{port}",
+                                 "--brokers", kafka_bootstrap, "--log-level", level, *args],
+                                port=port)
+        server = GatewayServer(process, port)
+        wait_healthy(server)
+        return server
+
+    return start
 
 
 @pytest.fixture
@@ -281,8 +300,8 @@ def test_polling_requests_are_bound_to_the_session_the_token_opened(server, keys
     assert json.loads(answer[2:])["data"] == {"name": "AuthenticationError", "reason": "missing"}
 
 
-def test_query_token_is_never_logged(kasocki_server, keys):
-    server = kasocki_server(*server_args(keys, "--log-level", "debug"))
+def test_query_token_is_never_logged(logging_server, keys):
+    server = logging_server("debug", *server_args(keys))
     token = keys.mint(topics=[ONE])
     bad = refused_token(keys, "expired")
     # SSE with the token in the query, socket.io polling and websocket with it in the query, and
@@ -296,7 +315,6 @@ def test_query_token_is_never_logged(kasocki_server, keys):
         assert [line["ready"] for line in lines if "ready" in line] == [[ONE]]
     lines = run_node(server.url, {"query": {"access_token": bad}, "until": "connect_error"})
     assert [line for line in lines if "connect_error" in line]
-    server.process.stop()
     logs = server.stderr() + server.process.stdout()
     assert '"level":"debug"' in logs, logs[-2000:]  # debug logging was on
     for secret in (token, bad):

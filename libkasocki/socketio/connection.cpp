@@ -139,15 +139,17 @@ void connection::connect(const std::string& nsp, json auth) {
     return;
   }
   if (sockets_.count(nsp)) return;  // already connected to it
-  ever_connected_ = true;
-  connect_timer_.cancel();
   auto s = std::make_shared<socket>(*this, nsp, engineio::make_session_id(), std::move(auth));
   if (const auto& guard = server_.guard()) {
+    // A refused CONNECT does not count as connected: the connect timeout still closes a session
+    // that never gets admitted.
     if (auto refused = guard(*s, s->auth(), handshake_token_)) {
       send(packet{packet_type::connect_error, nsp, std::nullopt, 0, std::move(*refused)});
       return;
     }
   }
+  ever_connected_ = true;
+  connect_timer_.cancel();
   sockets_[nsp] = s;
   std::optional<json> reply;
   if (protocol() >= 4) reply = json{{"sid", s->id()}};
