@@ -11,8 +11,9 @@ using namespace kasocki::gateway;
 TEST(GatewayAuthorization, ConnectErrorPayloadCarriesNameAndReason) {
   auto payload = connect_error_payload(
       authentication_error({auth::auth_errc::not_yet_valid, "the token is not valid yet"}));
-  EXPECT_EQ(payload.dump(),
-            R"({"message":"the token is not valid yet","data":{"name":"AuthenticationError","reason":"not_yet_valid"}})");
+  EXPECT_EQ(
+      payload.dump(),
+      R"({"message":"the token is not valid yet","data":{"name":"AuthenticationError","reason":"not_yet_valid"}})");
   auto limit = connect_error_payload(subject_limit_error(3));
   EXPECT_EQ(limit["data"]["name"], "TooManyConnectionsError");
   EXPECT_EQ(limit["data"]["limit"], "max-connections-per-subject");
