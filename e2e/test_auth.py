@@ -386,3 +386,22 @@ def test_connections_per_subject(kasocki_server, keys, auth_connect):
             break
         assert time.monotonic() < deadline, again.connect_error
         time.sleep(0.05)
+
+
+def test_the_operators_mint_script_issues_tokens_the_server_takes(kasocki_server, auth_connect,
+                                                                  tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    script = [sys.executable, str(REPO / "scripts" / "mint_token.py")]
+    done = subprocess.run([*script, "--new-key", tmp_path / "issuer"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    server = kasocki_server("--auth-jwt-key", tmp_path / "issuer.pub.pem", "--auth-audience", "k")
+    done = subprocess.run([*script, "--key", tmp_path / "issuer.pem", "--sub", "op", "--topic",
+                           "kasocki_test_o*", "--aud", "k", "--ttl", "600"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert auth_connect(server, done.stdout.strip()).topics == [ONE]
