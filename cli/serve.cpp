@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -165,7 +166,18 @@ int serve_main(int argc, char** argv) {
   engineio::server engine(io.get_executor(), config.engine);
   engine.on_admission(http::make_admission_handler(admission));
   socketio::server sio(io.get_executor(), engine, config.socketio);
-  gateway::gateway gateway(*kafka_context.value(), metadata, sio, config.gateway);
+  std::unique_ptr<auth::authenticator> authenticator;
+  if (config.auth.enabled()) {
+    auto created = auth::authenticator::create(config.auth);
+    if (!created) {
+      std::cerr << "kasocki serve: " << created.error() << "\n";
+      return 2;
+    }
+    authenticator = std::move(created.value());
+    log::info("client tokens required", {{"keys", authenticator->key_count()}});
+  }
+  gateway::gateway gateway(*kafka_context.value(), metadata, sio, config.gateway,
+                           authenticator.get());
 
   if (!config.tls_cert.empty()) {
     std::string error;
@@ -202,6 +214,24 @@ int serve_main(int argc, char** argv) {
                                         {"sse_path", config.sse.path},
                                         {"brokers", config.kafka.brokers}});
 
+  // SIGHUP reads the key files again (key rotation); the clients connected stay, and a file that
+  // cannot be used leaves the keys in use as they were. Without keys SIGHUP is left alone.
+  boost::asio::signal_set reload_signals(io);
+  std::function<void()> wait_reload = [&] {
+    reload_signals.async_wait([&](auto ec, int) {
+      if (ec) return;
+      if (auto reloaded = authenticator->reload(); reloaded)
+        log::info("keys reloaded", {{"keys", authenticator->key_count()}});
+      else
+        log::error("keys not reloaded: the keys in use stay", {{"error", reloaded.error()}});
+      wait_reload();
+    });
+  };
+  if (authenticator) {
+    reload_signals.add(SIGHUP);
+    wait_reload();
+  }
+
   // Shutdown: stop accepting, tell every client (Engine.IO close), wait until the sessions are
   // gone (their Kafka consumers close on the worker pool) or the deadline, then exit 0. The
   // whole process must be gone within 5 s (orchestrators kill after their grace period).
@@ -222,6 +252,7 @@ int serve_main(int argc, char** argv) {
     log::info("shutting down", {{"signal", signal}, {"sessions", engine.session_count()}});
     listener.stop();
     metadata.stop();
+    reload_signals.cancel();
     engine.close_all();   // every client gets an Engine.IO close
     streams.close_all();  // and every SSE stream an `event: error`, then its end
     // A second signal exits at once.

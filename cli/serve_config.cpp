@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/endpoint.hpp"
+#include "cli/serve_auth.hpp"
 #include "cli/usage.hpp"
 
 namespace kasocki::cli {
@@ -239,6 +240,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "busy-poll-us", po::value(&busy_poll_us)->default_value(0),
           "microseconds the event loop keeps polling before it sleeps: lower latency for "
           "clients in request/reply (consume) for CPU spent spinning (0: off)");
+  auth_option_values auth_values;
+  add_auth_options(options, auth_values);
   po::variables_map vm;
   std::vector<file_token> file_tokens;
   try {
@@ -363,6 +366,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.ui = !vm.count("no-ui");
   if (config.path.empty() || config.path.front() != '/') config.path = "/" + config.path;
   if (config.path.back() != '/') config.path += '/';
+  if (auto error = finish_auth_options(auth_values, config.auth)) {
+    std::cerr << "kasocki serve: " << *error << "\n";
+    return 2;
+  }
   if (vm.count("print-config")) {
     std::cout << effective_config(options, vm).dump(2) << "\n";
     return 0;

@@ -12,6 +12,7 @@
 #include <boost/program_options/variables_map.hpp>
 #include <nlohmann/json.hpp>
 
+#include "libkasocki/auth/authenticator.hpp"
 #include "libkasocki/common/log.hpp"
 #include "libkasocki/engineio/options.hpp"
 #include "libkasocki/gateway/gateway.hpp"
@@ -39,6 +40,7 @@ struct serve_config {
   http::admission_limits admission;  // sessions in total / per address, new-session rate
   http::listener_options http;       // header and body sizes (body_limit = engine.max_payload)
   sse::stream_options sse;           // the Server-Sent Events endpoint
+  auth::auth_options auth;           // client tokens (off without keys)
   // How long the event loop keeps polling after it runs out of work before it sleeps
   // (common/run_loop.hpp). 0: it sleeps at once.
   std::chrono::microseconds busy_poll{0};

@@ -40,10 +40,14 @@ topic_partitions to_topic_partitions(const kafka::metadata_snapshot& snapshot) {
 client_session::client_session(gateway& owner, std::shared_ptr<socketio::socket> socket)
     : owner_(owner), socket_(socket) {
   ++owner_.sessions_;
+  // The connect guard left the verified token there (with an authenticator only).
+  if (auto* identity = std::any_cast<auth::identity>(&socket->data())) identity_ = *identity;
+  owner_.hold_subject(identity_.subject);
 }
 
 client_session::~client_session() {
   --owner_.sessions_;
+  owner_.release_subject(identity_.subject);
   owner_.release_filter(filter_id_);
   close_source();
 }
@@ -56,6 +60,10 @@ void client_session::start() {
   handle("consume", &client_session::consume);
   handle("start", &client_session::start_pushing);
   handle("stop", &client_session::stop_pushing);
+  if (owner_.authenticator_) {
+    handle("auth", &client_session::renew);
+    watch_expiry();
+  }
   std::weak_ptr<client_session> weak = weak_from_this();
   socket->on_unknown([weak](std::string_view event, json, socketio::ack_sender ack) {
     if (auto self = weak.lock())
@@ -102,7 +110,8 @@ void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
     socket->disconnect(true);
     return;
   }
-  auto topics = available_topics(to_topic_partitions(*metadata), owner_.options_.allowed_topics);
+  auto topics = available_topics(to_topic_partitions(*metadata), owner_.options_.allowed_topics,
+                                 identity_.topics);
   socket->emit("ready", json::array({topics}));
   phase_ = phase::ready;
   run_deferred();

@@ -30,7 +30,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
  public:
   client_session(gateway& owner, std::shared_ptr<socketio::socket> socket);
   // A plain stream's session: no events, no acks; started at once by start_stream().
-  client_session(gateway& owner, std::weak_ptr<stream_output> stream);
+  client_session(gateway& owner, std::weak_ptr<stream_output> stream, auth::identity identity = {});
   ~client_session();
   // Registers the event handlers and sends `ready` once Kafka metadata is known.
   void start();
@@ -49,6 +49,8 @@ class client_session : public std::enable_shared_from_this<client_session> {
   void consume(socketio::json args, socketio::ack_sender ack);
   void start_pushing(socketio::json args, socketio::ack_sender ack);
   void stop_pushing(socketio::json args, socketio::ack_sender ack);
+  // In-band renewal (auth.cpp): a fresh token of the same subject replaces the one in force.
+  void renew(socketio::json args, socketio::ack_sender ack);
 
   // Delivery: takes messages from the pending batches (fetching more when empty) while a
   // consume waits or the client is started and its send queue has room.
@@ -115,6 +117,12 @@ class client_session : public std::enable_shared_from_this<client_session> {
   // waiting is never idle.
   std::unique_ptr<idle_watch> idle_;
   void on_idle();
+
+  // Who the client is (its token; unrestricted when the server takes none), and the timer of the
+  // token's end: TokenExpiringError 60 s before it, TokenExpiredError and a disconnect at it.
+  auth::identity identity_;
+  std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
+  void watch_expiry(bool notice_due = true);
 };
 
 }  // namespace kasocki::gateway

@@ -4,16 +4,23 @@
 #include <algorithm>
 
 #include "libkasocki/common/metrics.hpp"
+#include "libkasocki/gateway/authorization.hpp"
 #include "libkasocki/gateway/client_session.hpp"
 
 namespace kasocki::gateway {
 
 gateway::gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata,
-                 socketio::server& io, gateway_options options)
+                 socketio::server& io, gateway_options options,
+                 const auth::authenticator* authenticator)
     : kafka_(kafka),
       metadata_(metadata),
       options_(std::move(options)),
+      authenticator_(authenticator),
       tail_(kafka, metadata, options_.tail) {
+  if (authenticator_)
+    io.guard([this](socketio::socket& s, const socketio::json& auth, std::string_view token) {
+      return admit(s, auth, token);
+    });
   tail_.set_prepare_hook([this](const kafka::message_view& m) { return prepare(m); });
   io.of("/", [this](const std::shared_ptr<socketio::socket>& socket) {
     // The session lives as long as the socket's handlers hold it: until the disconnect.
@@ -60,14 +67,53 @@ void gateway::register_store_metrics() {
           [](const stats& s) { return s.fetch.fetched_messages; });
 }
 
+// The connect guard: a CONNECT needs a token that verifies, and room for its subject.
+std::optional<socketio::json> gateway::admit(socketio::socket& s, const socketio::json& auth,
+                                             std::string_view handshake_token) {
+  auto presented = token_of_connect(auth, handshake_token);
+  auto verified = presented.malformed
+                      ? auth::auth_result<auth::identity>(auth::auth_error{
+                            auth::auth_errc::malformed, "the auth object's token is not a string"})
+                      : authenticator_->verify(presented.token);
+  if (!verified) {
+    if (presented.malformed) auth::authenticator::count_failure(auth::auth_errc::malformed);
+    return connect_error_payload(authentication_error(verified.error()));
+  }
+  if (!subject_has_room(verified->subject)) {
+    metrics::global()
+        .counter("kasocki_limit_rejections_total", {{"limit", "max-connections-per-subject"}})
+        .inc();
+    return connect_error_payload(
+        subject_limit_error(authenticator_->options().max_connections_per_subject));
+  }
+  s.data() = std::move(*verified);
+  return std::nullopt;
+}
+
+bool gateway::subject_has_room(const std::string& subject) const {
+  const auto max = authenticator_ ? authenticator_->options().max_connections_per_subject : 0;
+  if (max == 0 || subject.empty()) return true;
+  auto it = subjects_.find(subject);
+  return it == subjects_.end() || it->second < max;
+}
+
+void gateway::hold_subject(const std::string& subject) {
+  if (!subject.empty()) ++subjects_[subject];
+}
+
+void gateway::release_subject(const std::string& subject) {
+  auto it = subjects_.find(subject);
+  if (it != subjects_.end() && --it->second == 0) subjects_.erase(it);
+}
+
 gateway::~gateway() {
   tail_.close();
 }
 
 std::shared_ptr<client_session> gateway::open_stream(
     std::weak_ptr<stream_output> out, const std::vector<kafka::resolved_assignment>& assignments,
-    filter::filter_set filters) {
-  auto session = std::make_shared<client_session>(*this, std::move(out));
+    filter::filter_set filters, auth::identity identity) {
+  auto session = std::make_shared<client_session>(*this, std::move(out), std::move(identity));
   session->start_stream(assignments, std::move(filters));
   return session;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "libkasocki/auth/authenticator.hpp"
 #include "libkasocki/filter/filter_set.hpp"
 #include "libkasocki/gateway/augment.hpp"
 #include "libkasocki/gateway/prepared_message.hpp"
@@ -45,8 +46,10 @@ struct gateway_options {
 
 class gateway {
  public:
+  // With an authenticator, every socket.io CONNECT and SSE request needs a token (it is used,
+  // not owned, and must outlive the gateway).
   gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata, socketio::server& io,
-          gateway_options options);
+          gateway_options options, const auth::authenticator* authenticator = nullptr);
 
   ~gateway();
   gateway(const gateway&) = delete;
@@ -59,7 +62,11 @@ class gateway {
   // to `out`. The caller holds it; dropping it ends the session.
   std::shared_ptr<client_session> open_stream(
       std::weak_ptr<stream_output> out, const std::vector<kafka::resolved_assignment>& assignments,
-      filter::filter_set filters);
+      filter::filter_set filters, auth::identity identity = {});
+  // Null when the server takes no tokens.
+  const auth::authenticator* authenticator() const { return authenticator_; }
+  // Whether one more session of `subject` fits --max-connections-per-subject.
+  bool subject_has_room(const std::string& subject) const;
   kafka::client_context& kafka() { return kafka_; }
   kafka::metadata_cache& metadata() { return metadata_; }
   const gateway_options& options() const { return options_; }
@@ -76,10 +83,16 @@ class gateway {
   void release_filter(std::uint32_t id);
   std::size_t prepare(const kafka::message_view& m);
   void register_store_metrics();
+  void hold_subject(const std::string& subject);
+  void release_subject(const std::string& subject);
+  std::optional<socketio::json> admit(socketio::socket& s, const socketio::json& auth,
+                                      std::string_view handshake_token);
 
   kafka::client_context& kafka_;
   kafka::metadata_cache& metadata_;
   gateway_options options_;
+  const auth::authenticator* authenticator_;
+  std::map<std::string, std::size_t> subjects_;  // open sessions per token subject
   std::size_t sessions_ = 0;
   struct shared_filter {
     filter::filter_set set;

@@ -6,9 +6,11 @@
 
 namespace kasocki::gateway {
 
-client_session::client_session(gateway& owner, std::weak_ptr<stream_output> stream)
-    : owner_(owner), stream_(std::move(stream)), is_stream_(true) {
+client_session::client_session(gateway& owner, std::weak_ptr<stream_output> stream,
+                               auth::identity identity)
+    : owner_(owner), stream_(std::move(stream)), is_stream_(true), identity_(std::move(identity)) {
   ++owner_.sessions_;
+  owner_.hold_subject(identity_.subject);
 }
 
 void client_session::start_stream(const std::vector<kafka::resolved_assignment>& assignments,
@@ -20,6 +22,7 @@ void client_session::start_stream(const std::vector<kafka::resolved_assignment>&
   metrics::global().gauge("kasocki_sessions_subscribed").inc();
   metrics::global().gauge("kasocki_sessions_started").inc();
   phase_ = phase::started;
+  if (owner_.authenticator_) watch_expiry();
   pump();
 }
 

@@ -101,7 +101,7 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
   }
   if (auto checked = check_assignment(
           requests, topic_partitions(snapshot->topics.begin(), snapshot->topics.end()),
-          owner_.options_.allowed_topics);
+          owner_.options_.allowed_topics, identity_.topics);
       !checked) {
     fail(ack, "subscribe", checked.error());
     return end_subscribe();

@@ -26,7 +26,8 @@ using stream_resolve_handler = std::function<void(result<std::vector<kafka::reso
 // topic is unknown) and the allowed topics, then resolves the start offsets: `done` gets them,
 // or TopicNotAvailableError, InvalidAssignmentError, KafkaError. Called later, on the event loop;
 // not at all when `owner` goes first.
+// Only topics `grant` allows are available (the stream's token).
 void resolve_stream(gateway& owner, std::vector<assignment_request> requests,
-                    stream_resolve_handler done);
+                    stream_resolve_handler done, auth::topic_grant grant = {});
 
 }  // namespace kasocki::gateway

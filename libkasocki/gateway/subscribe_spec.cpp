@@ -156,7 +156,8 @@ result<std::vector<assignment_request>> parse_subscribe_spec(const json& spec,
 }
 
 std::vector<std::string> available_topics(const topic_partitions& metadata,
-                                          const std::vector<std::string>& allowed_topics) {
+                                          const std::vector<std::string>& allowed_topics,
+                                          const auth::topic_grant& grant) {
   std::vector<std::string> out;
   for (const auto& [topic, count] : metadata) {
     (void)count;
@@ -165,6 +166,7 @@ std::vector<std::string> available_topics(const topic_partitions& metadata,
         std::find(allowed_topics.begin(), allowed_topics.end(), topic) == allowed_topics.end()) {
       continue;
     }
+    if (!grant.allows(topic)) continue;
     out.push_back(topic);  // std::map iterates in sorted order
   }
   return out;
@@ -172,8 +174,9 @@ std::vector<std::string> available_topics(const topic_partitions& metadata,
 
 result<ok_t> check_assignment(const std::vector<assignment_request>& requests,
                               const topic_partitions& metadata,
-                              const std::vector<std::string>& allowed_topics) {
-  std::vector<std::string> available = available_topics(metadata, allowed_topics);
+                              const std::vector<std::string>& allowed_topics,
+                              const auth::topic_grant& grant) {
+  std::vector<std::string> available = available_topics(metadata, allowed_topics, grant);
   for (const assignment_request& r : requests) {
     if (!std::binary_search(available.begin(), available.end(), r.topic)) {
       return topic_not_available_error("Topic " + describe(json(r.topic)) + " is not available",

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "libkasocki/auth/topic_grant.hpp"
 #include "libkasocki/gateway/errors.hpp"
 
 namespace kasocki::gateway {
@@ -50,13 +51,16 @@ using topic_partitions = std::map<std::string, std::int32_t>;
 // The topics a client may consume, sorted: those in `metadata` that are in `allowed_topics`
 // (every topic when it is empty), never internal ones (names starting with "__"). This is the
 // `ready` list and the `availableTopics` of TopicNotAvailableError.
+// With a token, only the topics its `topics` claim grants, too.
 std::vector<std::string> available_topics(const topic_partitions& metadata,
-                                          const std::vector<std::string>& allowed_topics);
+                                          const std::vector<std::string>& allowed_topics,
+                                          const auth::topic_grant& grant = {});
 
 // TopicNotAvailableError for the first request whose topic is not available,
 // InvalidAssignmentError for the first partition the topic does not have; ok_t when all fit.
 result<ok_t> check_assignment(const std::vector<assignment_request>& requests,
                               const topic_partitions& metadata,
-                              const std::vector<std::string>& allowed_topics);
+                              const std::vector<std::string>& allowed_topics,
+                              const auth::topic_grant& grant = {});
 
 }  // namespace kasocki::gateway

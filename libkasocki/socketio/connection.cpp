@@ -5,12 +5,37 @@
 
 namespace kasocki::socketio {
 
+namespace {
+
+// The credentials of "Authorization: Bearer <token>" (the scheme case-insensitive), else "".
+std::string bearer_credentials(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size()) return {};
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if ((authorization[i] | 0x20) != scheme[i]) return {};
+  auto token = authorization.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return std::string(token);
+}
+
+}  // namespace
+
 connection::connection(server& srv, std::shared_ptr<engineio::session> session)
     : server_(srv), session_(std::move(session)), connect_timer_(srv.executor()) {}
 
 void connection::start(const engineio::http_request& handshake) {
   // The session's handlers own this connection; the cycle ends when the session ends.
   auto self = shared_from_this();
+  if (server_.guard()) {
+    auto authorization = handshake[boost::beast::http::field::authorization];
+    handshake_token_ =
+        bearer_credentials(std::string_view(authorization.data(), authorization.size()));
+    if (handshake_token_.empty()) {
+      auto query = query_auth(handshake.target());
+      if (auto t = query.find("access_token"); t != query.end() && t->is_string())
+        handshake_token_ = t->get<std::string>();
+    }
+  }
   session_->set_handlers([self](engineio::packet&& p) { self->on_message(std::move(p)); },
                          [self](std::string_view reason) { self->on_close(reason); });
   if (protocol() < 4) {
@@ -114,9 +139,17 @@ void connection::connect(const std::string& nsp, json auth) {
     return;
   }
   if (sockets_.count(nsp)) return;  // already connected to it
+  auto s = std::make_shared<socket>(*this, nsp, engineio::make_session_id(), std::move(auth));
+  if (const auto& guard = server_.guard()) {
+    // A refused CONNECT does not count as connected: the connect timeout still closes a session
+    // that never gets admitted.
+    if (auto refused = guard(*s, s->auth(), handshake_token_)) {
+      send(packet{packet_type::connect_error, nsp, std::nullopt, 0, std::move(*refused)});
+      return;
+    }
+  }
   ever_connected_ = true;
   connect_timer_.cancel();
-  auto s = std::make_shared<socket>(*this, nsp, engineio::make_session_id(), std::move(auth));
   sockets_[nsp] = s;
   std::optional<json> reply;
   if (protocol() >= 4) reply = json{{"sid", s->id()}};

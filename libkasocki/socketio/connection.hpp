@@ -44,6 +44,8 @@ class connection : public std::enable_shared_from_this<connection> {
   bool ever_connected_ = false;
   std::optional<packet> partial_;  // a binary packet waiting for its attachments
   std::vector<std::string> attachments_;
+  // The bearer token of the handshake request, for the server's connect guard; "" when none.
+  std::string handshake_token_;
 };
 
 }  // namespace kasocki::socketio

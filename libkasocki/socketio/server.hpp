@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "libkasocki/engineio/server.hpp"
@@ -22,6 +23,12 @@ struct server_options {
 class server {
  public:
   using connection_handler = std::function<void(const std::shared_ptr<socket>&)>;
+  // Decides whether a CONNECT is admitted, before the socket is handed to its namespace (as
+  // socket.io's io.use()): `auth` is the CONNECT auth object, `handshake_token` the bearer token
+  // of the handshake request (Authorization header, else its access_token parameter; "" when
+  // none). Returns the CONNECT_ERROR payload to refuse; may fill socket.data() to admit.
+  using connect_guard = std::function<std::optional<json>(socket& s, const json& auth,
+                                                          std::string_view handshake_token)>;
 
   server(boost::asio::any_io_executor executor, engineio::server& engine, server_options options);
 
@@ -31,11 +38,14 @@ class server {
   const server_options& options() const { return options_; }
   boost::asio::any_io_executor executor() const { return executor_; }
   const connection_handler* find_namespace(const std::string& nsp) const;
+  void guard(connect_guard g) { guard_ = std::move(g); }
+  const connect_guard& guard() const { return guard_; }
 
  private:
   boost::asio::any_io_executor executor_;
   server_options options_;
   std::map<std::string, connection_handler> namespaces_;
+  connect_guard guard_;
 };
 
 }  // namespace kasocki::socketio

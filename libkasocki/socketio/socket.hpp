@@ -3,6 +3,7 @@
 // own. Event-loop thread only.
 #pragma once
 
+#include <any>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,6 +47,8 @@ class socket : public std::enable_shared_from_this<socket> {
   const std::string& nsp() const { return nsp_; }
   const json& auth() const { return auth_; }
   bool connected() const { return connected_; }
+  // What the application keeps with the socket (socket.io's socket.data), e.g. who connected.
+  std::any& data() { return data_; }
 
   void on(std::string event, event_handler handler);
   // Events with no handler of their own: (event name, args, ack).
@@ -78,6 +81,7 @@ class socket : public std::enable_shared_from_this<socket> {
   std::string nsp_;
   std::string id_;
   json auth_;
+  std::any data_;
   bool connected_ = true;
   std::unordered_map<std::string, event_handler> handlers_;
   std::function<void(std::string_view)> on_disconnect_;

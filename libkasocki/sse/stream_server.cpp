@@ -13,9 +13,11 @@
 
 #include "libkasocki/common/log.hpp"
 #include "libkasocki/common/metrics.hpp"
+#include "libkasocki/gateway/authorization.hpp"
 #include "libkasocki/gateway/client_session.hpp"
 #include "libkasocki/gateway/subscribe_resolve.hpp"
 #include "libkasocki/http/listener.hpp"
+#include "libkasocki/socketio/query_auth.hpp"
 #include "libkasocki/sse/event_format.hpp"
 #include "libkasocki/sse/stream_connection.hpp"
 
@@ -121,9 +123,11 @@ void stream_server::add_cors(const engineio::http_request& request,
 
 asio::awaitable<connection_next> stream_server::respond(engineio::plain_or_tls_stream& stream,
                                                         const engineio::http_request& request,
-                                                        unsigned status, std::string body) {
+                                                        unsigned status, std::string body,
+                                                        std::string_view www_authenticate) {
   auto response = http::json_response(request, status, std::move(body));
   add_cors(request, response);
+  if (!www_authenticate.empty()) response.set(bhttp::field::www_authenticate, www_authenticate);
   if (status == 405) response.set(bhttp::field::allow, "GET, HEAD, OPTIONS");
   if (request.method() == bhttp::verb::head) response.body().clear();
   response.prepare_payload();
@@ -148,6 +152,40 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
   if (request.method() != bhttp::verb::get && request.method() != bhttp::verb::head)
     co_return co_await respond(stream, request, 405, R"({"error":"method not allowed"})");
 
+  // With keys configured, a stream needs a token: Authorization: Bearer, or ?access_token= for
+  // EventSource (which cannot set headers). Checked first: nothing about topics is told without.
+  auth::identity identity;
+  if (const auto* authenticator = gateway_.authenticator()) {
+    auto authorization = request[bhttp::field::authorization];
+    std::string token(
+        auth::bearer_token(std::string_view(authorization.data(), authorization.size())));
+    if (token.empty()) {
+      auto query =
+          socketio::query_auth(std::string_view(request.target().data(), request.target().size()));
+      if (auto t = query.find("access_token"); t != query.end() && t->is_string())
+        token = t->get<std::string>();
+    }
+    auto verified = authenticator->verify(token);
+    if (!verified) {
+      auto error = gateway::authentication_error(verified.error());
+      metrics::global().counter("kasocki_errors_total", {{"name", error.name}}).inc();
+      const bool none = verified.error().kind == auth::auth_errc::missing;
+      co_return co_await respond(
+          stream, request, 401, error_body(error),
+          none ? "Bearer realm=\"kasocki\"" : "Bearer realm=\"kasocki\", error=\"invalid_token\"");
+    }
+    identity = std::move(*verified);
+  }
+  if (!gateway_.subject_has_room(identity.subject)) {
+    metrics::global()
+        .counter("kasocki_limit_rejections_total", {{"limit", "max-connections-per-subject"}})
+        .inc();
+    co_return co_await respond(
+        stream, request, 429,
+        error_body(gateway::subject_limit_error(
+            gateway_.authenticator()->options().max_connections_per_subject)));
+  }
+
   request_headers headers;
   if (auto it = request.find("Last-Event-ID"); it != request.end())
     headers.last_event_id = std::string_view(it->value().data(), it->value().size());
@@ -163,7 +201,7 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
       gateway::topic_partitions metadata;
       if (snapshot) metadata.insert(snapshot->topics.begin(), snapshot->topics.end());
       error.details["availableTopics"] =
-          gateway::available_topics(metadata, gateway_.options().allowed_topics);
+          gateway::available_topics(metadata, gateway_.options().allowed_topics, identity.topics);
     }
     metrics::global().counter("kasocki_errors_total", {{"name", error.name}}).inc();
     co_return co_await respond(stream, request, http_status(parsed.error().kind),
@@ -182,10 +220,13 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
   }
 
   auto wait = std::make_shared<resolve_wait>(stream.get_executor());
-  gateway::resolve_stream(gateway_, want.assignments, [wait](resolved r) {
-    wait->value = std::move(r);
-    wait->done.cancel();
-  });
+  gateway::resolve_stream(
+      gateway_, want.assignments,
+      [wait](resolved r) {
+        wait->value = std::move(r);
+        wait->done.cancel();
+      },
+      identity.topics);
   co_await wait->done.async_wait(as_tuple(use_awaitable));
   if (!wait->value) co_return connection_next::close;
   if (!*wait->value) {
@@ -227,7 +268,8 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
   log::debug(
       "sse stream opened",
       {{"topics", want.topics}, {"partitions", assignments.size()}, {"ndjson", want.ndjson}});
-  auto session = gateway_.open_stream(connection, assignments, std::move(want.filters));
+  auto session =
+      gateway_.open_stream(connection, assignments, std::move(want.filters), std::move(identity));
   co_await connection->run();
   session.reset();
   streams_.erase(connection);

@@ -42,7 +42,8 @@ class stream_server {
  private:
   boost::asio::awaitable<engineio::connection_next> respond(engineio::plain_or_tls_stream& stream,
                                                             const engineio::http_request& request,
-                                                            unsigned status, std::string body);
+                                                            unsigned status, std::string body,
+                                                            std::string_view www_authenticate = {});
   void add_cors(const engineio::http_request& request, engineio::http_response& response) const;
 
   gateway::gateway& gateway_;
