@@ -5,6 +5,7 @@
 
 #include "libkasocki/common/metrics.hpp"
 #include "libkasocki/gateway/client_session.hpp"
+#include "libkasocki/gateway/session_recovery.hpp"
 
 namespace kasocki::gateway {
 
@@ -19,6 +20,10 @@ gateway::gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata,
     // The session lives as long as the socket's handlers hold it: until the disconnect.
     std::make_shared<client_session>(*this, socket)->start();
   });
+  if (options_.recovery_keys)
+    io.on_recovery([this](const socketio::json& auth, auto done) {
+      recover_session(*this, auth, std::move(done));
+    });
   register_store_metrics();
 }
 

@@ -54,6 +54,14 @@ bool all_topics_known(const kafka::snapshot_ptr& snapshot,
   return true;
 }
 
+result<ok_t> authorize_requests(const gateway& owner, const json& /*auth*/,
+                                const std::vector<assignment_request>& requests,
+                                const kafka::metadata_snapshot& snapshot) {
+  return check_assignment(requests,
+                          topic_partitions(snapshot.topics.begin(), snapshot.topics.end()),
+                          owner.options().allowed_topics);
+}
+
 void client_session::subscribe(json args, socketio::ack_sender ack) {
   idle_->touch();
   if (phase_ != phase::ready) return fail(ack, "subscribe", already_subscribed_error());
@@ -97,10 +105,9 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
     fail(ack, "subscribe", kafka_error("Kafka metadata is not available"));
     return end_subscribe();
   }
-  if (auto checked = check_assignment(
-          requests, topic_partitions(snapshot->topics.begin(), snapshot->topics.end()),
-          owner_.options_.allowed_topics);
-      !checked) {
+  auto socket = socket_.lock();
+  if (!socket) return;
+  if (auto checked = authorize_requests(owner_, socket->auth(), requests, *snapshot); !checked) {
     fail(ack, "subscribe", checked.error());
     return end_subscribe();
   }
@@ -127,6 +134,10 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
           result.push_back(std::move(item));
         }
         self->reply(ack, "subscribe", std::move(result));
+        if (self->cursor_) {
+          self->cursor_->assign(assignments);
+          self->emit_cursor();
+        }
         self->end_subscribe();  // events sent meanwhile, e.g. consume
       });
 }

@@ -113,19 +113,40 @@ void connection::connect(const std::string& nsp, json auth) {
     send(packet{packet_type::connect_error, nsp, std::nullopt, 0, std::move(error)});
     return;
   }
-  if (sockets_.count(nsp)) return;  // already connected to it
+  if (sockets_.count(nsp) || connecting_.count(nsp)) return;  // already connected to it
   ever_connected_ = true;
   connect_timer_.cancel();
+  const auto& recovery = server_.recovery();
+  if (!recovery || protocol() < 4) return accept(nsp, std::move(auth), std::nullopt);
+  // The client sends nothing on this namespace until it has the answer (it buffers its emits).
+  connecting_.insert(nsp);
+  auto shared_auth = std::make_shared<json>(std::move(auth));
+  recovery(*shared_auth, [weak = weak_from_this(), nsp, shared_auth](connect_recovery r) {
+    auto self = weak.lock();
+    if (!self || !self->connecting_.erase(nsp)) return;  // closed meanwhile
+    self->accept(nsp, std::move(*shared_auth), std::move(r));
+  });
+}
+
+void connection::accept(const std::string& nsp, json auth,
+                        std::optional<connect_recovery> recovery) {
+  const auto* on_connection = server_.find_namespace(nsp);
+  if (!on_connection) return;
   auto s = std::make_shared<socket>(*this, nsp, engineio::make_session_id(), std::move(auth));
-  sockets_[nsp] = s;
   std::optional<json> reply;
   if (protocol() >= 4) reply = json{{"sid", s->id()}};
+  if (recovery) {
+    (*reply)["pid"] = recovery->pid;
+    s->set_recovery(std::move(*recovery));
+  }
+  sockets_[nsp] = s;
   send(packet{packet_type::connect, nsp, std::nullopt, 0, std::move(reply)});
   (*on_connection)(s);
 }
 
 void connection::on_close(std::string_view reason) {
   connect_timer_.cancel();
+  connecting_.clear();
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& [nsp, s] : sockets) s->handle_disconnect(reason);

@@ -22,11 +22,19 @@ struct server_options {
 class server {
  public:
   using connection_handler = std::function<void(const std::shared_ptr<socket>&)>;
+  // Given the CONNECT auth object, calls `done` (later or at once, on the event loop) with the
+  // recovery answer. Never an error: anything it cannot recover is a new pid.
+  using recovery_handler =
+      std::function<void(const json& auth, std::function<void(connect_recovery)> done)>;
 
   server(boost::asio::any_io_executor executor, engineio::server& engine, server_options options);
 
   // Registers a namespace; connections to any other namespace get "Invalid namespace".
   void of(std::string nsp, connection_handler on_connection);
+
+  // Turns connection state recovery on (protocol v5 only; v4 clients never get a pid).
+  void on_recovery(recovery_handler handler) { recovery_ = std::move(handler); }
+  const recovery_handler& recovery() const { return recovery_; }
 
   const server_options& options() const { return options_; }
   boost::asio::any_io_executor executor() const { return executor_; }
@@ -36,6 +44,7 @@ class server {
   boost::asio::any_io_executor executor_;
   server_options options_;
   std::map<std::string, connection_handler> namespaces_;
+  recovery_handler recovery_;
 };
 
 }  // namespace kasocki::socketio

@@ -11,6 +11,7 @@
 
 #include "libkasocki/engineio/session.hpp"
 #include "libkasocki/socketio/packet.hpp"
+#include "libkasocki/socketio/recovery.hpp"
 
 namespace kasocki::socketio {
 
@@ -46,6 +47,12 @@ class socket : public std::enable_shared_from_this<socket> {
   const std::string& nsp() const { return nsp_; }
   const json& auth() const { return auth_; }
   bool connected() const { return connected_; }
+  // Connection state recovery: the pid of the CONNECT answer (empty when off), whether the client
+  // got back the pid it asked for, and the application's restored state (null unless recovered).
+  const std::string& pid() const { return recovery_.pid; }
+  bool recovered() const { return recovery_.recovered; }
+  const std::shared_ptr<const void>& recovered_state() const { return recovery_.state; }
+  void set_recovery(connect_recovery r) { recovery_ = std::move(r); }
 
   void on(std::string event, event_handler handler);
   // Events with no handler of their own: (event name, args, ack).
@@ -78,6 +85,7 @@ class socket : public std::enable_shared_from_this<socket> {
   std::string nsp_;
   std::string id_;
   json auth_;
+  connect_recovery recovery_;
   bool connected_ = true;
   std::unordered_map<std::string, event_handler> handlers_;
   std::function<void(std::string_view)> on_disconnect_;
