@@ -218,22 +218,29 @@ recovery_result<recovered_state> recovery_keys::open(std::string_view pid, std::
 
 // ---- cursor_signer ----
 
+// One keyed context, re-initialised per cursor (EVP_MAC_init without a key keeps the key's
+// precomputed state): a context copy per cursor costs several times more.
 struct cursor_signer::impl {
   mac_ctx keyed;
+  std::string prefix;  // what every cursor's HMAC starts with: the label and the pid
   explicit impl(std::string_view secret) : keyed(secret) {}
 };
 
 cursor_signer::cursor_signer(const recovery_keys& keys, std::string_view pid)
     : impl_(std::make_unique<impl>(keys.secrets().front())) {
-  feed_cursor_prefix(impl_->keyed, pid);
+  impl_->prefix = cursor_label;
+  put_varint(pid.size(), impl_->prefix);
+  impl_->prefix += pid;
 }
 
 cursor_signer::~cursor_signer() = default;
 
 void cursor_signer::sign(std::string_view state_bytes, std::string& out) {
-  mac_ctx copy(EVP_MAC_CTX_dup(impl_->keyed.ctx));
-  copy.update(state_bytes);
-  const auto tag = copy.final();
+  auto& mac = impl_->keyed;
+  EVP_MAC_init(mac.ctx, nullptr, 0, nullptr);
+  mac.update(impl_->prefix);
+  mac.update(state_bytes);
+  const auto tag = mac.final();
   std::string bytes(state_bytes);
   bytes.append(reinterpret_cast<const char*>(tag.data()), cursor_tag_bytes);
   base64url_encode(bytes, out);
