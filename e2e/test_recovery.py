@@ -291,3 +291,19 @@ def test_python_socketio_with_recovery_on_gets_the_cursor_as_an_extra_argument(
     assert len(args) == 2 and args[0]["n"] == 1 and isinstance(args[1], str)
     assert len(args[1]) <= 64
     assert recoveries(server) == {"new": 1}
+
+
+def test_socketio_v2_client_with_recovery_on_is_not_affected(kasocki_server, fresh_topic, produce,
+                                                              secret_file):
+    # Engine.IO v3 sessions are offered no pid: no cursor argument, no cursor events.
+    topic = fresh_topic(1)
+    server = kasocki_server("--recovery-secret-file", secret_file)
+    produce(topic, [{"n": n} for n in range(5)])
+    done = subprocess.run([shutil.which("node"), str(JS / "v2_gateway_client.js"), server.url,
+                           topic, "5"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert [m["n"] for m in result["messages"]] == list(range(5))
+    assert result["argumentCounts"] == [1] * 5
+    assert result["cursorEvents"] == 0
+    assert recoveries(server) == {}
