@@ -69,9 +69,18 @@ class TcpRelay:
 
     def close(self) -> None:
         self.drop()
-        self._server.close()
+
+        async def finish():
+            self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self._call(finish())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

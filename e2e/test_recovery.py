@@ -42,10 +42,11 @@ def secret_file(tmp_path):
 class NodeClient:
     """recovery_client.js in a child process; its JSON lines collected as they come."""
 
-    def __init__(self, url: str, topic: str):
+    def __init__(self, url: str, topic: str, filters: dict | None = None):
         node = shutil.which("node")
         assert node, "node is not installed (scripts/setup.sh)"
-        self.proc = subprocess.Popen([node, str(JS / "recovery_client.js"), url, topic],
+        extra = [json.dumps(filters)] if filters else []
+        self.proc = subprocess.Popen([node, str(JS / "recovery_client.js"), url, topic, *extra],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines: list[dict] = []
@@ -96,8 +97,8 @@ class NodeClient:
 def node_client():
     clients: list[NodeClient] = []
 
-    def make(url: str, topic: str) -> NodeClient:
-        client = NodeClient(url, topic)
+    def make(url: str, topic: str, filters: dict | None = None) -> NodeClient:
+        client = NodeClient(url, topic, filters)
         clients.append(client)
         return client
 
@@ -124,7 +125,8 @@ class BackgroundProducer:
     """Writes `total` messages {"n": i} round robin over the partitions, in small chunks, in a
     thread: a producer that keeps writing while the connection is cut."""
 
-    def __init__(self, produce, topic: str, partitions: int, total: int, first: int = 0):
+    def __init__(self, produce, topic: str, partitions: int, total: int, first: int = 0,
+                 values=lambda n: {"n": n}):
         self.expected: list[tuple[int, int, int]] = []
         self.error: BaseException | None = None
 
@@ -132,7 +134,7 @@ class BackgroundProducer:
             try:
                 for start in range(first, first + total, 20):
                     ns = list(range(start, min(start + 20, first + total)))
-                    results = produce(topic, [{"n": n} for n in ns],
+                    results = produce(topic, [values(n) for n in ns],
                                       partition=[n % partitions for n in ns])
                     self.expected += [(p, o, n) for (p, o), n in zip(results, ns)]
                     time.sleep(0.01)  # pacing: the stream spans the cut, it synchronises nothing
@@ -149,8 +151,8 @@ class BackgroundProducer:
             raise self.error
 
 
-def started_client(node_client, url: str, topic: str) -> NodeClient:
-    client = node_client(url, topic)
+def started_client(node_client, url: str, topic: str, filters: dict | None = None) -> NodeClient:
+    client = node_client(url, topic, filters)
     client.wait_for(lambda c: c.seen("started"), "subscribe and start")
     [connect] = client.seen("connect")
     assert connect["recovered"] is False and connect["pid"]
@@ -198,6 +200,21 @@ def test_connection_cut_by_the_network_recovers_nothing_lost_or_repeated(
     assert_all_once(client, producer.expected)
     assert_recovered(client)
     assert recoveries(server).get("recovered") == 1
+
+
+def test_filters_are_recovered_with_the_positions(kasocki_server, fresh_topic, produce, secret_file,
+                                                  relay, node_client):
+    topic = fresh_topic(2)
+    server = kasocki_server("--recovery-secret-file", secret_file)
+    cut = relay(server.port)
+    client = started_client(node_client, cut.url, topic, filters={"even": True})
+    producer = BackgroundProducer(produce, topic, 2, 400, values=lambda n: {"n": n, "even": n % 3 == 0})
+    client.wait_for(lambda c: len(c.messages()) >= 30, "the first 30 messages")
+    assert cut.drop() >= 1
+    producer.join()
+    # Only the messages the filters pass, each once: the restored session has the filters.
+    assert_all_once(client, [(p, o, n) for p, o, n in producer.expected if n % 3 == 0])
+    assert_recovered(client)
 
 
 def test_server_killed_and_restarted_on_its_port_recovers(

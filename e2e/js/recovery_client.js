@@ -5,12 +5,13 @@
 // {"err":{...}}, {"disconnect":reason}. Commands on stdin, one per line: "tamper-offset" and
 // "tamper-pid" change one character of what the client will send when it reconnects (as a
 // client trying its luck would), "exit" ends it.
-// Usage: node recovery_client.js URL TOPIC. Does I/O: network connections to URL, stdio.
+// With FILTERS_JSON, the client sets those filters between subscribe and start.
+// Usage: node recovery_client.js URL TOPIC [FILTERS_JSON]. Does I/O: network connections, stdio.
 "use strict";
 const readline = require("readline");
 const { io } = require("socket.io-client");
 
-const [url, topic] = process.argv.slice(2);
+const [url, topic, filtersText] = process.argv.slice(2);
 
 function print(object) {
   process.stdout.write(JSON.stringify(object) + "\n");
@@ -35,9 +36,12 @@ socket.on("ready", (topics) => {
   print({ ready: topics });
   if (subscribed) return;  // a new session after a failed recovery: the test decides
   subscribed = true;
+  const start = () =>
+    socket.emit("start", null, (startError) => print(startError ? { err: startError } : { started: true }));
   socket.emit("subscribe", topic, (error) => {
     if (error) return print({ err: error });
-    socket.emit("start", null, (startError) => print(startError ? { err: startError } : { started: true }));
+    if (!filtersText) return start();
+    socket.emit("filter", JSON.parse(filtersText), (filterError) => (filterError ? print({ err: filterError }) : start()));
   });
 });
 
