@@ -186,7 +186,7 @@ asio::awaitable<void> run(run_state& st) {
     on_err_event(st, args.empty() ? json(nullptr) : args[0]);
   });
   sio.on_raw("message", [&](std::string_view args) {
-    if (!st.stopping) st.print(args);
+    if (!st.stopping) st.print(client::without_recovery_cursor(args));
   });
   auto connected = co_await sio.connect(st.url);
   if (connected.error) {

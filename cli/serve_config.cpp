@@ -122,6 +122,26 @@ nlohmann::ordered_json effective_config(const po::options_description& options,
   return out;
 }
 
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 9 || text.size() > digits + 1) return std::nullopt;
+  const long number = std::stol(std::string(text.substr(0, digits)));
+  const char unit = digits < text.size() ? text[digits] : 's';
+  switch (unit) {
+    case 's':
+      return std::chrono::seconds(number);
+    case 'm':
+      return std::chrono::minutes(number);
+    case 'h':
+      return std::chrono::hours(number);
+    case 'd':
+      return std::chrono::hours(24 * number);
+    default:
+      return std::nullopt;
+  }
+}
+
 std::optional<int> parse_serve_config(int argc, char** argv, serve_config& config) {
   po::options_description options("Options");
   std::vector<std::string> properties, allowed, cors;
@@ -131,6 +151,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   long idle = 0, http_idle = 0, http_header = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
   long history_idle_ms = 0, sse_keepalive = 0, sse_max_duration = 0;
   std::size_t tail_window_kib = 0, history_cache_mib = 0;
+  std::string recovery_secret_file, recovery_window;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
                         "HOST:PORT to listen on")(
       "brokers", po::value(&brokers)->default_value("localhost:9092"),
@@ -158,6 +179,11 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "tls-cert", po::value(&config.tls_cert),
       "PEM certificate chain: serve https and wss (needs --tls-key)")(
       "tls-key", po::value(&config.tls_key), "PEM private key of --tls-cert")(
+      "recovery-secret-file", po::value(&recovery_secret_file),
+      "turn on socket.io connection state recovery: the secret that signs pids and cursors, "
+      "one per line (the first signs, the others still verify: rotation)")(
+      "recovery-window", po::value(&recovery_window)->default_value("24h"),
+      "how old a recovery cursor may be: seconds, or a number with s, m, h or d")(
       "print-config", "print the effective configuration as JSON (secrets masked) and exit")(
       "sse-path", po::value(&config.sse.path)->default_value("/v2/stream/"),
       "Server-Sent Events path: GET <path>TOPIC[,TOPIC...]")(
@@ -350,6 +376,24 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     std::cerr << "kasocki serve: --tls-cert and --tls-key go together\n";
     return 2;
+  }
+  if (auto window = parse_duration(recovery_window); !window || window->count() <= 0) {
+    std::cerr << "kasocki serve: --recovery-window: a duration > 0 (e.g. 86400, 90m, 24h, 7d)\n";
+    return 2;
+  } else {
+    config.gateway.recovery_window = *window;
+  }
+  if (!recovery_secret_file.empty()) {
+    std::ifstream in(recovery_secret_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto secrets = recovery::parse_secret_lines(text.str());
+    if (!in || secrets.empty()) {
+      std::cerr << "kasocki serve: --recovery-secret-file " << recovery_secret_file
+                << ": cannot be read or holds no secret\n";
+      return 2;
+    }
+    config.gateway.recovery_keys = std::make_shared<recovery::recovery_keys>(std::move(secrets));
   }
   if (sse_keepalive <= 0 || sse_max_duration < 0) {
     std::cerr << "kasocki serve: --sse-keepalive must be > 0, --sse-max-duration >= 0\n";

@@ -50,6 +50,9 @@ struct serve_config {
 // stop (0 after --help, 2 on a usage or configuration error, with the message on stderr).
 std::optional<int> parse_serve_config(int argc, char** argv, serve_config& config);
 
+// A duration option: whole seconds ("90"), or a number with s, m, h or d ("24h").
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
 // The effective options as a JSON object with the long option names as keys (a valid config
 // file): flags not given are false, options without a value are left out, and the value of
 // every -X property whose name contains "password", "secret" or "key" is "***".

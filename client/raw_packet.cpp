@@ -155,4 +155,19 @@ raw_result<std::pair<std::string_view, std::string_view>> split_first_value(
   return std::pair{first, rest};
 }
 
+std::string_view without_recovery_cursor(std::string_view args_json) {
+  if (args_json.size() < 3 || args_json.back() != '"') return args_json;
+  std::size_t i = args_json.size() - 1;
+  while (i > 0) {
+    const char c = args_json[--i];
+    const bool base64url = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (base64url) continue;
+    // The cursor's opening quote, after the comma that ends the message.
+    if (c == '"' && i > 0 && args_json[i - 1] == ',') return args_json.substr(0, i - 1);
+    break;
+  }
+  return args_json;
+}
+
 }  // namespace kasocki::client

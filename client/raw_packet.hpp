@@ -63,4 +63,8 @@ std::optional<std::size_t> skip_json_value(std::string_view text, std::size_t po
 // "a,b,c" -> {"a", "b,c"}; "a" -> {"a", ""}. Values trimmed.
 raw_result<std::pair<std::string_view, std::string_view>> split_first_value(std::string_view items);
 
+// The arguments of a `message` event without the recovery cursor a server with connection state
+// recovery appends as the last argument (`,"<base64url>"`); unchanged when there is none.
+std::string_view without_recovery_cursor(std::string_view args_json);
+
 }  // namespace kasocki::client

@@ -55,6 +55,13 @@ client_session::~client_session() {
 void client_session::start() {
   auto socket = socket_.lock();
   if (!socket) return;
+  if (const auto& keys = owner_.options_.recovery_keys; keys && !socket->pid().empty()) {
+    const auto* restored = static_cast<const restored_session*>(socket->recovered_state().get());
+    auto issued = restored
+                      ? restored->pid_issued
+                      : keys->verify_pid(socket->pid()).value_or(std::chrono::system_clock::now());
+    cursor_ = std::make_unique<session_cursor>(*keys, socket->pid(), issued);
+  }
   handle("subscribe", &client_session::subscribe);
   handle("filter", &client_session::filter);
   handle("consume", &client_session::consume);
@@ -114,6 +121,8 @@ void client_session::on_ready(const kafka::snapshot_ptr& metadata) {
                                  identity_.topics);
   socket->emit("ready", json::array({topics}));
   phase_ = phase::ready;
+  if (const auto* restored = static_cast<const restored_session*>(socket->recovered_state().get()))
+    restore(*restored);
   run_deferred();
 }
 
@@ -170,6 +179,36 @@ void client_session::handle(const char* event, handler h) {
   });
 }
 
+// ---- connection state recovery ----
+
+// The session the client had: its filters, subscription and started state, from the positions
+// of its cursor (resolved and checked before the CONNECT was answered).
+void client_session::restore(const restored_session& restored) {
+  filters_ = restored.filters;
+  filter_id_ = owner_.acquire_filter(filters_);
+  if (cursor_ && !filters_.empty()) cursor_->set_filters(filters_.stored().dump());
+  if (!restored.assignments.empty()) {
+    source_ = owner_.tail_.open(restored.assignments);
+    metrics::global().gauge("kasocki_sessions_subscribed").inc();
+    if (cursor_) cursor_->assign(restored.assignments);
+    phase_ = phase::subscribed;
+    if (restored.started) {
+      phase_ = phase::started;
+      metrics::global().gauge("kasocki_sessions_started").inc();
+    }
+  }
+  emit_cursor();
+  pump();
+}
+
+void client_session::emit_cursor() {
+  if (!cursor_) return;
+  if (auto socket = socket_.lock())
+    socket->emit(
+        "cursor",
+        json::array({cursor_->text(phase_ == phase::started, std::chrono::system_clock::now())}));
+}
+
 // ---- replies ----
 
 void client_session::reply(socketio::ack_sender& ack, const char*, json result) {
@@ -212,6 +251,11 @@ void client_session::filter(json args, socketio::ack_sender ack) {
   filter_id_ = owner_.acquire_filter(filters_);
   owner_.release_filter(previous);
   reply(ack, "filter", filters_.stored());
+  if (cursor_) {
+    cursor_->set_filters(filters_.empty() ? std::nullopt
+                                          : std::optional<std::string>(filters_.stored().dump()));
+    emit_cursor();
+  }
 }
 
 void client_session::consume(json, socketio::ack_sender ack) {
@@ -237,6 +281,7 @@ void client_session::start_pushing(json, socketio::ack_sender ack) {
   phase_ = phase::started;
   metrics::global().gauge("kasocki_sessions_started").inc();
   reply(ack, "start", nullptr);  // the ack goes out before the first message
+  emit_cursor();
   pump();
 }
 
@@ -247,6 +292,7 @@ void client_session::stop_pushing(json, socketio::ack_sender ack) {
     phase_ = phase::subscribed;
   }
   reply(ack, "stop", nullptr);
+  emit_cursor();
 }
 
 void client_session::close_source() {

@@ -19,6 +19,8 @@
 #include "libkasocki/gateway/idle_watch.hpp"
 #include "libkasocki/gateway/outage_notice.hpp"
 #include "libkasocki/gateway/prepared_message.hpp"
+#include "libkasocki/gateway/session_cursor.hpp"
+#include "libkasocki/gateway/session_recovery.hpp"
 #include "libkasocki/gateway/stream_output.hpp"
 #include "libkasocki/kafka/message_source.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
@@ -65,6 +67,12 @@ class client_session : public std::enable_shared_from_this<client_session> {
   void fail(socketio::ack_sender& ack, const char* event, const kasocki_error& error);
   void emit_error(const char* event, const kasocki_error& error);
   void close_source();
+
+  // Connection state recovery (on when the socket has a pid): the cursor every `message` carries,
+  // and the `cursor` event after a change of state that no message shows.
+  std::unique_ptr<session_cursor> cursor_;
+  void emit_cursor();
+  void restore(const restored_session& restored);
 
   gateway& owner_;
   std::weak_ptr<socketio::socket> socket_;

@@ -106,8 +106,10 @@ void client_session::on_batch(kafka::message_batch batch) {
 // Kafka cannot be reached.
 void client_session::report_kafka_error(const kafka::message_error& e) {
   // Retention deleted the position: the cursor moved where auto.offset.reset says.
-  if (e.error.kind() == kafka::kafka_errc::offset_out_of_range && e.partition >= 0)
+  if (e.error.kind() == kafka::kafka_errc::offset_out_of_range && e.partition >= 0) {
+    if (cursor_ && e.reset_to) cursor_->advance(e.topic, e.partition, *e.reset_to);
     return emit_error("message", offset_reset_error(e.topic, e.partition, e.offset, e.reset_to));
+  }
   if (e.error.kind() == kafka::kafka_errc::unavailable) {
     auto snapshot = owner_.metadata_.snapshot();
     if (!outage_.should_tell(snapshot ? snapshot->recoveries : 0)) return;
@@ -124,6 +126,8 @@ void client_session::report_kafka_error(const kafka::message_error& e) {
 }
 
 void client_session::deliver(const kafka::message_view& m) {
+  // Delivered, filtered out or undecodable, the message is behind the client now.
+  if (cursor_) cursor_->advance(m.topic, m.partition, m.offset + 1);
   // A message of the shared tail's window was prepared once for every reader.
   if (m.annotation != nullptr) {
     if (!m.annotation->value) owner_.prepare(m);
@@ -185,9 +189,17 @@ void client_session::send_message(const kafka::message_view& m, shared_bytes bod
     counters().delivered.inc();
     counters().bytes.inc(p.data_size());
     ack.send_raw(std::move(p));
+    // The client keeps a cursor only from events, not from acks.
+    emit_cursor();
     return;
   }
   p.head = socketio::event_head(socket->nsp(), "message");
+  if (cursor_) {
+    // The client's cursor is the last string argument of an event: base64url needs no escaping.
+    p.tail = ",\"";
+    p.tail += cursor_->text(true, std::chrono::system_clock::now());
+    p.tail += "\"]";
+  }
   counters().delivered.inc();
   counters().bytes.inc(p.data_size());
   socket->send_encoded(std::move(p));

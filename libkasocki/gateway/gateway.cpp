@@ -6,6 +6,7 @@
 #include "libkasocki/common/metrics.hpp"
 #include "libkasocki/gateway/authorization.hpp"
 #include "libkasocki/gateway/client_session.hpp"
+#include "libkasocki/gateway/session_recovery.hpp"
 
 namespace kasocki::gateway {
 
@@ -26,6 +27,12 @@ gateway::gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata,
     // The session lives as long as the socket's handlers hold it: until the disconnect.
     std::make_shared<client_session>(*this, socket)->start();
   });
+  if (options_.recovery_keys)
+    io.on_recovery([this](const socketio::socket& s, auto done) {
+      const auto* identity = std::any_cast<auth::identity>(&s.data());
+      recover_session(*this, s.auth(), identity ? identity->topics : auth::topic_grant{},
+                      std::move(done));
+    });
   register_store_metrics();
 }
 

@@ -19,6 +19,7 @@
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
 #include "libkasocki/kafka/shared_tail.hpp"
+#include "libkasocki/recovery/recovery_keys.hpp"
 #include "libkasocki/socketio/server.hpp"
 
 namespace kasocki::gateway {
@@ -42,6 +43,10 @@ struct gateway_options {
   // disconnected with StalledClientError. 0: never. 60 s.
   std::chrono::seconds stall_timeout{60};
   kafka::tail_options tail;  // the shared reads: live windows, history cache, fetchers
+  // Connection state recovery: on when set (--recovery-secret-file). A cursor older than the
+  // window (from the time it was sent) no longer recovers. 24 h.
+  std::shared_ptr<const recovery::recovery_keys> recovery_keys;
+  std::chrono::seconds recovery_window{86400};
 };
 
 class gateway {

@@ -56,6 +56,14 @@ bool all_topics_known(const kafka::snapshot_ptr& snapshot,
   return true;
 }
 
+result<ok_t> authorize_requests(const gateway& owner, const auth::topic_grant& grant,
+                                const std::vector<assignment_request>& requests,
+                                const kafka::metadata_snapshot& snapshot) {
+  return check_assignment(requests,
+                          topic_partitions(snapshot.topics.begin(), snapshot.topics.end()),
+                          owner.options().allowed_topics, grant);
+}
+
 void client_session::subscribe(json args, socketio::ack_sender ack) {
   idle_->touch();
   if (phase_ != phase::ready) return fail(ack, "subscribe", already_subscribed_error());
@@ -99,10 +107,7 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
     fail(ack, "subscribe", kafka_unavailable_error());
     return end_subscribe();
   }
-  if (auto checked = check_assignment(
-          requests, topic_partitions(snapshot->topics.begin(), snapshot->topics.end()),
-          owner_.options_.allowed_topics, identity_.topics);
-      !checked) {
+  if (auto checked = authorize_requests(owner_, identity_.topics, requests, *snapshot); !checked) {
     fail(ack, "subscribe", checked.error());
     return end_subscribe();
   }
@@ -129,6 +134,10 @@ void client_session::subscribe_checked(std::vector<assignment_request> requests,
           result.push_back(std::move(item));
         }
         self->reply(ack, "subscribe", std::move(result));
+        if (self->cursor_) {
+          self->cursor_->assign(assignments);
+          self->emit_cursor();
+        }
         self->end_subscribe();  // events sent meanwhile, e.g. consume
       });
 }

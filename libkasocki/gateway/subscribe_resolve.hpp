@@ -10,6 +10,7 @@
 #include "libkasocki/gateway/subscribe_spec.hpp"
 #include "libkasocki/kafka/metadata_cache.hpp"
 #include "libkasocki/kafka/offset_resolver.hpp"
+#include "libkasocki/socketio/packet.hpp"
 
 namespace kasocki::gateway {
 
@@ -19,6 +20,15 @@ kasocki_error to_client_error(const kafka::kafka_error& e);
 kafka::assignment_request to_kafka_request(const assignment_request& r);
 bool all_topics_known(const kafka::snapshot_ptr& snapshot,
                       const std::vector<assignment_request>& requests);
+
+// Whether a client may read what `requests` name: every topic available to it (the allowed
+// topics, existing in `snapshot`) and every partition existing. The one check every way into a
+// subscription goes through (subscribe, a recovered session), with `grant`, the topics of the
+// client's token (unrestricted without an authenticator).
+// TopicNotAvailableError, InvalidAssignmentError.
+result<ok_t> authorize_requests(const gateway& owner, const auth::topic_grant& grant,
+                                const std::vector<assignment_request>& requests,
+                                const kafka::metadata_snapshot& snapshot);
 
 using stream_resolve_handler = std::function<void(result<std::vector<kafka::resolved_assignment>>)>;
 

@@ -138,7 +138,7 @@ void connection::connect(const std::string& nsp, json auth) {
     send(packet{packet_type::connect_error, nsp, std::nullopt, 0, std::move(error)});
     return;
   }
-  if (sockets_.count(nsp)) return;  // already connected to it
+  if (sockets_.count(nsp) || connecting_.count(nsp)) return;  // already connected to it
   auto s = std::make_shared<socket>(*this, nsp, engineio::make_session_id(), std::move(auth));
   if (const auto& guard = server_.guard()) {
     // A refused CONNECT does not count as connected: the connect timeout still closes a session
@@ -150,15 +150,36 @@ void connection::connect(const std::string& nsp, json auth) {
   }
   ever_connected_ = true;
   connect_timer_.cancel();
-  sockets_[nsp] = s;
+  const auto& recovery = server_.recovery();
+  if (!recovery || protocol() < 4) return accept(s, std::nullopt);
+  // The client sends nothing on this namespace until it has the answer (it buffers its emits).
+  // Recovery comes after the guard: what a recovered session may read is what the guard admitted.
+  connecting_.insert(nsp);
+  recovery(*s, [weak = weak_from_this(), s](connect_recovery r) {
+    auto self = weak.lock();
+    if (!self || !self->connecting_.erase(s->nsp())) return;  // closed meanwhile
+    self->accept(s, std::move(r));
+  });
+}
+
+void connection::accept(const std::shared_ptr<socket>& s,
+                        std::optional<connect_recovery> recovery) {
+  const auto* on_connection = server_.find_namespace(s->nsp());
+  if (!on_connection) return;
   std::optional<json> reply;
   if (protocol() >= 4) reply = json{{"sid", s->id()}};
-  send(packet{packet_type::connect, nsp, std::nullopt, 0, std::move(reply)});
+  if (recovery) {
+    (*reply)["pid"] = recovery->pid;
+    s->set_recovery(std::move(*recovery));
+  }
+  sockets_[s->nsp()] = s;
+  send(packet{packet_type::connect, s->nsp(), std::nullopt, 0, std::move(reply)});
   (*on_connection)(s);
 }
 
 void connection::on_close(std::string_view reason) {
   connect_timer_.cancel();
+  connecting_.clear();
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& [nsp, s] : sockets) s->handle_disconnect(reason);

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,12 +35,15 @@ class connection : public std::enable_shared_from_this<connection> {
   void on_message(engineio::packet&& p);
   void on_packet(packet&& p);
   void connect(const std::string& nsp, json auth);
+  // After the recovery answer (when recovery is on): creates the socket and answers the CONNECT.
+  void accept(const std::shared_ptr<socket>& s, std::optional<connect_recovery> recovery);
   void on_close(std::string_view reason);
   void fail(std::string_view reason);
 
   server& server_;
   std::shared_ptr<engineio::session> session_;
   std::map<std::string, std::shared_ptr<socket>> sockets_;
+  std::set<std::string> connecting_;  // namespaces waiting for the recovery answer
   boost::asio::steady_timer connect_timer_;
   bool ever_connected_ = false;
   std::optional<packet> partial_;  // a binary packet waiting for its attachments

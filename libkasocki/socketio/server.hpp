@@ -29,11 +29,20 @@ class server {
   // none). Returns the CONNECT_ERROR payload to refuse; may fill socket.data() to admit.
   using connect_guard = std::function<std::optional<json>(socket& s, const json& auth,
                                                           std::string_view handshake_token)>;
+  // Given a socket the guard admitted (its auth() the CONNECT auth object, its data() what the
+  // guard left), calls `done` (later or at once, on the event loop) with the recovery answer.
+  // Never an error: anything it cannot recover is a new pid.
+  using recovery_handler =
+      std::function<void(const socket& s, std::function<void(connect_recovery)> done)>;
 
   server(boost::asio::any_io_executor executor, engineio::server& engine, server_options options);
 
   // Registers a namespace; connections to any other namespace get "Invalid namespace".
   void of(std::string nsp, connection_handler on_connection);
+
+  // Turns connection state recovery on (protocol v5 only; v4 clients never get a pid).
+  void on_recovery(recovery_handler handler) { recovery_ = std::move(handler); }
+  const recovery_handler& recovery() const { return recovery_; }
 
   const server_options& options() const { return options_; }
   boost::asio::any_io_executor executor() const { return executor_; }
@@ -46,6 +55,7 @@ class server {
   server_options options_;
   std::map<std::string, connection_handler> namespaces_;
   connect_guard guard_;
+  recovery_handler recovery_;
 };
 
 }  // namespace kasocki::socketio

@@ -12,6 +12,7 @@
 
 #include "libkasocki/engineio/session.hpp"
 #include "libkasocki/socketio/packet.hpp"
+#include "libkasocki/socketio/recovery.hpp"
 
 namespace kasocki::socketio {
 
@@ -49,6 +50,13 @@ class socket : public std::enable_shared_from_this<socket> {
   bool connected() const { return connected_; }
   // What the application keeps with the socket (socket.io's socket.data), e.g. who connected.
   std::any& data() { return data_; }
+  const std::any& data() const { return data_; }
+  // Connection state recovery: the pid of the CONNECT answer (empty when off), whether the client
+  // got back the pid it asked for, and the application's restored state (null unless recovered).
+  const std::string& pid() const { return recovery_.pid; }
+  bool recovered() const { return recovery_.recovered; }
+  const std::shared_ptr<const void>& recovered_state() const { return recovery_.state; }
+  void set_recovery(connect_recovery r) { recovery_ = std::move(r); }
 
   void on(std::string event, event_handler handler);
   // Events with no handler of their own: (event name, args, ack).
@@ -82,6 +90,7 @@ class socket : public std::enable_shared_from_this<socket> {
   std::string id_;
   json auth_;
   std::any data_;
+  connect_recovery recovery_;
   bool connected_ = true;
   std::unordered_map<std::string, event_handler> handlers_;
   std::function<void(std::string_view)> on_disconnect_;

@@ -126,3 +126,14 @@ TEST(ClientRawPacket, SkipJsonValue) {
 
 }  // namespace
 }  // namespace kasocki::client
+
+TEST(RawPacket, WithoutRecoveryCursor) {
+  using kasocki::client::without_recovery_cursor;
+  EXPECT_EQ(without_recovery_cursor(R"({"a":1},"AQID-_x")"), R"({"a":1})");
+  EXPECT_EQ(without_recovery_cursor(R"({"a":1})"), R"({"a":1})");
+  EXPECT_EQ(without_recovery_cursor(R"({"a":"b"})"), R"({"a":"b"})");
+  EXPECT_EQ(without_recovery_cursor(R"("x y")"), R"("x y")");
+  EXPECT_EQ(without_recovery_cursor(R"({"a":1},"not a cursor")"), R"({"a":1},"not a cursor")");
+  EXPECT_EQ(without_recovery_cursor(R"(")"), R"(")");
+  EXPECT_EQ(without_recovery_cursor(""), "");
+}
