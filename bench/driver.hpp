@@ -19,7 +19,9 @@
 
 #include "bench/history_plan.hpp"
 #include "bench/run.hpp"
+#include "bench/sse_scan.hpp"
 #include "bench/stalled.hpp"
+#include "client/sse_reader.hpp"
 #include "client/url.hpp"
 
 namespace kasocki::bench {
@@ -28,7 +30,11 @@ namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
 struct connection {
-  std::unique_ptr<client::socketio_client> sio;
+  std::unique_ptr<client::socketio_client> sio;  // null with --transport sse
+  std::unique_ptr<client::sse_reader> sse;       // --transport sse: the stream
+  sse_scanner scanner;
+  std::vector<std::int64_t> id_next;  // sse: by partition, the next offset the last id named
+  bool opened = false;                // sse: `:ok` received
   offset_tracker tracker;
   std::vector<std::int64_t> first_offsets;  // by partition, from the first subscribe ack
   std::vector<char> at_end;                 // by partition: its last offset was received
@@ -83,6 +89,16 @@ class driver {
   bool check_reply(const client::ack_result& reply, std::string_view what);
   void fail(const std::string& why, const char* reason = "error");
   void finish(const char* reason);
+  void close(connection& c);
+
+  // sse.cpp
+  client::sse_request sse_request_of() const;
+  asio::awaitable<void> sse_lifecycle(connection& c);
+  bool on_sse_bytes(connection& c, std::string_view bytes);
+  void on_sse_open(connection& c);
+  void on_sse_event(connection& c, std::string_view type, std::string_view id,
+                    std::string_view data);
+  void check_ids(connection& c, std::string_view id, const std::optional<kafka_tail>& tail);
 
   // phases.cpp
   void sample_server();

@@ -60,7 +60,8 @@ driver::driver(asio::io_context& ioc, const bench_config& config, bench_result& 
 asio::awaitable<void> driver::run() {
   setup_start_ = steady::now();
   if (config_.server_pid > 0) sample_server();
-  if (config_.from == start_from::beginning || config_.from == start_from::spread ||
+  // An SSE stream has no subscribe ack: the probed ends are where one from the end starts.
+  if (config_.sse || config_.from == start_from::beginning || config_.from == start_from::spread ||
       config_.from == start_from::middle || config_.until_end || config_.per_client > 0) {
     if (!co_await probe(ends_)) co_return;
   }
@@ -72,19 +73,24 @@ asio::awaitable<void> driver::run() {
   for (int i = 0; i < config_.clients; ++i) {
     auto c = std::make_unique<connection>();
     c->index = connections_.size();
-    c->sio = std::make_unique<client::socketio_client>(ioc_.get_executor(), options);
-    install_handlers(*c);
+    if (config_.sse) {
+      c->sse = std::make_unique<client::sse_reader>(ioc_.get_executor());
+    } else {
+      c->sio = std::make_unique<client::socketio_client>(ioc_.get_executor(), options);
+      install_handlers(*c);
+    }
     connections_.push_back(std::move(c));
   }
   if (config_.stalled > 0) asio::co_spawn(ioc_, open_stalled(), asio::detached);
-  for (auto& c : connections_) asio::co_spawn(ioc_, lifecycle(*c), asio::detached);
+  for (auto& c : connections_)
+    asio::co_spawn(ioc_, config_.sse ? sse_lifecycle(*c) : lifecycle(*c), asio::detached);
 }
 
 // Learns the partitions and their end offsets: subscribing at the end acks the high
 // watermarks. A probe connection is used because a connection subscribes only once.
 asio::awaitable<bool> driver::probe(std::vector<std::int64_t>& ends) {
   client::socketio_options options;
-  options.engine.transport = config_.transport;
+  options.engine.transport = config_.sse ? client::transport_mode::websocket : config_.transport;
   client::socketio_client sio(ioc_.get_executor(), options);
   auto connected = co_await sio.connect(config_.url);
   if (connected.error) {
@@ -323,7 +329,12 @@ void driver::finish(const char* reason) {
     pause_pid_ = -1;
   }
   for (auto& s : stalled_) s->close();
-  for (auto& c : connections_) c->sio->disconnect();
+  for (auto& c : connections_) close(*c);
+}
+
+void driver::close(connection& c) {
+  if (c.sio) c.sio->disconnect();
+  if (c.sse) c.sse->close();
 }
 
 bench_result run_bench(const bench_config& config, const std::function<void()>& on_begin) {

@@ -30,6 +30,11 @@ struct bench_config {
   std::string url;
   int clients = 1;
   client::transport_mode transport = client::transport_mode::websocket;
+  // Server-Sent Events instead of socket.io: each connection GETs <sse_path><topic> (from the
+  // start positions by Last-Event-ID or since=) and its messages flow from the `:ok` on. The
+  // probes still use socket.io (websocket).
+  bool sse = false;
+  std::string sse_path = "/v2/stream/";
   std::string topic;
   start_from from = start_from::end;
   std::int64_t from_timestamp = 0;  // ms since the epoch, for start_from::timestamp
@@ -75,7 +80,9 @@ struct bench_result {
   std::int64_t missing = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t unparsed = 0;  // messages without a readable `_kafka` tail
-  std::uint64_t errors = 0;    // `err` events
+  std::uint64_t errors = 0;    // `err` events (sse: `event: error`)
+  // sse: events whose id does not name the position after their data's `_kafka` offset.
+  std::uint64_t id_mismatches = 0;
   // Kafka messages the server went through for these clients: per partition, the last offset
   // received minus the first offset assigned, plus one (exact when the end was reached).
   std::int64_t evaluated = 0;

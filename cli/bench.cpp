@@ -36,11 +36,15 @@ int bench_main(int argc, char** argv) {
   std::string transport, from, mode, scenario;
   std::vector<std::string> filters;
   int server_pid = 0;
-  options.add_options()                                                                        //
-      ("url", po::value(&config.url)->required(), "server URL, e.g. http://127.0.0.1:6927")    //
-      ("topic", po::value(&config.topic)->required(), "topic to read")                         //
-      ("clients", po::value(&config.clients)->default_value(1), "connections to open")         //
-      ("transport", po::value(&transport)->default_value("websocket"), "websocket | polling")  //
+  options.add_options()                                                                      //
+      ("url", po::value(&config.url)->required(), "server URL, e.g. http://127.0.0.1:6927")  //
+      ("topic", po::value(&config.topic)->required(), "topic to read")                       //
+      ("clients", po::value(&config.clients)->default_value(1), "connections to open")       //
+      ("transport", po::value(&transport)->default_value("websocket"),
+       "websocket | polling | sse (Server-Sent Events: --mode start, from end, beginning or a "
+       "timestamp; gaps and duplicates are checked from the event ids)")  //
+      ("sse-path", po::value(&config.sse_path)->default_value("/v2/stream/"),
+       "the server's --sse-path, with --transport sse")  //
       ("from", po::value(&from)->default_value("end"),
        "end | beginning (every partition at offset 0) | TIMESTAMP (ms or ISO 8601) | middle "
        "(the timestamp of the middle of partition 0) | spread (connection i: partition i mod P "
@@ -98,8 +102,10 @@ int bench_main(int argc, char** argv) {
     config.transport = client::transport_mode::websocket;
   } else if (transport == "polling") {
     config.transport = client::transport_mode::polling_only;
+  } else if (transport == "sse") {
+    config.sse = true;
   } else {
-    return usage_error("--transport must be websocket or polling");
+    return usage_error("--transport must be websocket, polling or sse");
   }
   if (from == "end") {
     config.from = bench::start_from::end;
@@ -142,6 +148,12 @@ int bench_main(int argc, char** argv) {
     return usage_error("--from spread needs --per-client");
   if (!config.pause_producer.empty() && config.reconnect_after <= 0)
     return usage_error("--pause-producer needs --reconnect-after");
+  if (config.sse &&
+      (config.mode != bench::drive_mode::start || config.reconnect_after > 0 ||
+       config.stalled > 0 || config.per_client > 0 || config.from == bench::start_from::middle))
+    return usage_error(
+        "--transport sse works with --mode start and --from end, beginning or a timestamp; "
+        "not with --reconnect-after, --stalled nor --per-client");
 
   // Many connections need many descriptors; the default soft limit is often 1024.
   bench::raise_open_file_limit();
@@ -200,6 +212,7 @@ int bench_main(int argc, char** argv) {
   line["reached_end"] = r.reached_end;
   line["stopped_by"] = r.stopped_by;
   if (r.unparsed > 0) line["unparsed"] = r.unparsed;
+  if (config.sse) line["id_mismatches"] = r.id_mismatches;
   if (r.errors > 0) line["errors"] = r.errors;
   line["setup_s"] = rounded(r.setup_seconds);
   if (r.clients_complete) {

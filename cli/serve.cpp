@@ -3,6 +3,7 @@
 // runs until SIGINT/SIGTERM.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -104,8 +105,10 @@ std::shared_ptr<void> register_metrics(engineio::server& engine, sse::stream_ser
     return std::vector<metrics::sample>{
         {{}, static_cast<double>(engine.queued_bytes() + streams.queued_bytes())}};
   });
-  r.collect("kasocki_send_queue_peak_bytes", metrics::metric_type::gauge, [&engine] {
-    return std::vector<metrics::sample>{{{}, static_cast<double>(engine.peak_queued_bytes())}};
+  r.collect("kasocki_send_queue_peak_bytes", metrics::metric_type::gauge, [&engine, &streams] {
+    return std::vector<metrics::sample>{
+        {{},
+         static_cast<double>(std::max(engine.peak_queued_bytes(), streams.peak_queued_bytes()))}};
   });
   r.collect("kasocki_kafka_reachable", metrics::metric_type::gauge, [&metadata] {
     auto snapshot = metadata.snapshot();

@@ -54,6 +54,15 @@ std::string sse_target(const sse_request& request) {
 
 asio::awaitable<json> sse_reader::run(sse_request request,
                                       std::function<void(const sse_event&)> on_event) {
+  sse_event_parser events;
+  auto error = co_await run_body(
+      std::move(request), [&](std::string_view bytes) { return events.feed(bytes, on_event); });
+  if (events.failed()) co_return connection_error("an SSE line too long");
+  co_return error;
+}
+
+asio::awaitable<json> sse_reader::run_body(sse_request request,
+                                           std::function<bool(std::string_view)> on_body) {
   auto ep = parse_url(request.url, "/");
   if (!ep) co_return connection_error("invalid URL " + request.url);
   if (ep->secure) co_return connection_error("the sse transport speaks plain http only");
@@ -79,7 +88,6 @@ asio::awaitable<json> sse_reader::run(sse_request request,
   if (hec) co_return closed_ ? json() : connection_error(hec.message());
   const bool ok = parser.get().result() == http::status::ok;
   std::string error_body;
-  sse_event_parser events;
   char chunk[64 * 1024];
   while (!parser.is_done()) {
     parser.get().body().data = chunk;
@@ -95,7 +103,7 @@ asio::awaitable<json> sse_reader::run(sse_request request,
       if (error_body.size() < (1u << 20)) error_body.append(got);
       continue;
     }
-    if (!events.feed(got, on_event)) co_return connection_error("an SSE line too long");
+    if (!on_body(got)) co_return connection_error("the body was refused");
     if (closed_) co_return json();
   }
   if (!ok) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +40,11 @@ class sse_reader {
   // {name: "ConnectionError", message}.
   boost::asio::awaitable<nlohmann::ordered_json> run(
       sse_request request, std::function<void(const sse_event&)> on_event);
+  // The same request, the body of a 200 handed over in pieces as they arrive (de-chunked, not
+  // parsed: `kasocki bench` scans it in place); `on_body` returns false to stop with
+  // {name: "ConnectionError"}. Returns as run().
+  boost::asio::awaitable<nlohmann::ordered_json> run_body(
+      sse_request request, std::function<bool(std::string_view)> on_body);
   void close();
 
  private:

@@ -11,14 +11,19 @@
 # their server runs without per-address admission limits (every bench client comes from
 # 127.0.0.1). Their results go to a section of their own.
 #
+# The SSE scenarios (sse_replay sse_fanout) are replay and fanout over Server-Sent Events
+# (`kasocki bench --transport sse`): one client reading the preloaded topic from its start, and
+# 1,000 clients at the end of the live topic as fanout's. Their results go to a section of their
+# own.
+#
 # The history scenarios (history history_same storm_deep) have many clients read history at
 # once: the first two replay parts of the preloaded topic, storm_deep resubscribes every client
 # of the live topic behind a backlog produced while they were away. Their server runs like the
 # live scenarios'; the bytes it fetched from Kafka come from its /metrics
 # (kasocki_history_fetched_bytes_total, or librdkafka's statistics where that is missing).
 #
-#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays" / "histories":
-#                                      one group
+#   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays" / "histories" /
+#                                      "sse": one group
 #
 # Environment:
 #   BENCH_RUNS      runs per scenario (default 3); the table shows the median run
@@ -55,13 +60,15 @@ live_topic=${BENCH_LIVE_TOPIC:-kasocki_live}
 replay_scenarios=(replay consume1 consume64 filtered polling)
 live_scenarios=(fanout connections reconnect stalled_baseline stalled)
 history_scenarios=(history history_same storm_deep)
-all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}" "${history_scenarios[@]}")
+sse_scenarios=(sse_replay sse_fanout)
+all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}" "${history_scenarios[@]}" "${sse_scenarios[@]}")
 scenarios=()
 for a in "$@"; do
   case $a in
     live) scenarios+=("${live_scenarios[@]}") ;;
     replays) scenarios+=("${replay_scenarios[@]}") ;;
     histories) scenarios+=("${history_scenarios[@]}") ;;
+    sse) scenarios+=("${sse_scenarios[@]}") ;;
     *) scenarios+=("$a") ;;
   esac
 done
@@ -81,12 +88,14 @@ scenario_args() {
         "--filter meta.domain=commons.wikimedia.org --filter title=/^Category:/"
       ;;
     polling) echo "--from beginning --mode start --transport polling --until-end --duration 20" ;;
+    sse_replay) echo "--from beginning --transport sse --until-end --duration 30" ;;
     # Live: every client subscribes at the end, the producer starts once all are set up; the
     # run ends when every client has received every message produced (or the caps hit). The
     # safety stops keep a server with a Kafka consumer per client from exhausting the machine.
-    fanout | connections | reconnect | stalled | stalled_baseline)
+    fanout | connections | reconnect | stalled | stalled_baseline | sse_fanout)
       local clients=1000 concurrency=100 extra=""
       case $1 in
+        sse_fanout) extra="--transport sse" ;;
         connections) clients=10000 concurrency=200 ;;
         reconnect) concurrency=1000 extra="--reconnect-after 10" ;; # every client at once
         stalled) clients=100 extra="--stalled 1" ;;
@@ -122,7 +131,7 @@ scenario_args() {
 # The producer of a live scenario: messages per second and seconds.
 scenario_rate() {
   case $1 in
-    fanout | stalled | stalled_baseline) echo "500 30" ;;
+    fanout | stalled | stalled_baseline | sse_fanout) echo "500 30" ;;
     connections) echo "10 30" ;;
     reconnect) echo "100 30" ;;
     storm_deep) echo "500 1200" ;; # stopped once every client is live again

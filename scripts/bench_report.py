@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the results of scripts/bench.sh into docs/PERFORMANCE.md: the machine, date, commit
 and commands, a table of the median run of each scenario against its target (pass/fail), and
-every individual run. Replays of the preloaded topic and live scenarios (clients at the end of
-a topic produced at a fixed rate) have a section each; only the sections between the markers of
+every individual run. Replays of the preloaded topic, live scenarios (clients at the end of
+a topic produced at a fixed rate), history and SSE scenarios (bench_report_sse.py) have a
+section each; only the sections between the markers of
 the groups that have results are replaced, the hand-written rest of the file is kept. Does I/O: reads the results (JSON lines of `kasocki bench`), /proc,
 git; writes the output file.
 """
@@ -413,10 +414,13 @@ def main() -> int:
     if not results:
         print("bench_report: no results", file=sys.stderr)
         return 1
+    # Imported here: it imports this module for the helpers.
+    from bench_report_sse import SSE_BEGIN, SSE_END, SSE_TARGETS, render_sse
     live = [r for r in results if r["scenario"] in LIVE_TARGETS]
     history = [r for r in results if r["scenario"] in HISTORY_TARGETS]
-    replays = [r for r in results
-               if r["scenario"] not in LIVE_TARGETS and r["scenario"] not in HISTORY_TARGETS]
+    sse = [r for r in results if r["scenario"] in SSE_TARGETS]
+    replays = [r for r in results if r["scenario"] not in LIVE_TARGETS
+               and r["scenario"] not in HISTORY_TARGETS and r["scenario"] not in SSE_TARGETS]
     text = ""
     if os.path.exists(args.output):
         with open(args.output, encoding="utf-8") as existing:
@@ -429,6 +433,9 @@ def main() -> int:
     if history:
         text = replace_section(text, HISTORY_BEGIN, HISTORY_END, render_history(history, args),
                                "Results: history at scale")
+    if sse:
+        text = replace_section(text, SSE_BEGIN, SSE_END, render_sse(sse, args),
+                               "Results: Server-Sent Events")
     with open(args.output, "w", encoding="utf-8") as out:
         out.write(text)
     return 0

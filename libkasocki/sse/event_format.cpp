@@ -2,6 +2,7 @@
 #include "libkasocki/sse/event_format.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace kasocki::sse {
 
@@ -13,9 +14,9 @@ std::string message_head(bool ndjson, std::string_view id) {
   if (ndjson) return {};
   std::string head;
   head.reserve(30 + id.size());
-  head += "event: message\nid: ";
+  head += message_head_start;
   head += id;
-  head += "\ndata: ";
+  head += message_head_end;
   return head;
 }
 
@@ -38,7 +39,8 @@ std::string error_event(bool ndjson, const gateway::json& error, std::string_vie
 }
 
 std::optional<std::string> single_line(std::string_view json_text) {
-  if (json_text.find_first_of("\r\n") == std::string_view::npos) return std::nullopt;
+  auto has = [&](char c) { return std::memchr(json_text.data(), c, json_text.size()) != nullptr; };
+  if (json_text.empty() || (!has('\n') && !has('\r'))) return std::nullopt;
   std::string out(json_text);
   for (char& c : out)
     if (c == '\r' || c == '\n') c = ' ';

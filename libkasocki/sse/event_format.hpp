@@ -21,6 +21,9 @@ std::string_view keepalive(bool ndjson);
 // Around the body of one message: `event: message\nid: <id>\ndata: ` and `\n\n` (SSE), or
 // nothing and `\n` (NDJSON).
 std::string message_head(bool ndjson, std::string_view id);
+// The SSE head in two parts, for a stream that writes the id between them itself.
+inline constexpr std::string_view message_head_start = "event: message\nid: ";
+inline constexpr std::string_view message_head_end = "\ndata: ";
 std::string_view message_tail(bool ndjson);
 
 // An `event: error` with the error object as data (and the id when there is one), or the error
@@ -29,7 +32,8 @@ std::string error_event(bool ndjson, const gateway::json& error, std::string_vie
 
 // A JSON text with line breaks (a pretty-printed Kafka value) as one line: a line break in valid
 // JSON can only be whitespace between tokens, so each becomes a space. nullopt when there is
-// none (the shared body is sent as it is).
+// none (the shared body is sent as it is). Every message of every stream is checked: a memchr
+// per line-break character, not a scan per byte.
 std::optional<std::string> single_line(std::string_view json_text);
 
 // HTTP/1.1 chunked transfer: the size line before `size` bytes of data, the line end after them,

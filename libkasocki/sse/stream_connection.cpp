@@ -1,6 +1,8 @@
 // See stream_connection.hpp.
 #include "libkasocki/sse/stream_connection.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -49,6 +51,7 @@ void stream_connection::discard_queued() {
 void stream_connection::push(piece p) {
   if (client_gone_ || ending_) return;
   queued_bytes_ += p.size();
+  peak_bytes_ = std::max(peak_bytes_, queued_bytes());
   queue_.push_back(std::move(p));
   wake();
 }
@@ -63,8 +66,14 @@ void stream_connection::send_raw(std::string bytes) {
 
 void stream_connection::send_message(const kafka::message_view& m, const shared_bytes& body) {
   positions_.advance(m.topic, m.partition, m.offset, m.timestamp);
-  std::string head =
-      message_head(framing_.ndjson, framing_.ndjson ? "" : positions_.render(framing_.ids));
+  // The per-client head in one allocation: the id is rendered into it.
+  std::string head;
+  if (!framing_.ndjson) {
+    head.reserve(message_head_start.size() + positions_.render_bound() + message_head_end.size());
+    head += message_head_start;
+    positions_.render_to(head, framing_.ids);
+    head += message_head_end;
+  }
   // A value with line breaks (valid JSON, pretty-printed) would end the data line: this client
   // gets a copy with spaces instead (rare; every other message shares the body).
   if (auto line = single_line(view(body)))

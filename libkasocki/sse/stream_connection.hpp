@@ -42,6 +42,8 @@ class stream_connection : public gateway::stream_output,
   // Stops at once: pending reads and writes are cancelled (the last step of a shutdown).
   void abort();
   std::size_t queued_bytes() const { return queued_bytes_ + writing_bytes_; }
+  // The most queued_bytes() has been since the stream opened (for metrics).
+  std::size_t peak_queued_bytes() const { return peak_bytes_; }
 
   // ---- gateway::stream_output ----
   bool writable() const override;
@@ -69,6 +71,7 @@ class stream_connection : public gateway::stream_output,
   std::vector<piece> queue_;
   std::size_t queued_bytes_ = 0;   // of queue_
   std::size_t writing_bytes_ = 0;  // of the pieces the writer has taken
+  std::size_t peak_bytes_ = 0;
   std::function<void()> on_writable_;
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer reader_done_;

@@ -32,6 +32,10 @@ class stream_positions {
 
   // The id: [{"topic":"t","partition":0,"offset":13},...] or with "timestamp" instead.
   std::string render(id_format format) const;
+  // The same, appended to `out` (a stream builds each event's head in one string).
+  void render_to(std::string& out, id_format format) const;
+  // An upper bound of the id's length, to reserve for it once.
+  std::size_t render_bound() const;
 
   const std::vector<entry>& entries() const { return entries_; }
 

@@ -1,6 +1,7 @@
 // See stream_server.hpp.
 #include "libkasocki/sse/stream_server.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -89,6 +90,12 @@ std::size_t stream_server::queued_bytes() const {
   std::size_t total = 0;
   for (const auto& s : streams_) total += s->queued_bytes();
   return total;
+}
+
+std::size_t stream_server::peak_queued_bytes() const {
+  std::size_t peak = peak_of_ended_;
+  for (const auto& s : streams_) peak = std::max(peak, s->peak_queued_bytes());
+  return peak;
 }
 
 void stream_server::close_all() {
@@ -272,6 +279,7 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
       gateway_.open_stream(connection, assignments, std::move(want.filters), std::move(identity));
   co_await connection->run();
   session.reset();
+  peak_of_ended_ = std::max(peak_of_ended_, connection->peak_queued_bytes());
   streams_.erase(connection);
   log::debug("sse stream closed", {{"topics", want.topics}});
   co_return connection_next::close;

@@ -37,6 +37,8 @@ class stream_server {
   void end_all();
   std::size_t stream_count() const { return streams_.size(); }
   std::size_t queued_bytes() const;
+  // The most one stream has held queued since start (streams ended included).
+  std::size_t peak_queued_bytes() const;
   const stream_options& options() const { return options_; }
 
  private:
@@ -51,6 +53,7 @@ class stream_server {
   request_limits limits_;
   engineio::server::admission_handler on_admission_;
   std::set<std::shared_ptr<stream_connection>> streams_;
+  std::size_t peak_of_ended_ = 0;  // peak_queued_bytes of the streams already ended
 };
 
 }  // namespace kasocki::sse
