@@ -125,11 +125,11 @@ std::optional<std::int64_t> history_store::need(const entry& e, const stored_chu
 }
 
 std::set<history_store::lru_key>::iterator history_store::victim() {
-  // The future need of the least recently read few decides (looking at every chunk would cost
-  // each eviction the size of the cache); the newest append stays until its readers had it.
+  // Of the least recently read few, one no reader is within reach of goes first, else the
+  // least recently read (looking at every chunk would cost each eviction the size of the
+  // cache); the newest append stays until its readers had it.
   constexpr int candidates = 64;
-  auto best = lru_.end();
-  std::int64_t best_distance = -1;
+  auto oldest = lru_.end();
   int seen = 0;
   for (auto it = lru_.begin(); it != lru_.end() && seen < candidates; ++it) {
     const auto tick = std::get<0>(*it);
@@ -138,17 +138,12 @@ std::set<history_store::lru_key>::iterator history_store::victim() {
       if (it == lru_.end()) break;
     }
     ++seen;
+    if (oldest == lru_.end()) oldest = it;
     auto* e = std::get<1>(*it);
     const auto* c = e->store.chunk_at(std::get<2>(*it));
-    if (c == nullptr) return it;
-    const auto distance = need(*e, *c);
-    if (!distance) return it;  // nobody needs it
-    if (*distance > best_distance) {
-      best_distance = *distance;
-      best = it;
-    }
+    if (c == nullptr || !need(*e, *c)) return it;
   }
-  return best;
+  return oldest;
 }
 
 void history_store::evict(std::set<lru_key>::iterator it) {

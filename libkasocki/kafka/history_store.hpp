@@ -4,8 +4,8 @@
 // cache, everything else, which forgets first what no reader will need soon (never what the
 // latest append brought). It knows where every reader's cursor is: a chunk is needed while a
 // cursor is in it or at most store_options::reach offsets before it. Over the budget, of the
-// least recently read chunks, one nobody needs goes first, else the one whose nearest reader
-// is furthest behind it (read last). A fetched chunk that a reader passed and nobody else needs
+// least recently read chunks, one nobody needs goes first, else the least recently read. A
+// fetched chunk that a reader passed and nobody else needs
 // is dropped at once: a lone replay does not fill the cache. One store, one idea:
 // a chunk leaving the window stays where it is, in the same range, and readers never notice.
 // Pure, no I/O; event-loop thread only.
