@@ -217,11 +217,11 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "history-fetchers", po::value(&config.gateway.tail.fetch.fetchers)->default_value(4),
           "Kafka consumers that fetch history for all clients together")(
           "history-job-offsets",
-          po::value(&config.gateway.tail.fetch.job_offsets)->default_value(50000),
+          po::value(&config.gateway.tail.fetch.job_offsets)->default_value(200000),
           "offsets one history fetch reads before it lets a waiting fetch have its fetcher "
           "(it goes on later)")(
           "history-share-distance",
-          po::value(&config.gateway.tail.fetch.share_distance)->default_value(200000),
+          po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
           "offsets a client may be ahead of a running or queued history fetch and wait for it "
           "instead of starting its own")(
           "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(20000),

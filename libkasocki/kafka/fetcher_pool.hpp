@@ -32,10 +32,10 @@ class fetch_consumer;
 struct fetch_options {
   std::size_t fetchers = 4;  // Kafka consumers filling the history store
   // Offsets a job reads before it goes to the back of the queue when other jobs wait.
-  std::int64_t job_offsets = 50'000;
+  std::int64_t job_offsets = 200'000;
   // A reader at most this many offsets ahead of a job's position (running or queued) waits for
   // it instead of starting its own.
-  std::int64_t share_distance = 200'000;
+  std::int64_t share_distance = 20'000;
   // A job this many offsets ahead of the furthest reader that read behind it ends (read-ahead
   // starts the next one): what is fetched beyond what readers read is at most this per
   // partition. Smaller saves Kafka reads, larger saves restarts of fast replays.

@@ -13,7 +13,7 @@ const partition_store* history_store::find(const std::string& topic, std::int32_
 history_store::entry& history_store::at(const std::string& topic, std::int32_t partition) {
   auto it = partitions_.find(key(topic, partition));
   if (it != partitions_.end()) return it->second;
-  return partitions_.emplace(key(topic, partition), entry{partition_store(options_.chunks), {}, 0})
+  return partitions_.emplace(key(topic, partition), entry{partition_store(options_.chunks), {}, 0, {}})
       .first->second;
 }
 
