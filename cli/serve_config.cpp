@@ -150,7 +150,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
       "KiB queued for one client and not yet written (every packet counts) before the server "
       "stops reading it")(
-      "feed-queue-kib", po::value(&config.engine.feed_limit)->default_value(64),
+      "feed-queue-kib", po::value(&config.engine.feed_limit)->default_value(1024),
       "KiB of messages queued for one client and not yet written before the server stops "
       "feeding it: the rest waits in the shared store, refilled as the socket drains (at most "
       "--send-queue-kib)")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
@@ -212,18 +212,17 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "KiB of the newest messages the live readers keep in memory whatever history does, "
           "all partitions together (0: none reserved, they are cached like history)")(
           "history-cache-mib", po::value(&history_cache_mib)->default_value(256),
-          "MiB of history cached for clients behind the live windows (and of what left them); "
-          "what no client is close behind goes first")(
+          "MiB of history cached for clients behind the live windows (and of what left them), "
+          "least recently read first out")(
           "history-fetchers", po::value(&config.gateway.tail.fetch.fetchers)->default_value(4),
           "Kafka consumers that fetch history for all clients together")(
           "history-job-offsets",
           po::value(&config.gateway.tail.fetch.job_offsets)->default_value(200000),
-          "offsets one history fetch reads before it lets a waiting fetch have its fetcher "
-          "(it goes on later)")(
+          "offsets one history fetch reads at most before its fetcher serves the next")(
           "history-share-distance",
           po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
-          "offsets a client may be ahead of a running or queued history fetch and wait for it "
-          "instead of starting its own")(
+          "offsets a client may be ahead of a running history fetch and wait for it instead "
+          "of starting its own")(
           "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(20000),
           "offsets a history fetch may run ahead of the furthest client reading behind it")(
           "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(8192),

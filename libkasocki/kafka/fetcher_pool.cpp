@@ -63,9 +63,7 @@ void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::i
                         std::weak_ptr<fetch_waiter> waiter) {
   if (closed_) return;
   auto share = [&](job& j) {
-    // A job behind the reader reaches it sooner than a job of its own would get a fetcher, and
-    // every reader on its way rides the same fetch: one sweep per partition, not one per reader.
-    if (j.topic != topic || j.partition != partition || from < j.position ||
+    if (j.topic != topic || j.partition != partition || from < j.position || from >= j.cap ||
         from - j.position > options_.share_distance)
       return false;
     j.interest = std::max(j.interest, from);
@@ -101,23 +99,7 @@ bool fetcher_pool::done(job& j) {
   // What another job or the live reader cached meanwhile needs no fetch.
   if (const auto* p = store_.find(j.topic, j.partition); p && p->covers(j.position)) return true;
   if (auto live = live_(j.topic, j.partition); live && j.position >= *live) return true;
-  return j.position - j.interest > options_.lead;
-}
-
-// A job that read its slice (job_offsets) while others wait for a fetcher goes to the back of
-// the queue, its readers with it: fetchers take turns between partitions.
-bool fetcher_pool::yield(const std::shared_ptr<slot>& s) {
-  auto& j = *s->current;
-  if (j.position < j.cap) return false;
-  j.cap = j.position + options_.job_offsets;
-  if (queue_.empty()) return false;
-  j.running = false;
-  queue_.push_back(std::move(s->current));
-  s->current.reset();
-  ++s->generation;
-  s->idle.cancel();
-  dispatch();
-  return true;
+  return j.position >= j.cap || j.position - j.interest > options_.lead;
 }
 
 void fetcher_pool::dispatch() {
@@ -215,7 +197,6 @@ void fetcher_pool::on_batch(const std::shared_ptr<slot>& s, const message_batch&
   if (ended || done(j)) return finish(s, errors);
   wake(std::move(j.waiters), j.topic, j.partition, errors);
   j.waiters.clear();
-  if (yield(s)) return;
   pull(s);
 }
 

@@ -3,10 +3,9 @@
 // for it; a job already running (or queued) on that partition that will reach the cursor soon is
 // shared, else a new job starts at the cursor. A job streams: every batch goes into the store at
 // once and wakes the readers waiting on it. It ends where the store already has the offsets, at
-// the live reader's position, or when it is `lead` offsets ahead of the furthest reader that
-// read behind it: so it never runs far ahead of its readers. Jobs wait in one queue, first come
-// first served: one per (partition, position), whoever asked for it; a job that read
-// fetch_options::job_offsets while others wait goes to the back of it.
+// the live reader's position, after fetch_options::job_offsets, or when it is `lead` offsets
+// ahead of the furthest reader that read behind it: so it never runs far ahead of its readers. Jobs
+// wait in one queue, first come first served: one per (partition, position), whoever asked for it.
 // A position retention deleted is marked in the store as a reset gap (per auto.offset.reset). Does
 // network I/O through librdkafka; event-loop thread only.
 #pragma once
@@ -30,11 +29,10 @@ class client_context;
 class fetch_consumer;
 
 struct fetch_options {
-  std::size_t fetchers = 4;  // Kafka consumers filling the history store
-  // Offsets a job reads before it goes to the back of the queue when other jobs wait.
-  std::int64_t job_offsets = 200'000;
-  // A reader at most this many offsets ahead of a job's position (running or queued) waits for
-  // it instead of starting its own.
+  std::size_t fetchers = 4;            // Kafka consumers filling the history store
+  std::int64_t job_offsets = 200'000;  // offsets a job reads at most before it ends
+  // A reader at most this many offsets ahead of a job's position waits for it instead of
+  // starting its own.
   std::int64_t share_distance = 20'000;
   // A job this many offsets ahead of the furthest reader that read behind it ends (read-ahead
   // starts the next one): what is fetched beyond what readers read is at most this per
@@ -97,10 +95,8 @@ class fetcher_pool {
   void on_batch(const std::shared_ptr<slot>& s, const message_batch& batch);
   void on_reset(const std::shared_ptr<slot>& s, std::int64_t at);
   void finish(const std::shared_ptr<slot>& s, const std::vector<message_error>& errors);
-  // Whether the job has nothing left to do.
+  // Whether the job has nothing left to do; moves it over what is cached meanwhile.
   bool done(job& j);
-  // Requeues the slot's job when it read its slice and others wait; whether it did.
-  bool yield(const std::shared_ptr<slot>& s);
 
   client_context& ctx_;
   history_store& store_;

@@ -1,14 +1,12 @@
 // The store of every partition's cached offset ranges (partition_store.hpp) under two byte
 // budgets: the live window, the newest chunks the live readers appended (the largest window
 // gives up its oldest chunk first, into the history cache, not out of memory), and the history
-// cache, everything else, which forgets first what no reader will need soon (never what the
+// cache, everything else, which forgets its least recently read chunk first (never what the
 // latest append brought). It knows where every reader's cursor is: a chunk is needed while a
-// cursor is in it or at most store_options::reach offsets before it. Over the budget, of the
-// least recently read chunks, one nobody needs goes first, else the least recently read. A
-// fetched chunk that a reader passed and nobody else needs
-// is dropped at once: a lone replay does not fill the cache. One store, one idea:
-// a chunk leaving the window stays where it is, in the same range, and readers never notice.
-// Pure, no I/O; event-loop thread only.
+// cursor is in it or at most store_options::reach offsets before it, and a fetched chunk that a
+// reader passed and nobody else needs is dropped at once: a lone replay does not fill the cache.
+// One store, one idea: a chunk leaving the window stays where it is, in the same range, and readers
+// never notice. Pure, no I/O; event-loop thread only.
 #pragma once
 
 #include <cstddef>
@@ -100,7 +98,7 @@ class history_store {
   // How far behind the chunk its nearest reader is (0: one is in it), or nothing when no
   // reader is within reach.
   std::optional<std::int64_t> need(const entry& e, const stored_chunk& c) const;
-  // The history-cache chunk to evict: of the least recently read, not protected.
+  // The history-cache chunk to evict: the least recently read, not protected.
   std::set<lru_key>::iterator victim();
   void evict(std::set<lru_key>::iterator it);
 

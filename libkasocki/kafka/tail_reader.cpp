@@ -23,7 +23,7 @@ constexpr std::size_t lookahead_chunks = 64;
 // Messages handed over at most per read: what a session has not sent yet pins the chunks it
 // came from, evicted or not, so a thousand readers far apart each pin a few chunks, not a
 // thousand messages' worth (the store refills them as they drain).
-constexpr std::size_t max_read = 256;
+constexpr std::size_t max_read = 1024;
 }  // namespace
 
 class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tail_reader> {

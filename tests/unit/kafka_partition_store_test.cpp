@@ -273,28 +273,7 @@ TEST(HistoryStore, EveryReadKeepsOrderWhateverIsEvicted) {
   EXPECT_GT(h.stats().evicted_chunks, 0u);
 }
 
-TEST(HistoryStore, OverTheBudgetWhatNoReaderNeedsGoesFirst) {
-  run a(range(0, 4), 600);
-  partition_store probe(chunk_limits{1, 1 << 20});
-  probe.append(0, std::span(a.views).first(1), false, {});
-  const std::size_t chunk = probe.bytes();
-  store_options o{0, 6 * chunk, 1, chunk_limits{1, 1 << 20}};
-  history_store h(o);
-  h.add_reader("t", 0, 0);  // needs 0 and 1 (reach 1)
-  h.add_reader("t", 1, 3);  // past partition 1's chunks
-  h.append("t", 0, 0, std::span(a.views).first(3), false, {});
-  h.append("t", 1, 0, std::span(a.views).first(3), false, {});
-  run b({3}, 600);
-  h.append("t", 0, 3, b.views, false, {});  // 7 chunks: one must go
-  ASSERT_EQ(h.stats().evicted_chunks, 1u);
-  // The least recently read was partition 0's offset 0, but its reader is there.
-  EXPECT_TRUE(h.find("t", 0)->covers(0));
-  EXPECT_TRUE(h.find("t", 0)->covers(1));
-  EXPECT_FALSE(h.find("t", 0)->covers(2));  // no reader within reach: gone first
-  EXPECT_TRUE(h.find("t", 1)->covers(0));   // not needed either, but read more recently
-}
-
-TEST(HistoryStore, WhenAllAreNeededTheLeastRecentlyReadGoes) {
+TEST(HistoryStore, OverTheBudgetTheLeastRecentlyReadGoesWhereverTheReadersAre) {
   run a(range(0, 4), 600);
   partition_store probe(chunk_limits{1, 1 << 20});
   probe.append(0, std::span(a.views).first(1), false, {});
