@@ -171,8 +171,11 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "largest client packet, bytes")(
       "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
       "KiB queued for one client and not yet written (every packet counts) before the server "
-      "stops feeding it (the rest waits in Kafka or the shared window) and stops reading it")(
-      "no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
+      "stops reading it")(
+      "feed-queue-kib", po::value(&config.engine.feed_limit)->default_value(1024),
+      "KiB of messages queued for one client and not yet written before the server stops "
+      "feeding it: the rest waits in the shared store, refilled as the socket drains (at most "
+      "--send-queue-kib)")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
       "no-ui", "do not serve the live page at / nor the socket.io client script")(
       "ui-assets", po::value(&config.ui_assets),
       "serve the page's files from DIR before the built-in copies")(
@@ -339,6 +342,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.engine.ping_timeout = std::chrono::milliseconds(ping_timeout);
   config.engine.max_payload = max_payload;
   config.engine.send_queue_limit <<= 10;
+  config.engine.feed_limit =
+      std::min(config.engine.feed_limit << 10, config.engine.send_queue_limit);
   config.engine.allow_eio3 = !vm.count("no-eio3");
   if (idle < 0 || http_idle <= 0 || http_header <= 0 || stall < 0 || tail_linger_ms < 0 ||
       busy_poll_us < 0 || config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
@@ -347,7 +352,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       config.gateway.tail.fetch.lead < 0 || history_idle_ms <= 0 ||
       config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
       config.gateway.max_pending_events == 0 || config.gateway.filters.max_keys == 0 ||
-      config.engine.send_queue_limit == 0 || config.gateway.filters.max_depth == 0 ||
+      config.engine.send_queue_limit == 0 || config.engine.feed_limit == 0 ||
+      config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
     std::cerr
         << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "
@@ -402,7 +408,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   config.sse.keepalive = std::chrono::seconds(sse_keepalive);
   config.sse.max_duration = std::chrono::seconds(sse_max_duration);
   config.sse.timestamp_ids = vm.count("sse-timestamp-ids") > 0;
-  config.sse.send_queue_limit = config.engine.send_queue_limit;
+  config.sse.send_queue_limit = config.engine.feed_limit;
   config.sse.cors_origins = config.engine.cors_origins;
   if (config.sse.path.empty() || config.sse.path.front() != '/')
     config.sse.path = "/" + config.sse.path;

@@ -23,6 +23,11 @@ struct server_options {
   // before the application is told to hold off and the transports stop reading the client
   // (see session::writable()). 1 MiB.
   std::size_t send_queue_limit = 1 << 20;
+  // Bytes queued at which the application is told to hold off (session::feedable(),
+  // when_writable()) while the transports still read the client up to send_queue_limit: the
+  // gateway's messages wait in its store, which shares them between clients, not in a queue per
+  // client. 0 or more than send_queue_limit: send_queue_limit.
+  std::size_t feed_limit = 0;
   // Told the name of a limit a client exceeded on a websocket ("max-payload"), for metrics.
   std::function<void(std::string_view limit)> on_limit_rejection;
 };

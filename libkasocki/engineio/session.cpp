@@ -165,16 +165,15 @@ void session::discard_queued() {
 }
 
 void session::release(std::size_t& counter, std::size_t bytes) {
-  bool was_full = !writable();
+  const bool was_full = !writable();
+  const bool was_fed = !feedable();
   counter -= std::min(counter, bytes);  // after end() both counters are 0 already
-  if (was_full && writable()) {
-    room_.cancel();
-    on_drained();
-  }
+  if (was_full && writable()) room_.cancel();
+  if (was_fed && feedable()) on_drained();
 }
 
 void session::when_writable(std::function<void()> callback) {
-  if (writable()) {
+  if (feedable()) {
     callback();
     return;
   }

@@ -49,7 +49,14 @@ class session : public std::enable_shared_from_this<session> {
   // False while queued_bytes() is at or over options.send_queue_limit. The application feeds
   // no more data then, and the transports read nothing more from the client (see room_signal).
   bool writable() const { return queued_bytes() < options_.send_queue_limit; }
-  // Called (once per registration) when the queue drains below the limit after being full.
+  // False while queued_bytes() is at or over the feed limit (options.feed_limit, at most
+  // send_queue_limit): the application holds its data back then.
+  bool feedable() const { return queued_bytes() < feed_limit(); }
+  std::size_t feed_limit() const {
+    const auto f = options_.feed_limit;
+    return f == 0 || f > options_.send_queue_limit ? options_.send_queue_limit : f;
+  }
+  // Called (once per registration) when the queue drains below the feed limit after being full.
   void when_writable(std::function<void()> callback);
   // Drops the packets not yet handed to the transport (the batch a write has taken stays), so
   // that what is sent next goes out right after it: for a client being let go for reading too

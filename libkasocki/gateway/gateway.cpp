@@ -61,6 +61,8 @@ void gateway::register_store_metrics() {
           [](const stats& s) { return s.store.evicted_chunks; });
   counter("kasocki_history_evicted_bytes_total",
           [](const stats& s) { return s.store.evicted_bytes; });
+  counter("kasocki_history_passed_chunks_total",
+          [](const stats& s) { return s.store.passed_chunks; });
   counter("kasocki_history_hits_total", [](const stats& s) { return s.hits; });
   counter("kasocki_history_misses_total", [](const stats& s) { return s.misses; });
   counter("kasocki_history_resets_total", [](const stats& s) { return s.resets; });

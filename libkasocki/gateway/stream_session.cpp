@@ -38,7 +38,7 @@ bool client_session::output_writable() const {
     return stream && stream->writable();
   }
   auto socket = socket_.lock();
-  return socket && socket->session() && socket->session()->writable();
+  return socket && socket->session() && socket->session()->feedable();
 }
 
 void client_session::when_output_writable(std::function<void()> callback) {

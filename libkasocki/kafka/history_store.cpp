@@ -13,7 +13,8 @@ const partition_store* history_store::find(const std::string& topic, std::int32_
 history_store::entry& history_store::at(const std::string& topic, std::int32_t partition) {
   auto it = partitions_.find(key(topic, partition));
   if (it != partitions_.end()) return it->second;
-  return partitions_.emplace(key(topic, partition), entry{partition_store(options_.chunks), {}, 0})
+  return partitions_
+      .emplace(key(topic, partition), entry{partition_store(options_.chunks), {}, 0, {}})
       .first->second;
 }
 
@@ -110,18 +111,77 @@ void history_store::enforce() {
     to_cache(*largest, *c);
   }
   while (stats_.cache_bytes > options_.cache_bytes && !lru_.empty()) {
-    // The newest append stays until its readers had it (a chunk read since has a newer tick).
-    auto it = lru_.begin();
-    if (std::get<0>(*it) >= protect_from_ && std::get<0>(*it) <= protect_to_)
-      it = lru_.lower_bound(lru_key(protect_to_ + 1, nullptr, 0));
+    auto it = victim();
     if (it == lru_.end()) break;
-    auto [tick, e, begin] = *it;
-    lru_.erase(it);
-    const auto freed = e->store.erase(begin);
-    stats_.cache_bytes -= freed;
-    --stats_.chunks;
-    ++stats_.evicted_chunks;
-    stats_.evicted_bytes += freed;
+    evict(it);
+  }
+}
+
+std::optional<std::int64_t> history_store::need(const entry& e, const stored_chunk& c) const {
+  auto it = e.readers.lower_bound(c.end);  // the nearest cursor before the chunk's end
+  if (it == e.readers.begin()) return std::nullopt;
+  const auto at = *--it;
+  if (at < c.begin - options_.reach) return std::nullopt;
+  return std::max<std::int64_t>(0, c.begin - at);
+}
+
+std::set<history_store::lru_key>::iterator history_store::victim() {
+  // The least recently read, except the newest append, which stays until its readers had it (a
+  // chunk read since has a newer tick). Choosing among the oldest by the readers' positions
+  // (unneeded first, or the one read last) fetched more in the history bench, not less: see
+  // docs/PERFORMANCE.md.
+  auto it = lru_.begin();
+  if (it != lru_.end() && std::get<0>(*it) >= protect_from_ && std::get<0>(*it) <= protect_to_)
+    it = lru_.lower_bound(lru_key(protect_to_ + 1, nullptr, 0));
+  return it;
+}
+
+void history_store::evict(std::set<lru_key>::iterator it) {
+  auto [tick, e, begin] = *it;
+  lru_.erase(it);
+  const auto freed = e->store.erase(begin);
+  stats_.cache_bytes -= freed;
+  --stats_.chunks;
+  ++stats_.evicted_chunks;
+  stats_.evicted_bytes += freed;
+}
+
+void history_store::add_reader(const std::string& topic, std::int32_t partition,
+                               std::int64_t offset) {
+  at(topic, partition).readers.insert(offset);
+}
+
+void history_store::remove_reader(const std::string& topic, std::int32_t partition,
+                                  std::int64_t offset) {
+  auto it = partitions_.find(key(topic, partition));
+  if (it == partitions_.end()) return;
+  auto& readers = it->second.readers;
+  if (auto r = readers.find(offset); r != readers.end()) readers.erase(r);
+}
+
+void history_store::move_reader(const std::string& topic, std::int32_t partition, std::int64_t from,
+                                std::int64_t to) {
+  if (from == to) return;
+  auto& e = at(topic, partition);
+  if (auto r = e.readers.find(from); r != e.readers.end()) e.readers.erase(r);
+  e.readers.insert(to);
+  if (to < from) return;
+  // The fetched chunks it passed, that no one else needs, are of no use any more. What left a
+  // live window stays for clients coming back (reconnects) until the budget wants its room.
+  const auto& chunks = e.store.all();
+  auto it = chunks.upper_bound(from);
+  if (it != chunks.begin()) --it;
+  std::vector<std::uint64_t> passed;
+  for (; it != chunks.end() && it->first < to; ++it) {
+    const auto& c = it->second;
+    if (c.end > to || !c.fetched || c.lru == 0 || need(e, c)) continue;
+    passed.push_back(c.lru);
+  }
+  for (auto tick : passed) {
+    auto found = lru_.lower_bound(lru_key(tick, nullptr, 0));
+    if (found == lru_.end() || std::get<0>(*found) != tick) continue;
+    ++stats_.passed_chunks;
+    evict(found);
   }
 }
 

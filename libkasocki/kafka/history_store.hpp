@@ -2,15 +2,18 @@
 // budgets: the live window, the newest chunks the live readers appended (the largest window
 // gives up its oldest chunk first, into the history cache, not out of memory), and the history
 // cache, everything else, which forgets its least recently read chunk first (never what the
-// latest append brought). One store, one idea:
-// a chunk leaving the window stays where it is, in the same range, and readers never notice.
-// Pure, no I/O; event-loop thread only.
+// latest append brought). It knows where every reader's cursor is: a chunk is needed while a
+// cursor is in it or at most store_options::reach offsets before it, and a fetched chunk that a
+// reader passed and nobody else needs is dropped at once: a lone replay does not fill the cache.
+// One store, one idea: a chunk leaving the window stays where it is, in the same range, and readers
+// never notice. Pure, no I/O; event-loop thread only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -27,6 +30,8 @@ struct store_options {
   // Bytes of everything else cached: history fetched for readers behind the windows, and what
   // left the windows. Least recently read chunks go first. 256 MiB.
   std::size_t cache_bytes = 256u << 20;
+  // A reader this many offsets before a chunk (or in it) needs it.
+  std::int64_t reach = 20'000;
   chunk_limits chunks;
 };
 
@@ -38,6 +43,7 @@ struct store_stats {
   std::uint64_t window_messages = 0;  // appended by the live readers, in total
   std::uint64_t evicted_chunks = 0;
   std::uint64_t evicted_bytes = 0;
+  std::uint64_t passed_chunks = 0;  // of the evicted: fetched, passed, needed by nobody
 };
 
 class history_store {
@@ -60,6 +66,13 @@ class history_store {
   std::optional<std::int64_t> mark_reset(const std::string& topic, std::int32_t partition,
                                          std::int64_t at, std::int64_t to, std::int64_t reset_to);
 
+  // A reader's cursor in the partition: appears at `offset`, moves (forward or back), is gone.
+  // Moving forward drops the fetched chunks it passed that no other reader needs.
+  void add_reader(const std::string& topic, std::int32_t partition, std::int64_t offset);
+  void move_reader(const std::string& topic, std::int32_t partition, std::int64_t from,
+                   std::int64_t to);
+  void remove_reader(const std::string& topic, std::int32_t partition, std::int64_t offset);
+
   // The live reader of the partition is gone: its window joins the history cache.
   void end_live(const std::string& topic, std::int32_t partition);
 
@@ -72,6 +85,7 @@ class history_store {
     partition_store store;
     std::deque<std::int64_t> live;  // begins of the chunks in the window, oldest first
     std::size_t live_bytes = 0;
+    std::multiset<std::int64_t> readers;  // the cursors in this partition
   };
   using key = std::pair<std::string, std::int32_t>;
   // The history cache in eviction order: (last read, partition, chunk begin).
@@ -81,6 +95,12 @@ class history_store {
   void to_cache(entry& e, stored_chunk& c);
   void touch(entry& e, stored_chunk& c);
   void enforce();
+  // How far behind the chunk its nearest reader is (0: one is in it), or nothing when no
+  // reader is within reach.
+  std::optional<std::int64_t> need(const entry& e, const stored_chunk& c) const;
+  // The history-cache chunk to evict: the least recently read, not protected.
+  std::set<lru_key>::iterator victim();
+  void evict(std::set<lru_key>::iterator it);
 
   store_options options_;
   std::map<key, entry> partitions_;  // nodes are stable: lru_ points at them

@@ -53,6 +53,7 @@ stored_chunk& partition_store::add(std::int64_t at, std::int64_t end,
   c.begin = at;
   c.end = end;
   c.live = live;
+  c.fetched = !live;
   auto storage = std::make_shared<chunk_storage>();
   std::size_t size = messages.empty() ? 0 : messages.front().topic.size();
   for (const auto& m : messages) size += m.value.size() + (m.key ? m.key->size() : 0);

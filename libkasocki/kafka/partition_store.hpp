@@ -44,6 +44,7 @@ struct stored_chunk {
   // Offsets in [begin, end) were lost to retention: a reader there jumps to reset_to.
   std::optional<std::int64_t> reset_to;
   bool live = false;      // appended by the live reader and still in its window
+  bool fetched = false;   // appended by a history fetch (not by the live reader)
   std::uint64_t lru = 0;  // the owner's bookkeeping (0: none)
 };
 

@@ -17,7 +17,10 @@ shared_tail::impl::impl(client_context& ctx, metadata_cache& metadata, tail_opti
     : ctx_(ctx),
       metadata_(metadata),
       options_(options),
-      store_(store_options{options.window_bytes, options.cache_bytes, {}}),
+      store_(store_options{options.window_bytes,
+                           options.cache_bytes,
+                           options.fetch.share_distance + options.fetch.lead,
+                           {}}),
       fetchers_(ctx, store_, options.fetch, prepare_,
                 [this](const std::string& topic, std::int32_t partition) {
                   return live_position(topic, partition);

@@ -20,6 +20,10 @@ namespace {
 constexpr std::chrono::seconds retry_after{1};
 // How far a reader looks for the end of the range it reads, in chunks (read-ahead).
 constexpr std::size_t lookahead_chunks = 64;
+// Messages handed over at most per read: what a session has not sent yet pins the chunks it
+// came from, evicted or not, so a thousand readers far apart each pin a few chunks, not a
+// thousand messages' worth (the store refills them as they drain).
+constexpr std::size_t max_read = 1024;
 }  // namespace
 
 class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tail_reader> {
@@ -36,6 +40,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
         if (!tail) tail = hub_->attach(a.topic, weak_from_this());
         c.tail = tail;
       }
+      hub_->store_.add_reader(c.topic, c.partition, c.next);
       cursors_.push_back(std::move(c));
     }
   }
@@ -43,7 +48,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
   void want(std::size_t max, message_source::batch_handler handler) {
     if (closed_) return;
     pending_ = std::move(handler);
-    max_ = std::max<std::size_t>(1, max);
+    max_ = std::clamp<std::size_t>(max, 1, max_read);
     schedule();
   }
 
@@ -58,6 +63,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     closed_ = true;
     pending_ = nullptr;
     retry_.cancel();
+    for (const auto& c : cursors_) hub_->store_.remove_reader(c.topic, c.partition, c.next);
     std::vector<topic_tail*> seen;
     for (auto& c : cursors_) {
       if (!c.tail || std::ranges::find(seen, c.tail.get()) != seen.end()) continue;
@@ -124,12 +130,12 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
         ++hub_->stats_.resets;
         message_error e{c.topic, c.partition, c.next,
                         offset_out_of_range("the position was deleted by retention"), *r.reset_to};
-        c.next = *r.reset_to;
+        move(c, *r.reset_to);
         next_cursor_ = i + 1;
         return hand(message_batch({}, {std::move(e)}, nullptr));
       }
       if (r.next > c.next || !r.batch.empty()) {
-        c.next = r.next;
+        move(c, r.next);
         read_ahead(c);
         if (r.batch.empty()) {  // only offsets without messages: look again
           moved = true;
@@ -142,6 +148,12 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
       need(c);
     }
     if (moved) schedule();
+  }
+
+  // The store knows every cursor: what is behind them all can go.
+  void move(cursor& c, std::int64_t to) {
+    hub_->store_.move_reader(c.topic, c.partition, c.next, to);
+    c.next = to;
   }
 
   // The cursor is in no cached range: the live reader will get there, or a fetcher must.

@@ -187,7 +187,7 @@ TEST(PartitionStore, ABatchOutlivesTheChunkAndTheCallersBytes) {
 // ---- history_store ----
 
 TEST(HistoryStore, TheWindowGivesItsOldestToTheCacheNotAway) {
-  history_store h(store_options{2000, 1 << 20, chunk_limits{1, 1 << 20}});
+  history_store h(store_options{2000, 1 << 20, 20'000, chunk_limits{1, 1 << 20}});
   run a(range(0, 10), 500);
   h.append("t", 0, 0, a.views, true, {});
   EXPECT_LE(h.stats().window_bytes, 2000u);
@@ -202,7 +202,7 @@ TEST(HistoryStore, TheCacheForgetsTheLeastRecentlyReadFirst) {
   partition_store probe(chunk_limits{1, 1 << 20});
   probe.append(0, std::span(a.views).first(1), false, {});
   const std::size_t chunk = probe.bytes();  // every chunk here costs the same
-  history_store h(store_options{0, 6 * chunk, chunk_limits{1, 1 << 20}});
+  history_store h(store_options{0, 6 * chunk, 20'000, chunk_limits{1, 1 << 20}});
   h.append("t", 0, 0, a.views, false, {});
   h.append("t", 1, 0, a.views, false, {});
   ASSERT_EQ(h.stats().evicted_chunks, 0u);
@@ -218,7 +218,7 @@ TEST(HistoryStore, TheCacheForgetsTheLeastRecentlyReadFirst) {
 
 TEST(HistoryStore, TheNewestAppendOutlivesACacheSmallerThanIt) {
   // Its readers were woken for it: evicting it at once would have them fetch it again forever.
-  history_store h(store_options{0, 0, chunk_limits{2, 1 << 20}});
+  history_store h(store_options{0, 0, 20'000, chunk_limits{2, 1 << 20}});
   run a(range(0, 4));
   h.append("t", 0, 0, a.views, false, {});
   EXPECT_EQ(offsets(h.read("t", 0, 0, 100).batch), range(0, 4));
@@ -230,7 +230,7 @@ TEST(HistoryStore, TheNewestAppendOutlivesACacheSmallerThanIt) {
 }
 
 TEST(HistoryStore, AResetGapIsCachedLikeHistory) {
-  history_store h(store_options{0, 1 << 20, {}});
+  history_store h(store_options{0, 1 << 20, 20'000, {}});
   ASSERT_TRUE(h.mark_reset("t", 0, 0, 10, 50));
   auto r = h.read("t", 0, 3, 100);
   ASSERT_TRUE(r.reset_to);
@@ -239,7 +239,7 @@ TEST(HistoryStore, AResetGapIsCachedLikeHistory) {
 }
 
 TEST(HistoryStore, AnEndedLiveReaderLeavesItsWindowInTheCache) {
-  history_store h(store_options{1 << 20, 1 << 20, {}});
+  history_store h(store_options{1 << 20, 1 << 20, 20'000, {}});
   run a(range(0, 5));
   h.append("t", 0, 0, a.views, true, {});
   const auto bytes = h.stats().window_bytes;
@@ -253,7 +253,7 @@ TEST(HistoryStore, AnEndedLiveReaderLeavesItsWindowInTheCache) {
 TEST(HistoryStore, EveryReadKeepsOrderWhateverIsEvicted) {
   // A reader walks a partition while appends and evictions go on: it gets each offset at most
   // once, in order, and a missing offset is always a hole it must fetch, never skipped.
-  history_store h(store_options{0, 4000, chunk_limits{3, 1 << 20}});
+  history_store h(store_options{0, 4000, 20'000, chunk_limits{3, 1 << 20}});
   std::int64_t cursor = 0, fetched = 0;
   std::vector<std::int64_t> got;
   std::vector<run> runs;
@@ -271,6 +271,63 @@ TEST(HistoryStore, EveryReadKeepsOrderWhateverIsEvicted) {
   }
   EXPECT_EQ(std::vector<std::int64_t>(got.begin(), got.begin() + 200), range(0, 200));
   EXPECT_GT(h.stats().evicted_chunks, 0u);
+}
+
+TEST(HistoryStore, OverTheBudgetTheLeastRecentlyReadGoesWhereverTheReadersAre) {
+  run a(range(0, 4), 600);
+  partition_store probe(chunk_limits{1, 1 << 20});
+  probe.append(0, std::span(a.views).first(1), false, {});
+  const std::size_t chunk = probe.bytes();
+  history_store h(store_options{0, 4 * chunk, 100, chunk_limits{1, 1 << 20}});
+  h.add_reader("t", 0, 0);
+  h.append("t", 0, 0, std::span(a.views).first(3), false, {});
+  h.append("t", 1, 0, std::span(a.views).first(1), false, {});
+  h.add_reader("t", 1, 0);
+  h.read("t", 0, 0, 1);  // partition 0's offset 0 is now the most recently read
+  run b({3}, 600);
+  h.append("t", 0, 3, b.views, false, {});
+  ASSERT_EQ(h.stats().evicted_chunks, 1u);
+  EXPECT_TRUE(h.find("t", 0)->covers(0));
+  EXPECT_FALSE(h.find("t", 0)->covers(1));
+  EXPECT_TRUE(h.find("t", 0)->covers(2));
+  EXPECT_TRUE(h.find("t", 1)->covers(0));
+}
+
+TEST(HistoryStore, AFetchedChunkIsDroppedOnceTheLastReaderNearPassedIt) {
+  history_store h(store_options{0, 1 << 20, 5, chunk_limits{2, 1 << 20}});
+  run a(range(0, 10));
+  h.add_reader("t", 0, 0);
+  h.add_reader("t", 0, 0);
+  h.append("t", 0, 0, a.views, false, {});
+  auto r = h.read("t", 0, 0, 4);
+  h.move_reader("t", 0, 0, r.next);  // the other reader still needs 0-3
+  EXPECT_EQ(h.stats().passed_chunks, 0u);
+  EXPECT_TRUE(h.find("t", 0)->covers(0));
+  r = h.read("t", 0, 0, 4);
+  h.move_reader("t", 0, 0, r.next);
+  EXPECT_EQ(h.stats().passed_chunks, 2u);
+  EXPECT_FALSE(h.find("t", 0)->covers(0));
+  EXPECT_FALSE(h.find("t", 0)->covers(3));
+  EXPECT_TRUE(h.find("t", 0)->covers(4));
+  // A batch read before outlives the drop; a reader far back does not keep chunks.
+  h.remove_reader("t", 0, 4);
+  h.add_reader("t", 0, -100);
+  auto last = h.read("t", 0, 4, 100);
+  h.move_reader("t", 0, 4, last.next);
+  EXPECT_EQ(offsets(last.batch), range(4, 10));
+  EXPECT_EQ(h.stats().cache_bytes, h.find("t", 0)->bytes());
+}
+
+TEST(HistoryStore, WhatLeftALiveWindowStaysWhenPassed) {
+  // Clients coming back after an outage read it: only the budget drops it.
+  history_store h(store_options{0, 1 << 20, 5, chunk_limits{2, 1 << 20}});
+  run a(range(0, 6));
+  h.add_reader("t", 0, 0);
+  h.append("t", 0, 0, a.views, true, {});
+  auto r = h.read("t", 0, 0, 100);
+  h.move_reader("t", 0, 0, r.next);
+  EXPECT_EQ(h.stats().passed_chunks, 0u);
+  EXPECT_TRUE(h.find("t", 0)->covers(0));
 }
 
 }  // namespace
