@@ -2,6 +2,11 @@
 # system's (scripts/setup.sh builds 2.12.1; Debian 12 has 2.0.2), the page, the example
 # configuration, the balancer configurations and hardened systemd units. `cpack -G DEB` in the
 # build folder makes kasocki_<version>_<arch>.deb.
+# /usr, not /usr/local, by default: the systemd units name the binary by its configured path and
+# the package installs under /usr. Configure with -DCMAKE_INSTALL_PREFIX=... for another place.
+if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
+  set(CMAKE_INSTALL_PREFIX /usr CACHE PATH "Install prefix" FORCE)
+endif()
 include(GNUInstallDirs)
 
 install(TARGETS kasocki_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
