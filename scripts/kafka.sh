@@ -13,6 +13,13 @@
 #   scripts/kafka.sh topics …  run Kafka's kafka-topics tool (TopicCommand) against the broker
 #   scripts/kafka.sh logs      print the tail of the broker log
 #   scripts/kafka.sh bootstrap print the bootstrap address in use
+#   scripts/kafka.sh pids      print "<node id> <pid> <client port>" for every running node
+#
+# With --nodes N (N >= 2; before or after the command, or KASOCKI_KAFKA_NODES=N) every command
+# acts on a separate N-node cluster instead of the single node: combined broker+controller nodes
+# with their own ports and data folders, so it runs beside the single node. Its topics default to
+# replication factor N (at most 3) and min.insync.replicas 2. `start` starts every node that is
+# not running (also one killed on purpose) and returns once all N are in the metadata.
 #
 # Environment:
 #   KAFKA_BOOTSTRAP              use this cluster instead: start/stop/reset do nothing
@@ -22,7 +29,34 @@
 #   KASOCKI_KAFKA_WORK           config, data, log and pid file (default $KASOCKI_CACHE/kafka-work)
 #   KASOCKI_KAFKA_PORT           client port (default 9092); the controller uses the next port
 #   KASOCKI_KAFKA_START_TIMEOUT  seconds to wait for the broker to answer (default 90)
+#   KASOCKI_KAFKA_CLUSTER_WORK   root of the cluster's node folders (default
+#                                $KASOCKI_CACHE/kafka-cluster-work; node<i>/ in it)
+#   KASOCKI_KAFKA_CLUSTER_PORT   client port of node 1 (default 19092); node i listens on that
+#                                port + i - 1 and its controller on that port + 10 + i - 1
 set -euo pipefail
+
+# --nodes N comes before or after the command; the rest of the arguments are the command's.
+nodes=${KASOCKI_KAFKA_NODES:-1}
+args=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --nodes)
+      [[ $# -ge 2 ]] || { echo "kafka.sh: --nodes needs a number" >&2; exit 2; }
+      nodes=$2
+      shift 2
+      ;;
+    --nodes=*)
+      nodes=${1#--nodes=}
+      shift
+      ;;
+    *)
+      args+=("$1")
+      shift
+      ;;
+  esac
+done
+set -- "${args[@]+"${args[@]}"}"
+[[ $nodes =~ ^[1-9]$ ]] || { echo "kafka.sh: --nodes must be 1 to 9, not '$nodes'" >&2; exit 2; }
 
 version=${KASOCKI_KAFKA_VERSION:-4.1.2}
 cache=${KASOCKI_CACHE:-$HOME/.cache/kasocki}
@@ -34,6 +68,27 @@ start_timeout=${KASOCKI_KAFKA_START_TIMEOUT:-90}
 bootstrap=${KAFKA_BOOTSTRAP:-localhost:$port}
 pid_file=$work/kafka.pid
 log_file=$work/kafka.log
+heap=512m
+cluster_work=${KASOCKI_KAFKA_CLUSTER_WORK:-$cache/kafka-cluster-work}
+cluster_port=${KASOCKI_KAFKA_CLUSTER_PORT:-19092}
+node_id=1
+if ((nodes > 1)); then
+  # Three JVMs share the machine with builds and tests: each gets a smaller heap than the single
+  # node, which is plenty for test traffic.
+  heap=320m
+  bootstrap=$(for ((i = 0; i < nodes; i++)); do printf 'localhost:%d,' $((cluster_port + i)); done)
+  bootstrap=${KAFKA_BOOTSTRAP:-${bootstrap%,}}
+fi
+
+# Points the per-node globals (work folder, ports, pid and log file) at node $1 of the cluster.
+select_node() {
+  node_id=$1
+  work=$cluster_work/node$1
+  port=$((cluster_port + $1 - 1))
+  controller_port=$((cluster_port + 10 + $1 - 1))
+  pid_file=$work/kafka.pid
+  log_file=$work/kafka.log
+}
 
 say() { echo "kafka.sh: $*" >&2; }
 die() {
@@ -133,6 +188,10 @@ EOF
 
 # Every setting a test relies on is explicit here rather than left to a default.
 write_config() {
+  if ((nodes > 1)); then
+    write_cluster_config
+    return
+  fi
   cat >"$work/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -153,6 +212,44 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+log.retention.hours=-1
+log.retention.bytes=-1
+EOF
+}
+
+# The cluster: a static quorum of every node. Replication factor and min.insync.replicas are
+# the defaults of every topic, the internal ones included, so a topic survives one node lost
+# and a write acknowledged by all in-sync replicas is on at least two nodes. The broker session
+# is shorter than the default 9 s so that a killed node's partitions get a new leader sooner,
+# yet long enough for a loaded machine's pauses.
+write_cluster_config() {
+  local voters="" i rf=$((nodes < 3 ? nodes : 3))
+  for ((i = 1; i <= nodes; i++)); do voters+="$i@localhost:$((cluster_port + 10 + i - 1)),"; done
+  cat >"$work/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$node_id
+controller.quorum.voters=${voters%,}
+listeners=PLAINTEXT://localhost:$port,CONTROLLER://localhost:$controller_port
+advertised.listeners=PLAINTEXT://localhost:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$work/data
+num.partitions=1
+default.replication.factor=$rf
+min.insync.replicas=2
+unclean.leader.election.enable=false
+delete.topic.enable=true
+auto.create.topics.enable=false
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1000
 log.retention.hours=-1
 log.retention.bytes=-1
 EOF
@@ -300,14 +397,165 @@ reset() {
   fi
 }
 
+# ---- the cluster (--nodes N) ----
+
+# Every node is in the metadata: registered and not fenced.
+cluster_answers() {
+  kcat -L -b "$bootstrap" -m 5 2>/dev/null | grep -q "^ $nodes brokers:"
+}
+
+# Starts node $node_id's JVM (after select_node) unless it runs; does not wait.
+launch_node() {
+  our_pid >/dev/null && return 0
+  [[ -f $log_file ]] && mv -f "$log_file" "$log_file.1"
+  setsid java -Xms"$heap" -Xmx"$heap" "${java_opts[@]}" \
+    -Dlog4j2.configurationFile="$cluster_work/log4j2.properties" -Dkafka.logs.dir="$work" \
+    -cp "$libs/*" kafka.Kafka "$work/server.properties" >"$log_file" 2>&1 </dev/null 9>&- &
+  local pid=$!
+  disown "$pid"
+  echo "$pid" >"$pid_file"
+}
+
+cluster_start() {
+  if [[ -n ${KAFKA_BOOTSTRAP:-} ]]; then
+    start
+    return
+  fi
+  fetch
+  mkdir -p "$cluster_work"
+  exec 9>"$cluster_work/.lock"
+  flock 9
+  work=$cluster_work write_logging
+  # One cluster id for every node, kept so that a node formatted later joins the same cluster.
+  local id_file=$cluster_work/cluster.id i
+  [[ -s $id_file ]] || run_tool kafka.tools.StorageTool random-uuid >"$id_file"
+  for ((i = 1; i <= nodes; i++)); do
+    select_node "$i"
+    mkdir -p "$work"
+    write_config
+    if [[ ! -f $work/data/meta.properties ]]; then
+      rm -rf "$work/data"
+      run_tool kafka.tools.StorageTool format -t "$(<"$id_file")" -c "$work/server.properties" \
+        >"$work/format.log" 2>&1 || {
+        cat "$work/format.log" >&2
+        die "formatting node $i's storage failed"
+      }
+    fi
+  done
+  for ((i = 1; i <= nodes; i++)); do
+    select_node "$i"
+    launch_node
+  done
+  local deadline=$((SECONDS + start_timeout))
+  until cluster_answers; do
+    for ((i = 1; i <= nodes; i++)); do
+      select_node "$i"
+      if ! our_pid >/dev/null || grep -qE "$fatal_pattern" "$log_file"; then
+        [[ -f $pid_file ]] && kill -KILL "$(<"$pid_file")" 2>/dev/null
+        rm -f "$pid_file"
+        show_failure
+        die "node $i failed to start (log: $log_file)"
+      fi
+    done
+    if ((SECONDS >= deadline)); then
+      die "the cluster did not list $nodes brokers within ${start_timeout}s (logs: $cluster_work/node*/kafka.log)"
+    fi
+    sleep 0.3
+  done
+  say "cluster of $nodes nodes running at $bootstrap"
+}
+
+cluster_stop() {
+  if [[ -n ${KAFKA_BOOTSTRAP:-} ]]; then
+    stop
+    return
+  fi
+  mkdir -p "$cluster_work"
+  exec 9>"$cluster_work/.lock"
+  flock 9
+  local i pid pids=()
+  # All at once: a node stopped alone waits for the others to take over its partitions.
+  for ((i = 1; i <= nodes; i++)); do
+    select_node "$i"
+    if pid=$(our_pid); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+    rm -f "$pid_file"
+  done
+  local deadline=$((SECONDS + 30))
+  for pid in "${pids[@]+"${pids[@]}"}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "no clean shutdown after 30s: killing pid $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+  done
+  say "cluster stopped"
+}
+
+cluster_status() {
+  if [[ -n ${KAFKA_BOOTSTRAP:-} ]]; then
+    status
+    return
+  fi
+  local i pid running=0
+  for ((i = 1; i <= nodes; i++)); do
+    select_node "$i"
+    if pid=$(our_pid); then
+      echo "node $i: running (pid $pid, localhost:$port)"
+      running=$((running + 1))
+    else
+      echo "node $i: stopped"
+    fi
+  done
+  ((running > 0)) && cluster_answers && { echo "running ($bootstrap)"; return 0; }
+  echo "stopped"
+  return 3
+}
+
+pids() {
+  local i pid
+  if ((nodes == 1)); then
+    pid=$(our_pid) && echo "1 $pid $port"
+    return 0
+  fi
+  for ((i = 1; i <= nodes; i++)); do
+    select_node "$i"
+    pid=$(our_pid) && echo "$i $pid $port"
+  done
+  return 0
+}
+
+cluster_reset() {
+  cluster_stop
+  if [[ -z ${KAFKA_BOOTSTRAP:-} ]]; then
+    rm -rf "$cluster_work"
+    say "cluster data deleted"
+  fi
+}
+
 cmd=${1:-}
 [[ $# -gt 0 ]] && shift
+if ((nodes > 1)); then
+  work=$cluster_work
+  log_file=$cluster_work/node1/kafka.log
+  case $cmd in
+    start) cluster_start && exit 0 ;;
+    stop) cluster_stop && exit 0 ;;
+    restart) cluster_stop && cluster_start && exit 0 ;;
+    status) cluster_status; exit ;;
+    reset) cluster_reset && exit 0 ;;
+  esac
+fi
 case $cmd in
   start) start ;;
   stop) stop ;;
   restart) stop && start ;;
   status) status ;;
   reset) reset ;;
+  pids) pids ;;
   fetch) fetch ;;
   topics) run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" "$@" ;;
   logs) tail -n "${1:-60}" "$log_file" ;;

@@ -34,7 +34,8 @@ apt_packages() {
     libboost1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
     librdkafka-dev nlohmann-json3-dev libgtest-dev libre2-dev libsimdjson-dev libssl-dev
     zlib1g-dev libzstd-dev libsasl2-dev
-    clang clang-format libclang-rt-14-dev kcat jq chromium python3-venv ccache)
+    clang clang-format libclang-rt-14-dev kcat jq chromium python3-venv ccache
+    haproxy nginx-light dpkg-dev)
   # Tools that may come from elsewhere than Debian (a JDK, a newer node) count when on PATH.
   command -v java >/dev/null || wanted+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || wanted+=(maven)
