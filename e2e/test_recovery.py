@@ -42,13 +42,15 @@ def secret_file(tmp_path):
 class NodeClient:
     """recovery_client.js in a child process; its JSON lines collected as they come."""
 
-    def __init__(self, url: str, topic: str, filters: dict | None = None):
+    def __init__(self, url: str, topic: str, filters: dict | None = None,
+                 token: str | None = None):
         node = shutil.which("node")
         assert node, "node is not installed (scripts/setup.sh)"
         extra = [json.dumps(filters)] if filters else []
+        env = {**os.environ, "TOKEN": token} if token else None
         self.proc = subprocess.Popen([node, str(JS / "recovery_client.js"), url, topic, *extra],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, env=env)
         self.lines: list[dict] = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -78,7 +80,8 @@ class NodeClient:
     def command(self, text: str) -> None:
         self.proc.stdin.write(text + "\n")
         self.proc.stdin.flush()
-        self.wait_for(lambda c: {"done": text} in c.lines, f"command {text}")
+        done = text.split(" ")[0]
+        self.wait_for(lambda c: {"done": done} in c.lines, f"command {done}")
 
     def seen(self, key: str) -> list:
         with self._cond:
@@ -97,8 +100,9 @@ class NodeClient:
 def node_client():
     clients: list[NodeClient] = []
 
-    def make(url: str, topic: str, filters: dict | None = None) -> NodeClient:
-        client = NodeClient(url, topic, filters)
+    def make(url: str, topic: str, filters: dict | None = None,
+             token: str | None = None) -> NodeClient:
+        client = NodeClient(url, topic, filters, token)
         clients.append(client)
         return client
 
@@ -151,8 +155,9 @@ class BackgroundProducer:
             raise self.error
 
 
-def started_client(node_client, url: str, topic: str, filters: dict | None = None) -> NodeClient:
-    client = node_client(url, topic, filters)
+def started_client(node_client, url: str, topic: str, filters: dict | None = None,
+                   token: str | None = None) -> NodeClient:
+    client = node_client(url, topic, filters, token)
     client.wait_for(lambda c: c.seen("started"), "subscribe and start")
     [connect] = client.seen("connect")
     assert connect["recovered"] is False and connect["pid"]

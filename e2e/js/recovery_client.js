@@ -6,6 +6,9 @@
 // "tamper-pid" change one character of what the client will send when it reconnects (as a
 // client trying its luck would), "exit" ends it.
 // With FILTERS_JSON, the client sets those filters between subscribe and start.
+// With the environment variable TOKEN, the client sends {token} as its CONNECT auth (socket.io
+// adds its pid and cursor to it); the command "token JWT" changes the token the next CONNECT
+// sends.
 // Usage: node recovery_client.js URL TOPIC [FILTERS_JSON]. Does I/O: network connections, stdio.
 "use strict";
 const readline = require("readline");
@@ -23,7 +26,8 @@ function flip(text) {
   return text.slice(0, i) + (text[i] === "A" ? "B" : "A") + text.slice(i + 1);
 }
 
-const socket = io(url);
+let token = process.env.TOKEN;
+const socket = io(url, token ? { auth: (send) => send({ token }) } : {});
 let subscribed = false;
 socket.on("connect", () => print({ connect: { recovered: socket.recovered, pid: socket._pid } }));
 socket.on("disconnect", (reason) => print({ disconnect: reason }));
@@ -48,9 +52,10 @@ socket.on("ready", (topics) => {
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
   if (line === "tamper-offset") socket._lastOffset = flip(socket._lastOffset);
   else if (line === "tamper-pid") socket._pid = flip(socket._pid);
+  else if (line.startsWith("token ")) token = line.slice("token ".length);
   else if (line === "exit") {
     socket.disconnect();
     process.exit(0);
   }
-  print({ done: line });
+  print({ done: line.startsWith("token ") ? "token" : line });
 });
