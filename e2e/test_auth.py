@@ -388,6 +388,23 @@ def test_connections_per_subject(kasocki_server, keys, auth_connect):
         time.sleep(0.05)
 
 
+def test_streams_of_one_subject_opening_together_count_each_other(kasocki_server, keys):
+    """Each stream's offsets are resolved (a Kafka round trip) between its admission check and
+    its opening: the check must count the streams admitted meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = kasocki_server(*server_args(keys, "--max-connections-per-subject", "1"))
+    token = keys.mint(sub="carol", topics=[MULTI])
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: sse_get(server, [MULTI], token), range(8)))
+    try:
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [429] * 7, statuses
+    finally:
+        for r in responses:
+            r.close()
+
+
 def test_the_operators_mint_script_issues_tokens_the_server_takes(kasocki_server, auth_connect,
                                                                   tmp_path):
     import subprocess

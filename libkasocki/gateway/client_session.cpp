@@ -41,13 +41,14 @@ client_session::client_session(gateway& owner, std::shared_ptr<socketio::socket>
     : owner_(owner), socket_(socket) {
   ++owner_.sessions_;
   // The connect guard left the verified token there (with an authenticator only).
-  if (auto* identity = std::any_cast<auth::identity>(&socket->data())) identity_ = *identity;
-  owner_.hold_subject(identity_.subject);
+  if (auto* admitted = std::any_cast<admitted_client>(&socket->data())) {
+    identity_ = admitted->identity;
+    subject_ticket_ = std::move(admitted->ticket);
+  }
 }
 
 client_session::~client_session() {
   --owner_.sessions_;
-  owner_.release_subject(identity_.subject);
   owner_.release_filter(filter_id_);
   close_source();
 }

@@ -32,7 +32,8 @@ class client_session : public std::enable_shared_from_this<client_session> {
  public:
   client_session(gateway& owner, std::shared_ptr<socketio::socket> socket);
   // A plain stream's session: no events, no acks; started at once by start_stream().
-  client_session(gateway& owner, std::weak_ptr<stream_output> stream, auth::identity identity = {});
+  client_session(gateway& owner, std::weak_ptr<stream_output> stream, auth::identity identity = {},
+                 subject_ticket ticket = {});
   ~client_session();
   // Registers the event handlers and sends `ready` once Kafka metadata is known.
   void start();
@@ -129,6 +130,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
   // Who the client is (its token; unrestricted when the server takes none), and the timer of the
   // token's end: TokenExpiringError 60 s before it, TokenExpiredError and a disconnect at it.
   auth::identity identity_;
+  subject_ticket subject_ticket_;  // its place in --max-connections-per-subject
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
   void watch_expiry(bool notice_due = true);
 };

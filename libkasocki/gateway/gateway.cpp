@@ -29,8 +29,8 @@ gateway::gateway(kafka::client_context& kafka, kafka::metadata_cache& metadata,
   });
   if (options_.recovery_keys)
     io.on_recovery([this](const socketio::socket& s, auto done) {
-      const auto* identity = std::any_cast<auth::identity>(&s.data());
-      recover_session(*this, s.auth(), identity ? identity->topics : auth::topic_grant{},
+      const auto* admitted = std::any_cast<admitted_client>(&s.data());
+      recover_session(*this, s.auth(), admitted ? admitted->identity.topics : auth::topic_grant{},
                       std::move(done));
     });
   register_store_metrics();
@@ -88,14 +88,15 @@ std::optional<socketio::json> gateway::admit(socketio::socket& s, const socketio
     if (presented.malformed) auth::authenticator::count_failure(auth::auth_errc::malformed);
     return connect_error_payload(authentication_error(verified.error()));
   }
-  if (!subject_has_room(verified->subject)) {
+  auto ticket = reserve_subject(verified->subject);
+  if (!ticket) {
     metrics::global()
         .counter("kasocki_limit_rejections_total", {{"limit", "max-connections-per-subject"}})
         .inc();
     return connect_error_payload(
         subject_limit_error(authenticator_->options().max_connections_per_subject));
   }
-  s.data() = std::move(*verified);
+  s.data() = admitted_client{std::move(*verified), std::move(ticket)};
   return std::nullopt;
 }
 
@@ -106,11 +107,15 @@ bool gateway::subject_has_room(const std::string& subject) const {
   return it == subjects_.end() || it->second < max;
 }
 
-void gateway::hold_subject(const std::string& subject) {
+subject_ticket gateway::reserve_subject(const std::string& subject) {
+  if (!subject_has_room(subject)) return nullptr;
   if (!subject.empty()) ++subjects_[subject];
+  // A ticket for the empty subject (no tokens) holds nothing but must not be null.
+  return {this, [subject](gateway* self) { self->release_subject(subject); }};
 }
 
 void gateway::release_subject(const std::string& subject) {
+  if (subject.empty()) return;
   auto it = subjects_.find(subject);
   if (it != subjects_.end() && --it->second == 0) subjects_.erase(it);
 }
@@ -121,8 +126,9 @@ gateway::~gateway() {
 
 std::shared_ptr<client_session> gateway::open_stream(
     std::weak_ptr<stream_output> out, const std::vector<kafka::resolved_assignment>& assignments,
-    filter::filter_set filters, auth::identity identity) {
-  auto session = std::make_shared<client_session>(*this, std::move(out), std::move(identity));
+    filter::filter_set filters, auth::identity identity, subject_ticket ticket) {
+  auto session = std::make_shared<client_session>(*this, std::move(out), std::move(identity),
+                                                  std::move(ticket));
   session->start_stream(assignments, std::move(filters));
   return session;
 }

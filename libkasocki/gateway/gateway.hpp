@@ -49,6 +49,16 @@ struct gateway_options {
   std::chrono::seconds recovery_window{86400};
 };
 
+// A session's place among those of its token subject (gateway::reserve_subject); dropping the
+// last copy gives it back.
+using subject_ticket = std::shared_ptr<void>;
+
+// What the connect guard leaves in socket.data() for the session it admits.
+struct admitted_client {
+  auth::identity identity;
+  subject_ticket ticket;
+};
+
 class gateway {
  public:
   // With an authenticator, every socket.io CONNECT and SSE request needs a token (it is used,
@@ -65,13 +75,17 @@ class gateway {
   // ---- for plain streams (SSE): the same sessions, metadata and Kafka as socket.io ----
   // A started session reading `assignments` through the shared tail, with `filters`, delivering
   // to `out`. The caller holds it; dropping it ends the session.
+  // `ticket`: the stream's place among its subject's sessions (reserve_subject).
   std::shared_ptr<client_session> open_stream(
       std::weak_ptr<stream_output> out, const std::vector<kafka::resolved_assignment>& assignments,
-      filter::filter_set filters, auth::identity identity = {});
+      filter::filter_set filters, auth::identity identity = {}, subject_ticket ticket = {});
   // Null when the server takes no tokens.
   const auth::authenticator* authenticator() const { return authenticator_; }
-  // Whether one more session of `subject` fits --max-connections-per-subject.
-  bool subject_has_room(const std::string& subject) const;
+  // One more session of `subject` within --max-connections-per-subject, taken at the admission
+  // check and given back when the last copy is dropped: a client admitted but not yet open (its
+  // offsets being resolved, its recovery checked) counts already, so that clients of one subject
+  // arriving together cannot all pass the check. Null when the subject has no room left.
+  subject_ticket reserve_subject(const std::string& subject);
   kafka::client_context& kafka() { return kafka_; }
   kafka::metadata_cache& metadata() { return metadata_; }
   const gateway_options& options() const { return options_; }
@@ -88,7 +102,7 @@ class gateway {
   void release_filter(std::uint32_t id);
   std::size_t prepare(const kafka::message_view& m);
   void register_store_metrics();
-  void hold_subject(const std::string& subject);
+  bool subject_has_room(const std::string& subject) const;
   void release_subject(const std::string& subject);
   std::optional<socketio::json> admit(socketio::socket& s, const socketio::json& auth,
                                       std::string_view handshake_token);

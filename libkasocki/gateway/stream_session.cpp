@@ -7,10 +7,13 @@
 namespace kasocki::gateway {
 
 client_session::client_session(gateway& owner, std::weak_ptr<stream_output> stream,
-                               auth::identity identity)
-    : owner_(owner), stream_(std::move(stream)), is_stream_(true), identity_(std::move(identity)) {
+                               auth::identity identity, subject_ticket ticket)
+    : owner_(owner),
+      stream_(std::move(stream)),
+      is_stream_(true),
+      identity_(std::move(identity)),
+      subject_ticket_(std::move(ticket)) {
   ++owner_.sessions_;
-  owner_.hold_subject(identity_.subject);
 }
 
 void client_session::start_stream(const std::vector<kafka::resolved_assignment>& assignments,

@@ -183,7 +183,9 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
     }
     identity = std::move(*verified);
   }
-  if (!gateway_.subject_has_room(identity.subject)) {
+  // Held from here: streams of one subject opening together count each other.
+  auto subject_ticket = gateway_.reserve_subject(identity.subject);
+  if (!subject_ticket) {
     metrics::global()
         .counter("kasocki_limit_rejections_total", {{"limit", "max-connections-per-subject"}})
         .inc();
@@ -275,8 +277,8 @@ asio::awaitable<connection_next> stream_server::handle(engineio::plain_or_tls_st
   log::debug(
       "sse stream opened",
       {{"topics", want.topics}, {"partitions", assignments.size()}, {"ndjson", want.ndjson}});
-  auto session =
-      gateway_.open_stream(connection, assignments, std::move(want.filters), std::move(identity));
+  auto session = gateway_.open_stream(connection, assignments, std::move(want.filters),
+                                      std::move(identity), std::move(subject_ticket));
   co_await connection->run();
   session.reset();
   peak_of_ended_ = std::max(peak_of_ended_, connection->peak_queued_bytes());
