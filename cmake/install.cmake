@@ -4,9 +4,13 @@
 # build folder makes kasocki_<version>_<arch>.deb.
 # /usr, not /usr/local, by default: the systemd units name the binary by its configured path and
 # the package installs under /usr. Configure with -DCMAKE_INSTALL_PREFIX=... for another place.
-if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
+# A build folder configured before this file existed has CMake's default /usr/local in its cache
+# (no longer "initialized to default" on a re-run): it moves to /usr once, too.
+if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT
+   OR (NOT KASOCKI_INSTALL_PREFIX_CHOSEN AND CMAKE_INSTALL_PREFIX STREQUAL "/usr/local"))
   set(CMAKE_INSTALL_PREFIX /usr CACHE PATH "Install prefix" FORCE)
 endif()
+set(KASOCKI_INSTALL_PREFIX_CHOSEN ON CACHE INTERNAL "the install prefix default was applied")
 include(GNUInstallDirs)
 
 install(TARGETS kasocki_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

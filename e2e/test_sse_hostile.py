@@ -116,8 +116,12 @@ def test_admission_limits_count_streams(kasocki_server, fresh_topic):
                lambda r: r.close() or r.status_code == 200, "a stream admitted again")
 
 
-def open_raw_stream(port: int, target: str) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S)
+def open_raw_stream(port: int, target: str, receive_buffer: int = 0) -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(DEADLINE_S)
+    if receive_buffer:  # before connecting: the window is agreed on in the handshake
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    s.connect(("127.0.0.1", port))
     s.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     return s
 
@@ -147,12 +151,16 @@ def test_a_thousand_idle_streams_and_the_server_still_serves(kasocki_server, fre
         'kasocki_connections{transport="sse"}', -1) == 0, "every stream closed", timeout=60)
 
 
-def test_a_client_that_never_reads_is_let_go(kasocki_server):
-    # The whole kasocki_bench topic (1,000,000 events) to a client that reads nothing.
+def test_a_client_that_never_reads_is_let_go(kasocki_server, fresh_topic, produce):
+    # 16 MB of events to a client that reads nothing: more than the kernel's buffers on both
+    # sides of the connection and the send queue together.
+    topic = fresh_topic(1)
+    pad = "x" * 4000
+    for start in range(0, 4000, 500):
+        produce(topic, [{"n": i, "pad": pad} for i in range(start, start + 500)])
     server = kasocki_server("--send-queue-kib", "16", "--stall-timeout", "1")
-    s = open_raw_stream(server.port, "/v2/stream/kasocki_bench?since=0")
+    s = open_raw_stream(server.port, f"/v2/stream/{topic}?since=0", receive_buffer=4096)
     try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         poll_until(lambda: metric_samples(server), lambda m: m.get(
             'kasocki_limit_rejections_total{limit="stall-timeout"}', 0) >= 1,
             "the stalled stream refused by the stall timeout")
