@@ -169,6 +169,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
                                      "Engine.IO ping timeout, ms")(
       "max-payload", po::value(&max_payload)->default_value(1'000'000),
       "largest client packet, bytes")(
+      "polling-max-packets", po::value(&config.engine.polling_max_packets)->default_value(16),
+      "packets in one long-polling answer (0: all queued); python-socketio's client takes 16 at "
+      "most")(
       "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
       "KiB queued for one client and not yet written (every packet counts) before the server "
       "stops reading it")(

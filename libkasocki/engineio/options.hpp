@@ -17,6 +17,10 @@ struct server_options {
   std::chrono::milliseconds upgrade_timeout{10000};  // probe..upgrade must finish within
   std::size_t max_payload = 1'000'000;               // bytes per POST body / websocket message
   bool allow_eio3 = true;                            // serve socket.io 2.x clients (EIO=3)
+  // Packets in one polling answer (0: all that are queued). python-engineio's client (under
+  // python-socketio) refuses a payload of more than 16 and drops the session, so 16; the rest
+  // waits for the next GET, which every client sends at once.
+  std::size_t polling_max_packets = 16;
   // CORS: empty = no CORS headers; "*" = any origin; else the exact origins allowed.
   std::vector<std::string> cors_origins;
   // Bytes a session may hold queued for its client and not yet written (every packet counts)

@@ -112,9 +112,9 @@ asio::awaitable<connection_next> server::long_poll(plain_or_tls_stream& stream,
   } else if (s->ended()) {
     packets.push_back(make_out_packet(packet_type::close));
   } else {
-    packets = s->take_queue();
+    packets = s->take_queue(options_.polling_max_packets);
     for (const auto& p : packets) taken_bytes += p.queued_size();
-    closing_after = s->closing();  // the close packet is in this answer
+    closing_after = s->closing() && !s->has_queued();  // the close packet is in this answer
     if (packets.empty()) packets.push_back(make_out_packet(packet_type::noop));
   }
 

@@ -140,10 +140,20 @@ void session::heartbeat_due() {
   heartbeat_.expires_after(options_.ping_timeout);
 }
 
-std::vector<out_packet> session::take_queue() {
+std::vector<out_packet> session::take_queue(std::size_t max_packets) {
   std::vector<out_packet> taken;
-  taken.swap(queue_);
-  unwritten_bytes_ += std::exchange(queue_bytes_, 0);
+  if (max_packets == 0 || queue_.size() <= max_packets) {
+    taken.swap(queue_);
+    unwritten_bytes_ += std::exchange(queue_bytes_, 0);
+    return taken;
+  }
+  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max_packets);
+  taken.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+  queue_.erase(queue_.begin(), end);
+  for (const auto& p : taken) {
+    queue_bytes_ -= p.queued_size();
+    unwritten_bytes_ += p.queued_size();
+  }
   return taken;
 }
 

@@ -83,8 +83,9 @@ class session : public std::enable_shared_from_this<session> {
   // Whoever writes for the session (a pending GET, the websocket writer) waits on this signal.
   // Woken when packets are queued, the session closes or ends, or `interrupt_poll` is called.
   boost::asio::steady_timer& wake_signal() { return wake_; }
-  // Hands the queued packets to the writer; their bytes stay counted until written().
-  std::vector<out_packet> take_queue();
+  // Hands the queued packets to the writer, the first `max_packets` of them (0: all); their bytes
+  // stay counted until written().
+  std::vector<out_packet> take_queue(std::size_t max_packets = 0);
   // The writer is done with `bytes` (sum of queued_size()) of the packets it took: written, or
   // given up on. Drops them from queued_bytes(); may wake room_signal and when_writable.
   void written(std::size_t bytes);

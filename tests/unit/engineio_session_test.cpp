@@ -43,6 +43,27 @@ TEST_F(SessionBound, TakenBytesStayCountedUntilWritten) {
   EXPECT_EQ(s->peak_queued_bytes(), 110u);
 }
 
+TEST_F(SessionBound, APartialTakeLeavesTheRestQueuedInOrder) {
+  auto s = make();
+  s->send(message_of(10));
+  s->send(message_of(20));
+  s->send(message_of(30));
+  auto first = s->take_queue(2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].queued_size(), 10u);
+  EXPECT_EQ(first[1].queued_size(), 20u);
+  EXPECT_TRUE(s->has_queued());
+  EXPECT_EQ(s->queued_bytes(), 60u);  // 30 taken and unwritten, 30 still queued
+  s->written(30);
+  EXPECT_EQ(s->queued_bytes(), 30u);
+  auto rest = s->take_queue(2);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].queued_size(), 30u);
+  EXPECT_FALSE(s->has_queued());
+  s->written(30);
+  EXPECT_EQ(s->queued_bytes(), 0u);
+}
+
 TEST_F(SessionBound, EveryPacketCountsIncludingClose) {
   auto s = make();
   s->send(make_out_packet(packet_type::ping));
