@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct connection {
   std::size_t index = 0;                    // in the driver's list: picks a spread offset
   std::vector<std::int64_t> stop_at;        // by partition: the quota's end offset (exclusive)
   bool done = false;                        // quota received: closed on purpose, ignores more
+  bool closed_by_server = false;            // resuming after the server closed it, not yet live
+  steady::time_point lost_at;               // the kill (or the close) its recovery counts from
 };
 
 // Bounds how many coroutines hold a slot at once (connection setups); 0 means no bound.
@@ -109,9 +112,18 @@ class driver {
   void reconnect_all();
   asio::awaitable<bool> resubscribe(connection& c);
   void note_recovery(connection& c, const kafka_tail& tail);
+  const std::string& url_for(const connection& c) const;
   asio::awaitable<void> open_stalled();
   std::int64_t expected_of(const connection& c) const;
   bool complete(const connection& c) const;
+
+  // failover.cpp
+  void schedule_kill();
+  void note_closed(connection& c);
+  asio::awaitable<bool> connect_again(connection& c);
+  void note_resubscribed(connection& c);
+  void note_closed_recovery(connection& c);
+  void collect_failover();
 
   // history.cpp
   json subscription_of(const connection& c) const;
@@ -132,7 +144,7 @@ class driver {
   client::endpoint endpoint_;
   asio::steady_timer gate_;  // every connection waits here until all are set up
   asio::steady_timer deadline_, sampler_, producer_timer_, reconnect_timer_, drain_timer_;
-  asio::steady_timer pause_timer_, resume_gate_;
+  asio::steady_timer pause_timer_, resume_gate_, kill_timer_;
   asio::signal_set signals_;
   limiter setups_;
   json subscribe_args_, filter_args_;
@@ -151,6 +163,8 @@ class driver {
   std::size_t closed_for_pause_ = 0;  // connections closed since the reconnect began
   steady::time_point resume_at_;
   offset_set seen_;  // what any connection received (per-client quota only)
+  std::optional<steady::time_point> kill_at_;
+  std::vector<double> closed_recovery_seconds_;  // of connections the server closed
 };
 
 }  // namespace kasocki::bench

@@ -15,6 +15,7 @@
 
 #include "bench/driver.hpp"
 #include "bench/process.hpp"
+#include "bench/resume.hpp"
 
 namespace kasocki::bench {
 namespace {
@@ -161,25 +162,8 @@ asio::awaitable<bool> driver::resubscribe(connection& c) {
     ~release_guard() { l.release(); }
   } guard{setups_};
   if (stopping_) co_return false;
-  client::socketio_options options;
-  options.engine.transport = config_.transport;
-  c.sio = std::make_unique<client::socketio_client>(ioc_.get_executor(), options);
-  install_handlers(c);
-  auto connected = co_await c.sio->connect(config_.url);
-  if (connected.error) {
-    fail("reconnect: " + connected.error.message());
-    co_return false;
-  }
-  json spec = json::array();
-  for (std::size_t p = 0; p < c.first_offsets.size(); ++p) {
-    std::int64_t next = c.tracker.next(static_cast<std::int32_t>(p));
-    if (next < 0) next = c.first_offsets[p];
-    if (next >= 0)
-      spec.push_back(json{{"topic", config_.topic}, {"partition", p}, {"offset", next}});
-  }
-  json args = json::array();
-  args.push_back(std::move(spec));
-  if (!check_reply(co_await c.sio->call("subscribe", args), "resubscribe")) co_return false;
+  bool connected = co_await connect_again(c);
+  if (!connected) co_return false;
   if (!filter_args_.is_null() &&
       !check_reply(co_await c.sio->call("filter", filter_args_), "filter"))
     co_return false;
@@ -187,14 +171,23 @@ asio::awaitable<bool> driver::resubscribe(connection& c) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   c.awaiting_recovery = true;
-  c.reconnecting = false;
-  if (++resubscribed_ == connections_.size()) result_.resubscribed_s = since(reconnect_at_);
+  if (c.closed_by_server) {
+    note_resubscribed(c);
+  } else {
+    c.reconnecting = false;
+    if (++resubscribed_ == connections_.size()) result_.resubscribed_s = since(reconnect_at_);
+  }
   co_return !stopping_;
+}
+
+const std::string& driver::url_for(const connection& c) const {
+  return config_.urls.empty() ? config_.url : url_of(config_.urls, c.index);
 }
 
 void driver::note_recovery(connection& c, const kafka_tail& tail) {
   if (*tail.timestamp < c.resubscribed_ms) return;  // produced before it resubscribed
   c.awaiting_recovery = false;
+  if (c.closed_by_server) return note_closed_recovery(c);
   recovery_seconds_.push_back(since(reconnect_at_));
   result_.recovered = recovery_seconds_.size();
   if (recovery_seconds_.size() == connections_.size()) {
@@ -258,11 +251,8 @@ void driver::collect() {
   }
   if (counted) result_.clients_complete = complete_count;
   result_.partitions = ends_.size();
-  if (!recovery_seconds_.empty()) {
-    auto sorted = recovery_seconds_;
-    std::sort(sorted.begin(), sorted.end());
-    result_.recovery_p50_s = sorted[sorted.size() / 2];
-  }
+  if (auto summary = summarize_recovery(recovery_seconds_)) result_.recovery_p50_s = summary->p50;
+  collect_failover();
 }
 
 }  // namespace kasocki::bench

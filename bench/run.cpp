@@ -12,6 +12,7 @@
 
 #include "bench/driver.hpp"
 #include "bench/process.hpp"
+#include "bench/resume.hpp"
 #include "client/raw_packet.hpp"
 #include "libkasocki/common/run_loop.hpp"
 
@@ -50,6 +51,7 @@ driver::driver(asio::io_context& ioc, const bench_config& config, bench_result& 
       drain_timer_(ioc),
       pause_timer_(ioc),
       resume_gate_(ioc, steady::time_point::max()),
+      kill_timer_(ioc),
       signals_(ioc, SIGINT, SIGTERM),
       setups_(ioc.get_executor(), config.connect_concurrency) {
   signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -143,7 +145,7 @@ asio::awaitable<void> driver::lifecycle(connection& c) {
 }
 
 asio::awaitable<bool> driver::set_up(connection& c) {
-  auto connected = co_await c.sio->connect(config_.url);
+  auto connected = co_await c.sio->connect(url_for(c));
   if (connected.error) {
     fail("connect: " + describe(connected));
     co_return false;
@@ -162,7 +164,8 @@ asio::awaitable<bool> driver::set_up(connection& c) {
   co_return !stopping_;
 }
 
-// Starts (or keeps consuming), and after a deliberate close subscribes again and starts again.
+// Starts (or keeps consuming), and after a deliberate close subscribes again and starts again;
+// with --resume-on-close, after the server's close too.
 asio::awaitable<void> driver::drive(connection& c) {
   for (;;) {
     if (!go_ && !stopping_) co_await gate_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -171,12 +174,20 @@ asio::awaitable<void> driver::drive(connection& c) {
       for (int i = 0; i < config_.outstanding; ++i) consume(c);
     } else {
       auto started = co_await c.sio->call("start", one_arg(nullptr));
-      if (!check_reply(started, "start")) co_return c.sio->disconnect();
+      // A connection lost before the ack (its gateway killed) is resumed below, when asked to.
+      bool lost = started.error && config_.resume_on_close;
+      if (!lost && !check_reply(started, "start")) co_return c.sio->disconnect();
     }
     auto reason = co_await c.sio->wait_closed();
-    if (stopping_ || c.done) co_return;
-    if (!c.reconnecting)
-      co_return fail("connection closed by the server: " + reason.message(), "closed");
+    switch (on_closed(stopping_, c.done, c.reconnecting, config_.resume_on_close)) {
+      case close_action::ignore:
+        co_return;
+      case close_action::fail:
+        co_return fail("connection closed by the server: " + reason.message(), "closed");
+      case close_action::resume:
+        break;
+    }
+    if (!c.reconnecting) note_closed(c);
     if (!co_await resubscribe(c)) co_return;
   }
 }
@@ -226,6 +237,7 @@ void driver::begin() {
     });
   }
   if (!config_.producer.empty()) start_producer();
+  if (config_.kill_pid > 0) schedule_kill();
   if (config_.reconnect_after > 0) {
     reconnect_timer_.expires_after(std::chrono::duration_cast<steady::duration>(
         std::chrono::duration<double>(config_.reconnect_after)));
@@ -315,7 +327,7 @@ void driver::finish(const char* reason) {
   result_.stopped_by = reason;
   if (go_) result_.seconds = std::chrono::duration<double>(steady::now() - start_).count();
   for (auto* timer : {&deadline_, &gate_, &sampler_, &producer_timer_, &reconnect_timer_,
-                      &drain_timer_, &pause_timer_, &resume_gate_})
+                      &drain_timer_, &pause_timer_, &resume_gate_, &kill_timer_})
     timer->cancel();
   signals_.cancel();
   setups_.cancel_all();

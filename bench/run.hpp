@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/stats.hpp"
 #include "client/socketio_client.hpp"
@@ -27,7 +28,8 @@ enum class start_from { end, beginning, timestamp, spread, middle };
 enum class drive_mode { start, consume };
 
 struct bench_config {
-  std::string url;
+  std::string url;                // the first of `urls`: probes, stalled clients and SSE use it
+  std::vector<std::string> urls;  // connection i uses urls[i mod N] (resume.hpp)
   int clients = 1;
   client::transport_mode transport = client::transport_mode::websocket;
   // Server-Sent Events instead of socket.io: each connection GETs <sse_path><topic> (from the
@@ -66,6 +68,11 @@ struct bench_config {
   // Once every connection has received a message produced after its resubscription, the
   // producer is sent SIGTERM (it flushes and exits 0), and the final check follows.
   bool producer_until_live = false;
+  // A connection the server closes subscribes again where it stopped (through the same URL:
+  // behind a balancer, on another gateway) instead of failing the run.
+  bool resume_on_close = false;
+  int kill_pid = 0;  // SIGKILL to this process kill_after seconds after the start; 0: none
+  double kill_after = 0;
 };
 
 struct bench_result {
@@ -101,7 +108,16 @@ struct bench_result {
   // received a message produced after its resubscription (max and median over connections).
   std::optional<double> resubscribed_s, recovery_s, recovery_p50_s;
   std::size_t recovered = 0;
-  int stalled_open = 0;  // stalled clients that reached `start`
+  // With resume_on_close: the connections the server closed (a killed gateway's), and the same
+  // figures over them alone, counted from the kill (from each close when the bench killed
+  // nothing): until the last subscribed again, until each received a message produced after
+  // that (max and median).
+  std::size_t closed = 0;
+  std::size_t closed_recovered = 0;
+  std::optional<double> closed_resubscribed_s, closed_recovery_s, closed_recovery_p50_s;
+  std::size_t reconnect_retries = 0;  // connects of a resumption that failed and were retried
+  std::optional<double> killed_at_s;  // when the kill was sent, seconds after the start
+  int stalled_open = 0;               // stalled clients that reached `start`
   // With a per-client quota: the distinct (partition, offset) pairs any connection received,
   // and the key + value bytes of those messages (each counted once): the data asked for.
   std::uint64_t range_messages = 0, range_bytes = 0;

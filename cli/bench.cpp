@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/process.hpp"
+#include "bench/resume.hpp"
 #include "bench/run.hpp"
 #include "cli/subcommands.hpp"
 #include "cli/usage.hpp"
@@ -34,12 +35,14 @@ int bench_main(int argc, char** argv) {
   po::options_description options("Options");
   bench::bench_config config;
   std::string transport, from, mode, scenario;
-  std::vector<std::string> filters;
+  std::vector<std::string> filters, watch;
   int server_pid = 0;
-  options.add_options()                                                                      //
-      ("url", po::value(&config.url)->required(), "server URL, e.g. http://127.0.0.1:6927")  //
-      ("topic", po::value(&config.topic)->required(), "topic to read")                       //
-      ("clients", po::value(&config.clients)->default_value(1), "connections to open")       //
+  options.add_options()  //
+      ("url", po::value(&config.urls)->required(),
+       "server URL, e.g. http://127.0.0.1:6927; repeatable: connection i uses URL i mod N "
+       "(socket.io only; probes use the first)")                                        //
+      ("topic", po::value(&config.topic)->required(), "topic to read")                  //
+      ("clients", po::value(&config.clients)->default_value(1), "connections to open")  //
       ("transport", po::value(&transport)->default_value("websocket"),
        "websocket | polling | sse (Server-Sent Events: --mode start, from end, beginning or a "
        "timestamp; gaps and duplicates are checked from the event ids)")  //
@@ -86,6 +89,17 @@ int bench_main(int argc, char** argv) {
        "subscribe again when it has exited")  //
       ("producer-until-live", po::bool_switch(&config.producer_until_live),
        "stop the --producer (SIGTERM) once every connection is live again after the reconnect")  //
+      ("resume-on-close", po::bool_switch(&config.resume_on_close),
+       "a connection the server closes connects again through its URL and subscribes after "
+       "the last offset it received, instead of failing the run")  //
+      ("kill-pid", po::value(&config.kill_pid)->default_value(0),
+       "SIGKILL this process --kill-after seconds after the start (a gateway); recovery is "
+       "counted from then")  //
+      ("kill-after", po::value(&config.kill_after)->default_value(0),
+       "seconds after the start for --kill-pid")  //
+      ("watch-pid", po::value(&watch),
+       "NAME=PID: also report that process's CPU seconds and peak memory under NAME in "
+       "`watched` (other gateways, a balancer; repeatable)")  //
       ("busy-poll-us", po::value(&config.busy_poll_us)->default_value(0),
        "microseconds the bench's event loop keeps polling before it sleeps (0: off)");
   po::variables_map vm;
@@ -129,6 +143,19 @@ int bench_main(int argc, char** argv) {
     return usage_error("--mode must be start or consume");
   }
   if (config.clients < 1) return usage_error("--clients must be at least 1");
+  config.url = config.urls.front();
+  if (config.urls.size() > 1 && config.sse)
+    return usage_error("several --url work with socket.io only, not --transport sse");
+  if ((config.kill_pid > 0) != (config.kill_after > 0) || config.kill_pid < 0)
+    return usage_error("--kill-pid and --kill-after go together, both positive");
+  if (config.resume_on_close && (config.sse || config.mode != bench::drive_mode::start))
+    return usage_error("--resume-on-close works with socket.io and --mode start only");
+  std::vector<bench::named_pid> watched;
+  for (const auto& w : watch) {
+    auto named = bench::parse_named_pid(w);
+    if (!named) return usage_error("--watch-pid wants NAME=PID, not '" + w + "'");
+    watched.push_back(std::move(*named));
+  }
   if (config.outstanding < 1) return usage_error("--outstanding must be at least 1");
   if (config.messages < 0 || config.duration < 0)
     return usage_error("--messages and --duration must not be negative");
@@ -158,14 +185,27 @@ int bench_main(int argc, char** argv) {
   // Many connections need many descriptors; the default soft limit is often 1024.
   bench::raise_open_file_limit();
   std::optional<bench::process_figures> server_before;
+  std::vector<std::optional<bench::process_figures>> watched_before(watched.size());
   double bench_cpu_before = 0;
   auto on_begin = [&] {
     bench_cpu_before = bench::self_cpu_seconds();
     if (server_pid > 0) server_before = bench::read_process(server_pid);
+    for (std::size_t i = 0; i < watched.size(); ++i)
+      watched_before[i] = bench::read_process(watched[i].pid);
   };
   bench::bench_result r = bench::run_bench(config, on_begin);
   double bench_cpu = bench::self_cpu_seconds() - bench_cpu_before;
   std::optional<bench::process_figures> server_after;
+  ordered watched_figures = ordered::object();
+  for (std::size_t i = 0; i < watched.size(); ++i) {
+    // A process killed during the run (or gone) has no figures: null.
+    auto after = bench::read_process(watched[i].pid);
+    bool known = watched_before[i] && after;
+    watched_figures[watched[i].name] = {
+        {"cpu_s", known ? ordered(rounded(after->cpu_seconds - watched_before[i]->cpu_seconds, 2))
+                        : ordered()},
+        {"peak_rss_mb", known ? ordered(rounded(after->peak_rss_mb, 1)) : ordered()}};
+  }
   if (server_pid > 0) {
     server_after = bench::read_process(server_pid);
     if (!server_before || !server_after)
@@ -232,6 +272,20 @@ int bench_main(int argc, char** argv) {
     line["recovered"] = r.recovered;
   }
   if (config.stalled > 0) line["stalled"] = r.stalled_open;
+  if (config.urls.size() > 1) line["urls"] = config.urls.size();
+  if (!watched.empty()) line["watched"] = watched_figures;
+  if (r.killed_at_s) line["killed_at_s"] = rounded(*r.killed_at_s);
+  if (config.resume_on_close) {
+    auto optional = [](const std::optional<double>& v) {
+      return v ? ordered(rounded(*v)) : ordered();
+    };
+    line["closed"] = r.closed;
+    line["closed_recovered"] = r.closed_recovered;
+    line["closed_resubscribed_s"] = optional(r.closed_resubscribed_s);
+    line["closed_recovery_s"] = optional(r.closed_recovery_s);
+    line["closed_recovery_p50_s"] = optional(r.closed_recovery_p50_s);
+    line["reconnect_retries"] = r.reconnect_retries;
+  }
   if (config.per_client > 0) {
     line["per_client"] = config.per_client;
     line["range_messages"] = r.range_messages;

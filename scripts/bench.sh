@@ -22,8 +22,13 @@
 # live scenarios'; the bytes it fetched from Kafka come from its /metrics
 # (kasocki_history_fetched_bytes_total, or librdkafka's statistics where that is missing).
 #
+# The cluster scenarios (cluster_direct cluster_balanced cluster_failover, scripts/bench_cluster.sh)
+# run two gateways, directly or behind HAProxy (deploy/haproxy.cfg), with 1,000 live clients;
+# in cluster_failover one gateway is killed halfway and its clients resume on the other. Their
+# results go to a section of their own.
+#
 #   scripts/bench.sh [SCENARIO...]     default: every scenario; "live" / "replays" / "histories" /
-#                                      "sse": one group
+#                                      "sse" / "cluster": one group
 #
 # Environment:
 #   BENCH_RUNS      runs per scenario (default 3); the table shows the median run
@@ -42,6 +47,9 @@
 #                   history scenarios (default 1000, 2000, 2000: the targets'; fewer for a
 #                   server that spends memory per replaying client)
 #   BENCH_STORM_BACKLOG  messages produced during storm_deep's pause (default 200000)
+#   BENCH_CLUSTER_CLIENTS  clients of the cluster scenarios (default 1000)
+#   BENCH_CLUSTER_KILL_AFTER  seconds into cluster_failover's production when the first gateway
+#                   is killed (default 15, of 30)
 #   BENCH_MAX_RSS_MB  the bench's safety stop on the server's memory (default 2000; the history
 #                   scenarios 3000)
 #   KAFKA_BOOTSTRAP another cluster instead of the local broker of scripts/kafka.sh
@@ -61,7 +69,10 @@ replay_scenarios=(replay consume1 consume64 filtered polling)
 live_scenarios=(fanout connections reconnect stalled_baseline stalled)
 history_scenarios=(history history_same storm_deep)
 sse_scenarios=(sse_replay sse_fanout)
-all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}" "${history_scenarios[@]}" "${sse_scenarios[@]}")
+# shellcheck source=scripts/bench_cluster.sh
+source scripts/bench_cluster.sh
+all_scenarios=("${replay_scenarios[@]}" "${live_scenarios[@]}" "${history_scenarios[@]}" "${sse_scenarios[@]}"
+  "${cluster_scenarios[@]}")
 scenarios=()
 for a in "$@"; do
   case $a in
@@ -69,6 +80,7 @@ for a in "$@"; do
     replays) scenarios+=("${replay_scenarios[@]}") ;;
     histories) scenarios+=("${history_scenarios[@]}") ;;
     sse) scenarios+=("${sse_scenarios[@]}") ;;
+    cluster) scenarios+=("${cluster_scenarios[@]}") ;;
     *) scenarios+=("$a") ;;
   esac
 done
@@ -124,6 +136,7 @@ scenario_args() {
         "--reconnect-after 10 --producer-until-live --duration 600 --drain-timeout 120" \
         "--max-server-threads 6000 --max-server-rss-mb ${BENCH_MAX_RSS_MB:-3000}"
       ;;
+    cluster_*) cluster_bench_args ;;
     *) return 1 ;;
   esac
 }
@@ -133,7 +146,7 @@ scenario_rate() {
   case $1 in
     fanout | stalled | stalled_baseline | sse_fanout) echo "500 30" ;;
     connections) echo "10 30" ;;
-    reconnect) echo "100 30" ;;
+    reconnect | cluster_*) echo "100 30" ;;
     storm_deep) echo "500 1200" ;; # stopped once every client is live again
     *) return 1 ;;
   esac
@@ -165,6 +178,7 @@ stop_server() {
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
   fi
+  stop_cluster
 }
 trap 'stop_server; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
@@ -293,78 +307,106 @@ results=$work/results.jsonl
 : >"$results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failures=0
+# The runs in order, as SCENARIO:RUN: scenario after scenario, except the cluster group, whose
+# scenarios take turns (run 1 of each, then run 2, ...) so that the load of a shared machine,
+# which drifts, weighs alike on the ratios between them.
+runs_of() {
+  if [[ $1 == connections ]]; then
+    echo $((runs < ${BENCH_CONNECTIONS_RUNS:-1} ? runs : ${BENCH_CONNECTIONS_RUNS:-1}))
+  else
+    echo "$runs"
+  fi
+}
+plan=()
+cluster_planned=0
 for s in "${scenarios[@]}"; do
-  scenario_runs=$runs
-  [[ $s == connections ]] && scenario_runs=$((runs < ${BENCH_CONNECTIONS_RUNS:-1} ? runs : ${BENCH_CONNECTIONS_RUNS:-1}))
-  for run in $(seq "$scenario_runs"); do
-    read -ra extra <<<"$(scenario_args "$s")"
-    run_topic=$topic
-    if [[ $s == storm_deep ]]; then
-      run_topic=$live_topic
-      start_server "${live_server_args[@]}"
-      read -r rate seconds <<<"$(scenario_rate "$s")"
-      # exec: the bench's SIGTERM then reaches the producer, which flushes and exits 0.
-      producer="exec ${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
-      pause="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $((storm_backlog / 2)) --seconds 2 --bootstrap $bootstrap"
-      args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer" --pause-producer "$pause")
-      args_shown=("${args[@]:0:${#args[@]}-4}" --producer "'$producer'" --pause-producer "'$pause'")
-    elif is_history "$s"; then
-      start_server "${live_server_args[@]}"
-      args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
-      args_shown=("${args[@]}")
-    elif is_live "$s"; then
-      start_server "${live_server_args[@]}"
-      read -r rate seconds <<<"$(scenario_rate "$s")"
-      producer="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
-      args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer")
-      args_shown=("${args[@]:0:${#args[@]}-1}" "'$producer'")
-    else
-      read -ra serve_extra <<<"$(scenario_serve_args "$s")"
-      start_server "${serve_extra[@]}"
-      args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
-      args_shown=("${args[@]}")
-    fi
-    say "$s run $run/$scenario_runs: kasocki bench ${args[*]}"
-    if [[ -n $keep ]]; then
-      sample_metrics "$keep/$s-$run.metrics" &
-      sampler_pid=$!
-    fi
-    is_history "$s" && read -r fetched_source fetched_before <<<"$(fetched_bytes "$run_topic")"
-    kafka_before=$(process_ticks "$kafka_pid")
-    read -r busy_before total_before < <(machine_ticks)
-    if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
-      failures=$((failures + 1))
-    fi
-    kafka_after=$(process_ticks "$kafka_pid")
-    read -r busy_after total_after < <(machine_ticks)
-    echo "$line" >&2
-    fetched=null
-    if is_history "$s" && kill -0 "$server_pid" 2>/dev/null; then
-      # librdkafka's statistics come every 5 s: one more report before reading them.
-      [[ $fetched_source == rdkafka ]] && sleep 6
-      read -r _ fetched_after <<<"$(fetched_bytes "$run_topic")"
-      [[ -n $fetched_before && -n $fetched_after ]] && fetched=$((fetched_after - fetched_before))
-    fi
-    kafka_centis=null
-    [[ -n $kafka_pid ]] && kafka_centis=$(((kafka_after - kafka_before) * 100 / hz))
-    # Whole-process figures (setup included): the broker's CPU seconds and how busy all cores
-    # were, to tell a saturated machine from a server that waits.
-    [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
-      --arg command "kasocki bench ${args_shown[*]/$server_url/URL} --server-pid PID" \
-      --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s" || is_history "$s"; then printf ' %s' "${live_server_args[@]}"; elif ((${#serve_extra[@]})); then printf ' %s' "${serve_extra[@]}"; fi)" \
-      --argjson kafka "$kafka_centis" \
-      --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
-      --argjson fetched "$fetched" --arg fetched_source "${fetched_source:-}" \
-      '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
-            command: $command, server_command: $server}
-         + (if $fetched == null then {} else {fetched_bytes: $fetched, fetched_source: $fetched_source,
-            fetched_ratio: (if (.range_bytes // 0) > 0 then ($fetched / .range_bytes * 1000 | round / 1000) else null end)} end)' >>"$results"
-    stop_server
-    if [[ -n $keep ]]; then
-      cp "$work/serve.log" "$keep/$s-$run.serve.log"
-      : >"$work/serve.log"
-    fi
-  done
+  if ! is_cluster "$s"; then
+    for run in $(seq "$(runs_of "$s")"); do plan+=("$s:$run"); done
+  elif ((!cluster_planned)); then
+    cluster_planned=1
+    for run in $(seq "$runs"); do
+      for c in "${scenarios[@]}"; do is_cluster "$c" && plan+=("$c:$run"); done
+    done
+  fi
+done
+for item in "${plan[@]}"; do
+  s=${item%:*} run=${item##*:}
+  scenario_runs=$(runs_of "$s")
+  read -ra extra <<<"$(scenario_args "$s")"
+  run_topic=$topic
+  if [[ $s == storm_deep ]]; then
+    run_topic=$live_topic
+    start_server "${live_server_args[@]}"
+    read -r rate seconds <<<"$(scenario_rate "$s")"
+    # exec: the bench's SIGTERM then reaches the producer, which flushes and exits 0.
+    producer="exec ${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
+    pause="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $((storm_backlog / 2)) --seconds 2 --bootstrap $bootstrap"
+    args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer" --pause-producer "$pause")
+    args_shown=("${args[@]:0:${#args[@]}-4}" --producer "'$producer'" --pause-producer "'$pause'")
+  elif is_cluster "$s"; then
+    start_cluster "$s"
+    read -r rate seconds <<<"$(scenario_rate "$s")"
+    producer="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
+    args=("${cluster_url_args[@]}" --topic "$live_topic" --scenario "$s" "${extra[@]}"
+      "${cluster_watch_args[@]}" --producer "$producer")
+    args_shown=()
+    for a in "${args[@]:0:${#args[@]}-1}" "'$producer'"; do args_shown+=("$(cluster_placeholders "$a")"); done
+  elif is_history "$s"; then
+    start_server "${live_server_args[@]}"
+    args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
+    args_shown=("${args[@]}")
+  elif is_live "$s"; then
+    start_server "${live_server_args[@]}"
+    read -r rate seconds <<<"$(scenario_rate "$s")"
+    producer="${python#"$root"/} scripts/bench_rate_producer.py --topic $live_topic --rate $rate --seconds $seconds --bootstrap $bootstrap"
+    args=(--url "$server_url" --topic "$live_topic" --scenario "$s" "${extra[@]}" --producer "$producer")
+    args_shown=("${args[@]:0:${#args[@]}-1}" "'$producer'")
+  else
+    read -ra serve_extra <<<"$(scenario_serve_args "$s")"
+    start_server "${serve_extra[@]}"
+    args=(--url "$server_url" --topic "$topic" --scenario "$s" "${extra[@]}")
+    args_shown=("${args[@]}")
+  fi
+  say "$s run $run/$scenario_runs: kasocki bench ${args[*]}"
+  if [[ -n $keep ]]; then
+    sample_metrics "$keep/$s-$run.metrics" &
+    sampler_pid=$!
+  fi
+  is_history "$s" && read -r fetched_source fetched_before <<<"$(fetched_bytes "$run_topic")"
+  kafka_before=$(process_ticks "$kafka_pid")
+  read -r busy_before total_before < <(machine_ticks)
+  if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
+    failures=$((failures + 1))
+  fi
+  kafka_after=$(process_ticks "$kafka_pid")
+  read -r busy_after total_after < <(machine_ticks)
+  echo "$line" >&2
+  fetched=null
+  if is_history "$s" && kill -0 "$server_pid" 2>/dev/null; then
+    # librdkafka's statistics come every 5 s: one more report before reading them.
+    [[ $fetched_source == rdkafka ]] && sleep 6
+    read -r _ fetched_after <<<"$(fetched_bytes "$run_topic")"
+    [[ -n $fetched_before && -n $fetched_after ]] && fetched=$((fetched_after - fetched_before))
+  fi
+  kafka_centis=null
+  [[ -n $kafka_pid ]] && kafka_centis=$(((kafka_after - kafka_before) * 100 / hz))
+  # Whole-process figures (setup included): the broker's CPU seconds and how busy all cores
+  # were, to tell a saturated machine from a server that waits.
+  [[ -n $line ]] && printf '%s\n' "$line" | jq -c --argjson run "$run" \
+    --arg command "kasocki bench ${args_shown[*]/$server_url/URL} --server-pid PID" \
+    --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s" || is_history "$s"; then printf ' %s' "${live_server_args[@]}"; elif ((${#serve_extra[@]})); then printf ' %s' "${serve_extra[@]}"; fi)$(is_cluster "$s" && cluster_server_note "$s")" \
+    --argjson kafka "$kafka_centis" \
+    --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
+    --argjson fetched "$fetched" --arg fetched_source "${fetched_source:-}" \
+    '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
+          command: $command, server_command: $server}
+       + (if $fetched == null then {} else {fetched_bytes: $fetched, fetched_source: $fetched_source,
+          fetched_ratio: (if (.range_bytes // 0) > 0 then ($fetched / .range_bytes * 1000 | round / 1000) else null end)} end)' >>"$results"
+  stop_server
+  if [[ -n $keep ]]; then
+    cp "$work/serve.log" "$keep/$s-$run.serve.log"
+    : >"$work/serve.log"
+  fi
 done
 
 [[ -n ${BENCH_RESULTS:-} ]] && cp "$results" "$BENCH_RESULTS"

@@ -2,8 +2,8 @@
 """Writes the results of scripts/bench.sh into docs/PERFORMANCE.md: the machine, date, commit
 and commands, a table of the median run of each scenario against its target (pass/fail), and
 every individual run. Replays of the preloaded topic, live scenarios (clients at the end of
-a topic produced at a fixed rate), history and SSE scenarios (bench_report_sse.py) have a
-section each; only the sections between the markers of
+a topic produced at a fixed rate), history, SSE (bench_report_sse.py) and cluster scenarios
+(bench_report_cluster.py) have a section each; only the sections between the markers of
 the groups that have results are replaced, the hand-written rest of the file is kept. Does I/O: reads the results (JSON lines of `kasocki bench`), /proc,
 git; writes the output file.
 """
@@ -416,11 +416,13 @@ def main() -> int:
         return 1
     # Imported here: it imports this module for the helpers.
     from bench_report_sse import SSE_BEGIN, SSE_END, SSE_TARGETS, render_sse
+    from bench_report_cluster import CLUSTER_BEGIN, CLUSTER_END, CLUSTER_TARGETS, render_cluster
     live = [r for r in results if r["scenario"] in LIVE_TARGETS]
     history = [r for r in results if r["scenario"] in HISTORY_TARGETS]
     sse = [r for r in results if r["scenario"] in SSE_TARGETS]
-    replays = [r for r in results if r["scenario"] not in LIVE_TARGETS
-               and r["scenario"] not in HISTORY_TARGETS and r["scenario"] not in SSE_TARGETS]
+    cluster = [r for r in results if r["scenario"] in CLUSTER_TARGETS]
+    grouped = {**LIVE_TARGETS, **HISTORY_TARGETS, **SSE_TARGETS, **CLUSTER_TARGETS}
+    replays = [r for r in results if r["scenario"] not in grouped]
     text = ""
     if os.path.exists(args.output):
         with open(args.output, encoding="utf-8") as existing:
@@ -436,6 +438,9 @@ def main() -> int:
     if sse:
         text = replace_section(text, SSE_BEGIN, SSE_END, render_sse(sse, args),
                                "Results: Server-Sent Events")
+    if cluster:
+        text = replace_section(text, CLUSTER_BEGIN, CLUSTER_END, render_cluster(cluster, args),
+                               "Results: two gateways behind HAProxy")
     with open(args.output, "w", encoding="utf-8") as out:
         out.write(text)
     return 0
