@@ -12,7 +12,6 @@ import json
 import threading
 import time
 
-import engineio.payload
 import requests
 import socketio
 from confluent_kafka import Producer
@@ -22,12 +21,6 @@ from sse_helpers import SseReader, stream_url
 # Between two attempts to reach a balancer with no gateway up: a reconnect delay, as every
 # socket.io client and EventSource has; nothing waits on it.
 RECONNECT_DELAY_S = 0.2
-
-# python-engineio's client refuses a long-polling answer of more than 16 packets ("Unexpected
-# packet from server") and drops the connection; at 100 messages/s a started polling session
-# gets more than that per poll, and the server sends what it has queued in one answer. Raised
-# here so the polling readers read at that rate (see docs/DEPLOYMENT.md).
-engineio.payload.Payload.max_decode_packets = 100000
 
 
 class NumberedProducer:
