@@ -2,6 +2,7 @@
 // the next jobs), and what a job does with each batch. See fetcher_pool.hpp.
 #include "libkasocki/kafka/fetcher_pool.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -190,14 +191,28 @@ void fetcher_pool::on_batch(const std::shared_ptr<slot>& s, const message_batch&
     stats_.fetched_bytes += m.value.size() + (m.key ? m.key->size() : 0);
   }
   stats_.fetched_messages += mine.size();
+  std::optional<std::uint64_t> hold;
   if (!mine.empty()) {
     auto r = store_.append(j.topic, j.partition, j.position, mine, false, prepare_);
     j.position = r.position;
+    hold = store_.hold_last_append();
   }
-  if (ended || done(j)) return finish(s, errors);
-  wake(std::move(j.waiters), j.topic, j.partition, errors);
-  j.waiters.clear();
-  pull(s);
+  if (ended || done(j)) {
+    finish(s, errors);
+  } else {
+    wake(std::move(j.waiters), j.topic, j.partition, errors);
+    j.waiters.clear();
+    pull(s);
+  }
+  if (hold) release_after_wakes(s, *hold);
+}
+
+// The readers woken for an append run on the loop's next turns (their handlers were posted
+// while it was woken); the release is posted after them, so they find what woke them.
+void fetcher_pool::release_after_wakes(const std::shared_ptr<slot>& s, std::uint64_t hold) {
+  boost::asio::post(ctx_.loop(), [this, weak = std::weak_ptr<slot>(s), hold] {
+    if (weak.lock() && !closed_) store_.release(hold);  // else the pool is gone
+  });
 }
 
 // The job's position is gone (retention) or past the end: the gap up to the low watermark is
@@ -223,11 +238,14 @@ void fetcher_pool::on_reset(const std::shared_ptr<slot>& s, std::int64_t at) {
         if (!r) return finish(s, {{j.topic, j.partition, at, r.error()}});
         const auto& low = r.value()[0];
         const auto& high = r.value()[1];
+        std::optional<std::uint64_t> hold;
         if (low.reset && at < low.offset) {
           const auto to = policy == offset_reset::earliest ? low.offset : high.offset;
-          store_.mark_reset(j.topic, j.partition, at, low.offset, to);
+          if (store_.mark_reset(j.topic, j.partition, at, low.offset, to))
+            hold = store_.hold_last_append();
         }
         finish(s, {});  // past the end, or back in range meanwhile: the readers ask again
+        if (hold) release_after_wakes(s, *hold);
       });
 }
 

@@ -95,6 +95,7 @@ class fetcher_pool {
   void on_batch(const std::shared_ptr<slot>& s, const message_batch& batch);
   void on_reset(const std::shared_ptr<slot>& s, std::int64_t at);
   void finish(const std::shared_ptr<slot>& s, const std::vector<message_error>& errors);
+  void release_after_wakes(const std::shared_ptr<slot>& s, std::uint64_t hold);
   // Whether the job has nothing left to do; moves it over what is cached meanwhile.
   bool done(job& j);
 

@@ -50,8 +50,11 @@ append_result history_store::append(const std::string& topic, std::int32_t parti
       to_cache(e, *c);
     }
   }
+  // What left a window for this append's room is protected with it: a live append that is
+  // larger than its window goes straight to the cache, and its waiters are yet to read it.
+  enforce_windows();
   protect_to_ = clock_;
-  enforce();
+  enforce_cache();
   return out;
 }
 
@@ -97,7 +100,12 @@ void history_store::end_live(const std::string& topic, std::int32_t partition) {
 }
 
 void history_store::enforce() {
-  // The windows first: the largest one's oldest chunk moves to the history cache.
+  enforce_windows();
+  enforce_cache();
+}
+
+// The largest window's oldest chunk moves to the history cache, until the windows fit.
+void history_store::enforce_windows() {
   while (stats_.window_bytes > options_.window_bytes) {
     entry* largest = nullptr;
     for (auto& [k, e] : partitions_)
@@ -110,6 +118,9 @@ void history_store::enforce() {
     stats_.window_bytes -= c->bytes;
     to_cache(*largest, *c);
   }
+}
+
+void history_store::enforce_cache() {
   while (stats_.cache_bytes > options_.cache_bytes && !lru_.empty()) {
     auto it = victim();
     if (it == lru_.end()) break;
@@ -125,15 +136,36 @@ std::optional<std::int64_t> history_store::need(const entry& e, const stored_chu
   return std::max<std::int64_t>(0, c.begin - at);
 }
 
+std::optional<std::uint64_t> history_store::protected_until(std::uint64_t tick) const {
+  if (tick >= protect_from_ && tick <= protect_to_) return protect_to_;
+  for (const auto& h : held_)
+    if (tick >= h.from && tick <= h.to) return h.to;
+  return std::nullopt;
+}
+
 std::set<history_store::lru_key>::iterator history_store::victim() {
-  // The least recently read, except the newest append, which stays until its readers had it (a
-  // chunk read since has a newer tick). Choosing among the oldest by the readers' positions
-  // (unneeded first, or the one read last) fetched more in the history bench, not less: see
-  // docs/PERFORMANCE.md.
+  // The least recently read, except the newest append and the held ones, which stay until their
+  // readers had them (a chunk read since has a newer tick). Choosing among the oldest by the
+  // readers' positions (unneeded first, or the one read last) fetched more in the history bench,
+  // not less: see docs/PERFORMANCE.md.
   auto it = lru_.begin();
-  if (it != lru_.end() && std::get<0>(*it) >= protect_from_ && std::get<0>(*it) <= protect_to_)
-    it = lru_.lower_bound(lru_key(protect_to_ + 1, nullptr, 0));
+  while (it != lru_.end()) {
+    const auto until = protected_until(std::get<0>(*it));
+    if (!until) break;
+    it = lru_.lower_bound(lru_key(*until + 1, nullptr, 0));
+  }
   return it;
+}
+
+std::uint64_t history_store::hold_last_append() {
+  const auto token = ++next_hold_;
+  if (protect_from_ <= protect_to_) held_.push_back({token, protect_from_, protect_to_});
+  return token;
+}
+
+void history_store::release(std::uint64_t token) {
+  std::erase_if(held_, [token](const held_ticks& h) { return h.token == token; });
+  enforce();
 }
 
 void history_store::evict(std::set<lru_key>::iterator it) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "libkasocki/kafka/partition_store.hpp"
 
@@ -76,6 +77,14 @@ class history_store {
   // The live reader of the partition is gone: its window joins the history cache.
   void end_live(const std::string& topic, std::int32_t partition);
 
+  // Keeps what the last append brought from eviction until release(token), past the next
+  // appends: the appender releases it once the readers it woke have run. With several
+  // appenders (fetchers, live readers) another append can come between an append and its
+  // readers' turn; a reader that found its messages evicted every time would fetch them again
+  // forever. What is held is at most the appends of one turn of the event loop.
+  std::uint64_t hold_last_append();
+  void release(std::uint64_t token);
+
   const store_stats& stats() const { return stats_; }
   std::size_t ranges() const;
   std::size_t partitions() const { return partitions_.size(); }
@@ -94,12 +103,16 @@ class history_store {
   entry& at(const std::string& topic, std::int32_t partition);
   void to_cache(entry& e, stored_chunk& c);
   void touch(entry& e, stored_chunk& c);
-  void enforce();
+  void enforce();  // the windows, then the cache
+  void enforce_windows();
+  void enforce_cache();
   // How far behind the chunk its nearest reader is (0: one is in it), or nothing when no
   // reader is within reach.
   std::optional<std::int64_t> need(const entry& e, const stored_chunk& c) const;
   // The history-cache chunk to evict: the least recently read, not protected.
   std::set<lru_key>::iterator victim();
+  // The last tick of the protected run of ticks that holds `tick`, if it is protected.
+  std::optional<std::uint64_t> protected_until(std::uint64_t tick) const;
   void evict(std::set<lru_key>::iterator it);
 
   store_options options_;
@@ -111,6 +124,11 @@ class history_store {
   // smaller than one fetch. A chunk read since has a newer tick.
   std::uint64_t protect_from_ = 1;
   std::uint64_t protect_to_ = 0;
+  struct held_ticks {
+    std::uint64_t token = 0, from = 0, to = 0;
+  };
+  std::vector<held_ticks> held_;  // hold_last_append() until release()
+  std::uint64_t next_hold_ = 0;
   store_stats stats_;
 };
 

@@ -4,6 +4,8 @@
 // readers. A tail nobody reads lingers, then closes; what it appended stays cached as history.
 #include "libkasocki/kafka/shared_tail.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <map>
 
@@ -148,14 +150,23 @@ void shared_tail::impl::on_batch(const std::shared_ptr<topic_tail>& tail,
   // A batch mixes partitions; each partition's run goes into its store in order.
   std::map<std::int32_t, std::vector<message_view>> runs;
   for (const auto& m : batch.messages()) runs[m.partition].push_back(m);
+  std::vector<std::uint64_t> holds;
   for (auto& [partition, run] : runs) {
     auto it = tail->live.find(partition);
     if (it == tail->live.end()) continue;
     it->second = store_.append(tail->topic, partition, it->second, run, true, prepare_).position;
+    holds.push_back(store_.hold_last_append());
   }
   auto waiters = std::move(tail->waiters);
   tail->waiters.clear();
   for (const auto& r : waiters) wake_waiter(r, tail.get());
+  // Released after the woken readers ran (their turns were posted above): what a small window
+  // gave to the cache is still there when they read.
+  if (!holds.empty()) {
+    boost::asio::post(ctx_.loop(), [self = shared_from_this(), holds = std::move(holds)] {
+      for (auto h : holds) self->store_.release(h);
+    });
+  }
 }
 
 void shared_tail::impl::fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error) {

@@ -229,6 +229,32 @@ TEST(HistoryStore, TheNewestAppendOutlivesACacheSmallerThanIt) {
   EXPECT_EQ(h.stats().evicted_chunks, 2u);
 }
 
+TEST(HistoryStore, AHeldAppendOutlivesTheNextAppendsUntilReleased) {
+  // Two fetchers: the second's append comes before the readers the first woke had their turn.
+  history_store h(store_options{0, 0, 20'000, chunk_limits{2, 1 << 20}});
+  run a(range(0, 2));
+  h.append("t", 0, 0, a.views, false, {});
+  const auto held = h.hold_last_append();
+  run b(range(0, 2));
+  h.append("t", 1, 0, b.views, false, {});
+  run c(range(2, 4));
+  h.append("t", 1, 2, c.views, false, {});
+  EXPECT_TRUE(h.find("t", 0)->covers(0));   // held: still there for its readers
+  EXPECT_FALSE(h.find("t", 1)->covers(0));  // neither held nor the newest: gone
+  EXPECT_TRUE(h.find("t", 1)->covers(2));   // the newest
+  EXPECT_EQ(offsets(h.read("t", 0, 0, 100).batch), range(0, 2));
+  h.release(held);
+  EXPECT_FALSE(h.find("t", 0)->covers(0));  // read, released: the budget takes it
+}
+
+TEST(HistoryStore, AnAppendLargerThanItsWindowIsProtectedInTheCache) {
+  history_store h(store_options{10, 0, 20'000, chunk_limits{2, 1 << 20}});
+  run a(range(0, 2), 100);
+  h.append("t", 0, 0, a.views, true, {});
+  EXPECT_TRUE(h.find("t", 0)->covers(0));  // left the window at once, kept for its waiters
+  EXPECT_EQ(h.stats().window_bytes, 0u);
+}
+
 TEST(HistoryStore, AResetGapIsCachedLikeHistory) {
   history_store h(store_options{0, 1 << 20, 20'000, {}});
   ASSERT_TRUE(h.mark_reset("t", 0, 0, 10, 50));
