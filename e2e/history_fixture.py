@@ -19,22 +19,24 @@ Fixtures:
     background_producer  background_producer(topic, values_of_batch, batches) -> Writer: a
                       thread producing while the test reads; .join() waits for it
 Helpers to import: Record, read_log(), consume_async(), pull(), ConsumeLoop, delivered(),
-assert_delivered(), by_partition(), expected_after(), wait_delivered().
+assert_delivered(), by_partition(), expected_after(), wait_delivered(), store_state_on_failure().
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import json
 import re
 import subprocess
 import threading
+import time
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from gateway_fixture import DEADLINE_S, GatewayClient, Pending
+from gateway_fixture import DEADLINE_S, GatewayClient, Pending, metric_samples
 
 # A window of 16 KiB holds a few dozen of the messages the suites produce (a few hundred bytes
 # each); a store of 1 MiB about a thousand. Both far below what the tests produce. The history
@@ -279,6 +281,24 @@ def wait_delivered(client: GatewayClient, count: int, what: str = "",
     client.wait_for(lambda _: len(delivered(client)) >= count,
                     f"{count} messages {what}".strip(), timeout)
     return delivered(client)
+
+
+@contextlib.contextmanager
+def store_state_on_failure(server):
+    """A failed wait inside says what the server's shared reads were doing (the history and
+    tail metrics, read twice a second apart: did the fetchers move?)."""
+    try:
+        yield
+    except AssertionError as failure:
+        def reads() -> dict[str, float]:
+            return {k: v for k, v in metric_samples(server).items()
+                    if k.startswith(("kasocki_history", "kasocki_tail"))}
+        first = reads()
+        time.sleep(1)  # the figures a second later, to tell a stall from slow progress
+        second = reads()
+        moved = {k: (first.get(k), v) for k, v in second.items() if first.get(k) != v}
+        raise AssertionError(f"{failure}\nshared reads: {first}\nchanged in 1 s: {moved}") \
+            from failure
 
 
 def assert_delivered(messages: list[dict], topic: str, expected: dict[int, list[Record]],

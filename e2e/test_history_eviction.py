@@ -11,7 +11,7 @@ import pytest
 
 from gateway_fixture import GatewayClient
 from history_fixture import (ConsumeLoop, assert_delivered, delivered, expected_after, pull,
-                             wait_delivered)
+                             store_state_on_failure, wait_delivered)
 
 pytest_plugins = ["gateway_fixture", "history_fixture"]
 
@@ -91,10 +91,11 @@ def test_clients_hopping_between_connections_resume_where_they_were(
             clients[r] = client
         for r, client in clients.items():
             target = min(300, sum(1200 - o for o in positions[r].values()))
-            if r % 2 == 1:
-                pull(client, target, depth=20)
-            else:
-                wait_delivered(client, target)
+            with store_state_on_failure(server):
+                if r % 2 == 1:
+                    pull(client, target, depth=20)
+                else:
+                    wait_delivered(client, target, f"reader {r} from {positions[r]}")
             client.close()
             messages = delivered(client)
             got[r] += messages
