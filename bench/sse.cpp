@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "bench/driver.hpp"
+#include "bench/offset_id_reader.hpp"
 
 namespace kasocki::bench {
 namespace {
