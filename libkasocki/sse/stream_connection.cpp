@@ -2,11 +2,14 @@
 #include "libkasocki/sse/stream_connection.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -23,6 +26,9 @@ namespace {
 // After end() or a shutdown, how long the client has to take what is queued before the socket is
 // closed anyway.
 constexpr auto end_grace = std::chrono::seconds(2);
+// What one write carries at most (one chunk): large enough that a syscall moves many events,
+// small enough that a thousand busy streams hold a thousand slices, not their queues' worth.
+constexpr std::size_t write_slice_bytes = 64 * 1024;
 }  // namespace
 
 stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, framing f,
@@ -45,48 +51,54 @@ void stream_connection::when_writable(std::function<void()> callback) {
 
 void stream_connection::discard_queued() {
   queue_.clear();
+  heads_.clear();
   queued_bytes_ = 0;
 }
 
-void stream_connection::push(piece p) {
-  if (client_gone_ || ending_) return;
+void stream_connection::push(std::size_t head_at, shared_bytes body, std::string_view tail) {
+  if (client_gone_ || ending_) {
+    heads_.resize(head_at);
+    return;
+  }
+  piece p{head_at, heads_.size() - head_at, std::move(body), tail};
   queued_bytes_ += p.size();
   peak_bytes_ = std::max(peak_bytes_, queued_bytes());
   queue_.push_back(std::move(p));
   wake();
 }
 
+// A cancel per message would post a completion per message; the writer is only woken when it
+// waits, and otherwise finds what was queued when its write completes.
 void stream_connection::wake() {
-  wake_.cancel();
+  if (writer_waiting_) wake_.cancel();
 }
 
 void stream_connection::send_raw(std::string bytes) {
-  push(piece{std::move(bytes), nullptr, {}});
+  const std::size_t at = heads_.size();
+  heads_ += bytes;
+  push(at, nullptr, {});
 }
 
 void stream_connection::send_message(const kafka::message_view& m, const shared_bytes& body) {
   positions_.advance(m.topic, m.partition, m.offset, m.timestamp);
-  // The per-client head in one allocation: the id is rendered into it.
-  std::string head;
+  // The head goes into the queue's one string of heads: the id is copied from the rendered one
+  // the positions keep.
+  const std::size_t at = heads_.size();
   if (!framing_.ndjson) {
-    head.reserve(message_head_start.size() + positions_.render_bound() + message_head_end.size());
-    head += message_head_start;
-    positions_.render_to(head, framing_.ids);
-    head += message_head_end;
+    heads_ += message_head_start;
+    heads_ += positions_.id(framing_.ids);
+    heads_ += message_head_end;
   }
   // A value with line breaks (valid JSON, pretty-printed) would end the data line: this client
   // gets a copy with spaces instead (rare; every other message shares the body).
   if (auto line = single_line(view(body)))
-    return push(
-        piece{std::move(head), make_shared_bytes(std::move(*line)), message_tail(framing_.ndjson)});
-  push(piece{std::move(head), body, message_tail(framing_.ndjson)});
+    return push(at, make_shared_bytes(std::move(*line)), message_tail(framing_.ndjson));
+  push(at, body, message_tail(framing_.ndjson));
 }
 
 void stream_connection::send_error(const gateway::json& error) {
-  push(piece{error_event(framing_.ndjson, error,
-                         framing_.ndjson ? std::string() : positions_.render(framing_.ids)),
-             nullptr,
-             {}});
+  send_raw(error_event(framing_.ndjson, error,
+                       framing_.ndjson ? std::string_view() : positions_.id(framing_.ids)));
 }
 
 void stream_connection::end() {
@@ -127,6 +139,44 @@ asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<strea
   reader_done_.cancel();
 }
 
+// Copies the pieces into slices of up to write_slice_bytes and writes each, as one chunk when
+// chunked: a gathered write of every head, body and tail would be cut by Asio into syscalls of
+// at most 64 buffers (about 20 events), and a slice costs this stream one buffer, not a copy of
+// its queue. The room a slice frees is given back at once, so the session refills the queue
+// while the next slice is written. False when a write failed.
+asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing,
+                                                     const std::string& heads, std::string& slice) {
+  for (std::size_t next = 0; next < writing.size() && !client_gone_;) {
+    slice.clear();
+    std::size_t slice_bytes = 0;
+    while (next < writing.size() && slice.size() < write_slice_bytes) {
+      const auto& p = writing[next++];
+      slice.append(heads, p.head_at, p.head_size);
+      slice += view(p.body);
+      slice += p.tail;
+      slice_bytes += p.size();
+    }
+    std::string chunk_header;
+    std::array<asio::const_buffer, 3> buffers;
+    std::size_t count = 0;
+    if (framing_.chunked) {
+      chunk_header = chunk_head(slice.size());
+      buffers[count++] = asio::buffer(chunk_header);
+    }
+    buffers[count++] = asio::buffer(slice);
+    if (framing_.chunked) buffers[count++] = asio::buffer(chunk_tail.data(), chunk_tail.size());
+    if (!ending_) stream_.next_layer().expires_after(options_.write_timeout);
+    auto [ec, n] = co_await asio::async_write(
+        stream_, std::span<const asio::const_buffer>(buffers.data(), count),
+        as_tuple(use_awaitable));
+    if (!ending_) stream_.next_layer().expires_never();
+    if (ec) co_return false;
+    writing_bytes_ -= slice_bytes;
+    if (on_writable_ && writable()) std::exchange(on_writable_, nullptr)();
+  }
+  co_return true;
+}
+
 asio::awaitable<void> stream_connection::run() {
   reading_ = true;
   reader_done_.expires_at(clock::time_point::max());
@@ -136,7 +186,7 @@ asio::awaitable<void> stream_connection::run() {
                                                           : clock::time_point::max();
   auto last_write = started;
   std::vector<piece> writing;
-  std::vector<asio::const_buffer> buffers;
+  std::string writing_heads, slice;
   while (!client_gone_) {
     const auto now = clock::now();
     if (now >= deadline) end();  // what is queued still goes out
@@ -146,32 +196,32 @@ asio::awaitable<void> stream_connection::run() {
         send_raw(std::string(keepalive(framing_.ndjson)));
         continue;
       }
+      // An idle stream keeps no slice.
+      std::string().swap(slice);
       wake_.expires_at(std::min(last_write + options_.keepalive, deadline));
+      writer_waiting_ = true;
       co_await wake_.async_wait(as_tuple(use_awaitable));
+      writer_waiting_ = false;
       continue;
     }
+    // Let the handlers that are ready already (the rest of a Kafka batch, other partitions) queue
+    // theirs first, so that one write carries more events.
+    for (std::size_t before = 0, round = 0;
+         round < 8 && queued_bytes_ != before && !client_gone_ && !ending_; ++round) {
+      before = queued_bytes_;
+      co_await asio::post(stream_.get_executor(), use_awaitable);
+    }
+    if (client_gone_) break;
     writing.swap(queue_);
+    writing_heads.swap(heads_);
+    heads_.clear();
     writing_bytes_ = queued_bytes_;
     queued_bytes_ = 0;
-    std::string chunk_header;
-    buffers.clear();
-    if (framing_.chunked) {
-      chunk_header = chunk_head(writing_bytes_);
-      buffers.push_back(asio::buffer(chunk_header));
-    }
-    for (const auto& p : writing) {
-      if (!p.head.empty()) buffers.push_back(asio::buffer(p.head));
-      if (p.body) buffers.push_back(asio::buffer(*p.body));
-      if (!p.tail.empty()) buffers.push_back(asio::buffer(p.tail.data(), p.tail.size()));
-    }
-    if (framing_.chunked) buffers.push_back(asio::buffer(chunk_tail.data(), chunk_tail.size()));
-    if (!ending_) stream_.next_layer().expires_after(options_.write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, buffers, as_tuple(use_awaitable));
-    if (!ending_) stream_.next_layer().expires_never();
+    const bool ok = co_await write_queue(writing, writing_heads, slice);
     writing.clear();
     writing_bytes_ = 0;
     last_write = clock::now();
-    if (ec) {
+    if (!ok) {
       client_gone_ = true;
       break;
     }

@@ -1,8 +1,9 @@
 // One open SSE (or NDJSON) response: the gateway session's stream_output. It frames each message
-// as a per-client head (`event`/`id`) + the shared body + a tail, queues the pieces (bounded in
-// bytes, like an Engine.IO session) and one writer coroutine writes them, gathered, as HTTP/1.1
-// chunks (or close-delimited for HTTP/1.0), with keep-alive comments while nothing is sent. A
-// reader notices the client going away. Does socket I/O; event-loop thread only.
+// as a per-client head (`event`/`id`) + the shared body + a tail, queues them (bounded in bytes,
+// like an Engine.IO session; the heads of a queue in one string, the bodies shared) and one
+// writer coroutine copies them into slices of up to 64 KiB, each written as one HTTP/1.1 chunk
+// (or close-delimited for HTTP/1.0), with keep-alive comments while nothing is sent. A reader
+// notices the client going away. Does socket I/O; event-loop thread only.
 #pragma once
 
 #include <chrono>
@@ -54,14 +55,19 @@ class stream_connection : public gateway::stream_output,
   void end() override;
 
  private:
+  // An event: its head is heads_[head_at, head_at + head_size) of the queue it is in.
   struct piece {
-    std::string head;
+    std::size_t head_at = 0;
+    std::size_t head_size = 0;
     shared_bytes body;
     std::string_view tail;
-    std::size_t size() const { return head.size() + view(body).size() + tail.size(); }
+    std::size_t size() const { return head_size + view(body).size() + tail.size(); }
   };
-  void push(piece p);
+  // Queues the head appended to heads_ since `head_at`, then the body and tail.
+  void push(std::size_t head_at, shared_bytes body, std::string_view tail);
   void wake();
+  boost::asio::awaitable<bool> write_queue(std::vector<piece>& writing, const std::string& heads,
+                                           std::string& slice);
   boost::asio::awaitable<void> read_until_closed(std::shared_ptr<stream_connection> self);
 
   engineio::plain_or_tls_stream& stream_;
@@ -69,6 +75,7 @@ class stream_connection : public gateway::stream_output,
   stream_positions positions_;
   const stream_options& options_;
   std::vector<piece> queue_;
+  std::string heads_;              // the heads of queue_'s pieces, one after the other
   std::size_t queued_bytes_ = 0;   // of queue_
   std::size_t writing_bytes_ = 0;  // of the pieces the writer has taken
   std::size_t peak_bytes_ = 0;
@@ -79,6 +86,7 @@ class stream_connection : public gateway::stream_output,
   bool ending_ = false;                     // end(): write what is queued, then finish
   bool client_gone_ = false;  // the client closed or a write failed: nothing more to write
   bool reading_ = false;
+  bool writer_waiting_ = false;  // the writer waits on wake_: only then is there one to wake
 };
 
 }  // namespace kasocki::sse
