@@ -29,6 +29,8 @@ constexpr auto end_grace = std::chrono::seconds(2);
 // What one write carries at most (one chunk): large enough that a syscall moves many events,
 // small enough that a thousand busy streams hold a thousand slices, not their queues' worth.
 constexpr std::size_t write_slice_bytes = 64 * 1024;
+// What an idle stream keeps of the buffers a backlog grew (each).
+constexpr std::size_t idle_keep_bytes = 4 * 1024;
 }  // namespace
 
 stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, framing f,
@@ -68,9 +70,10 @@ void stream_connection::push(std::size_t head_at, shared_bytes body, std::string
 }
 
 // A cancel per message would post a completion per message; the writer is only woken when it
-// waits, and otherwise finds what was queued when its write completes.
+// waits for messages (or, pacing its writes, when a whole slice is queued), and otherwise finds
+// what was queued when its write or its pause ends.
 void stream_connection::wake() {
-  if (writer_waiting_) wake_.cancel();
+  if (writer_waiting_ || (writer_pacing_ && queued_bytes_ >= write_slice_bytes)) wake_.cancel();
 }
 
 void stream_connection::send_raw(std::string bytes) {
@@ -111,7 +114,7 @@ void stream_connection::end() {
     auto self = weak.lock();
     if (!ec && self && !self->client_gone_) self->abort();
   });
-  wake();
+  wake_.cancel();
 }
 
 void stream_connection::close_with(const gateway::json& error) {
@@ -122,7 +125,7 @@ void stream_connection::close_with(const gateway::json& error) {
 void stream_connection::abort() {
   client_gone_ = true;
   stream_.next_layer().cancel();
-  wake();
+  wake_.cancel();
 }
 
 asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<stream_connection>) {
@@ -135,7 +138,7 @@ asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<strea
   }
   client_gone_ = true;
   reading_ = false;
-  wake();
+  wake_.cancel();
   reader_done_.cancel();
 }
 
@@ -196,13 +199,27 @@ asio::awaitable<void> stream_connection::run() {
         send_raw(std::string(keepalive(framing_.ndjson)));
         continue;
       }
-      // An idle stream keeps no slice.
+      // An idle stream keeps no slice, nor the room a backlog once took.
       std::string().swap(slice);
+      if (writing_heads.capacity() > idle_keep_bytes) std::string().swap(writing_heads);
+      if (heads_.capacity() > idle_keep_bytes) std::string().swap(heads_);
+      if (writing.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(writing);
+      if (queue_.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(queue_);
       wake_.expires_at(std::min(last_write + options_.keepalive, deadline));
       writer_waiting_ = true;
       co_await wake_.async_wait(as_tuple(use_awaitable));
       writer_waiting_ = false;
       continue;
+    }
+    // A trickle of events waits for the rest of the interval since the last write: a busy live
+    // stream then writes a few events at a time instead of one.
+    if (queued_bytes_ < write_slice_bytes && now < last_write + options_.write_interval &&
+        !ending_) {
+      wake_.expires_at(last_write + options_.write_interval);
+      writer_pacing_ = true;
+      co_await wake_.async_wait(as_tuple(use_awaitable));
+      writer_pacing_ = false;
+      if (client_gone_) break;
     }
     // Let the handlers that are ready already (the rest of a Kafka batch, other partitions) queue
     // theirs first, so that one write carries more events.

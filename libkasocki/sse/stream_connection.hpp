@@ -86,7 +86,8 @@ class stream_connection : public gateway::stream_output,
   bool ending_ = false;                     // end(): write what is queued, then finish
   bool client_gone_ = false;  // the client closed or a write failed: nothing more to write
   bool reading_ = false;
-  bool writer_waiting_ = false;  // the writer waits on wake_: only then is there one to wake
+  bool writer_waiting_ = false;  // the writer waits on wake_ for messages: push() wakes it
+  bool writer_pacing_ = false;   // the writer waits on wake_ for its write interval to pass
 };
 
 }  // namespace kasocki::sse
