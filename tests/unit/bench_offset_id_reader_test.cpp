@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -80,6 +81,44 @@ TEST(BenchOffsetIdReader, EveryPrefixAgrees) {
       R"([{"topic":"kasocki_bench","partition":0,"offset":166668},{"topic":"kasocki_bench","partition":1,"offset":0}])";
   for (std::size_t n = 0; n <= id.size(); ++n)
     EXPECT_EQ(read_exact(id.substr(0, n)), read_searched(id.substr(0, n))) << n;
+}
+
+// A stream's ids one after the other: the kept reader reads each as the whole reading does.
+TEST(BenchOffsetIdReader, KeptReaderReadsEachIdAsTheWholeReading) {
+  auto id = [](std::int64_t a, std::int64_t b, std::string_view topic = "t") {
+    std::string t(topic);
+    return "[{\"topic\":\"" + t + "\",\"partition\":0,\"offset\":" + std::to_string(a) +
+           "},{\"topic\":\"" + t + "\",\"partition\":1,\"offset\":" + std::to_string(b) + "}]";
+  };
+  const std::string ids[] = {
+      id(0, 0),
+      id(1, 0),
+      id(1, 1),
+      id(1, 1),  // the same id twice
+      id(9, 1),
+      id(10, 1),
+      id(10, 999),
+      id(10, 1000),
+      id(10, 99),       // digit counts change
+      id(10, 99, "u"),  // both topics change: read whole
+      "garbage",
+      id(11, 99, "u"),
+      R"( [ { "partition":0, "topic":"u", "offset":12 }, {"topic":"u","partition":1,"offset":99}])",
+      R"( [ { "partition":0, "topic":"u", "offset":13 }, {"topic":"u","partition":1,"offset":99}])",
+      R"([{"topic":"u","partition":0,"offset":13},{"topic":"u","partition":1,"offset":-1}])",
+      R"([{"topic":"u","partition":0,"offset":13},{"topic":"u","partition":1,"offset":7}])",
+      R"([{"topic":"u","partition":0,"offset":13},{"topic":"u","partition":1,"offset":7}]{)",
+  };
+  offset_id_reader reader;
+  for (const auto& text : ids) {
+    read_result kept;
+    kept.ok =
+        reader.read(text, [&](std::int32_t p, std::int64_t o) { kept.got.emplace_back(p, o); });
+    auto whole = read_exact(text);
+    EXPECT_EQ(kept.ok, whole.ok) << text;
+    if (whole.ok) EXPECT_EQ(kept.got, whole.got) << text;
+    if (!whole.ok) EXPECT_TRUE(kept.got.empty()) << text;
+  }
 }
 
 }  // namespace
