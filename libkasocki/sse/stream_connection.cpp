@@ -38,6 +38,7 @@ stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, fram
     : stream_(stream),
       framing_(f),
       positions_(std::move(positions)),
+      written_(positions_),
       options_(options),
       wake_(stream.get_executor()),
       reader_done_(stream.get_executor()),
@@ -51,18 +52,20 @@ void stream_connection::when_writable(std::function<void()> callback) {
   on_writable_ = std::move(callback);
 }
 
+// The events dropped keep their place as positions only: the ids after them name the same
+// positions as before the drop.
 void stream_connection::discard_queued() {
-  queue_.clear();
-  heads_.clear();
+  std::erase_if(queue_, [](const piece& p) { return p.entry < 0; });
+  for (auto& p : queue_) {
+    p.body = nullptr;
+    p.frame_size = 0;
+  }
+  raws_.clear();
   queued_bytes_ = 0;
 }
 
-void stream_connection::push(std::size_t head_at, shared_bytes body, std::string_view tail) {
-  if (client_gone_ || ending_) {
-    heads_.resize(head_at);
-    return;
-  }
-  piece p{head_at, heads_.size() - head_at, std::move(body), tail};
+void stream_connection::push(piece p) {
+  if (client_gone_ || ending_) return;
   queued_bytes_ += p.size();
   peak_bytes_ = std::max(peak_bytes_, queued_bytes());
   queue_.push_back(std::move(p));
@@ -77,26 +80,34 @@ void stream_connection::wake() {
 }
 
 void stream_connection::send_raw(std::string bytes) {
-  const std::size_t at = heads_.size();
-  heads_ += bytes;
-  push(at, nullptr, {});
+  if (client_gone_ || ending_) return;
+  piece p;
+  p.raw_at = raws_.size();
+  p.raw_size = static_cast<std::uint32_t>(bytes.size());
+  raws_ += bytes;
+  push(std::move(p));
 }
 
 void stream_connection::send_message(const kafka::message_view& m, const shared_bytes& body) {
-  positions_.advance(m.topic, m.partition, m.offset, m.timestamp);
-  // The head goes into the queue's one string of heads: the id is copied from the rendered one
-  // the positions keep.
-  const std::size_t at = heads_.size();
-  if (!framing_.ndjson) {
-    heads_ += message_head_start;
-    heads_ += positions_.id(framing_.ids);
-    heads_ += message_head_end;
+  piece p;
+  if (auto moved = positions_.advance(m.topic, m.partition, m.offset, m.timestamp)) {
+    const auto& e = positions_.entries()[*moved];
+    p.entry = static_cast<std::int32_t>(*moved);
+    p.next_offset = e.next_offset;
+    p.next_timestamp = e.next_timestamp;
   }
+  // The id the writer will render is the one the positions hold now: its length is known.
+  p.frame_size = static_cast<std::uint32_t>(message_tail(framing_.ndjson).size());
+  if (!framing_.ndjson)
+    p.frame_size += static_cast<std::uint32_t>(
+        message_head_start.size() + positions_.id(framing_.ids).size() + message_head_end.size());
   // A value with line breaks (valid JSON, pretty-printed) would end the data line: this client
   // gets a copy with spaces instead (rare; every other message shares the body).
   if (auto line = single_line(view(body)))
-    return push(at, make_shared_bytes(std::move(*line)), message_tail(framing_.ndjson));
-  push(at, body, message_tail(framing_.ndjson));
+    p.body = make_shared_bytes(std::move(*line));
+  else
+    p.body = body;
+  push(std::move(p));
 }
 
 void stream_connection::send_error(const gateway::json& error) {
@@ -148,17 +159,33 @@ asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<strea
 // its queue. The room a slice frees is given back at once, so the session refills the queue
 // while the next slice is written. False when a write failed.
 asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing,
-                                                     const std::string& heads, std::string& slice) {
+                                                     const std::string& raws, std::string& slice) {
+  const auto tail = message_tail(framing_.ndjson);
   for (std::size_t next = 0; next < writing.size() && !client_gone_;) {
     slice.clear();
+    // Its exact size first: a string grown by appends would double past the limit.
     std::size_t slice_bytes = 0;
+    for (std::size_t i = next; i < writing.size() && slice_bytes < write_slice_bytes; ++i)
+      slice_bytes += writing[i].size();
+    slice.reserve(slice_bytes);
+    slice_bytes = 0;
     while (next < writing.size() && slice.size() < write_slice_bytes) {
       const auto& p = writing[next++];
-      slice.append(heads, p.head_at, p.head_size);
-      slice += view(p.body);
-      slice += p.tail;
+      if (p.entry >= 0)
+        written_.set(static_cast<std::size_t>(p.entry), p.next_offset, p.next_timestamp);
+      slice.append(raws, p.raw_at, p.raw_size);
+      if (p.body) {
+        if (!framing_.ndjson) {
+          slice += message_head_start;
+          slice += written_.id(framing_.ids);
+          slice += message_head_end;
+        }
+        slice += view(p.body);
+        slice += tail;
+      }
       slice_bytes += p.size();
     }
+    if (slice.empty()) continue;  // discarded events only (a chunk of 0 would end the body)
     std::string chunk_header;
     std::array<asio::const_buffer, 3> buffers;
     std::size_t count = 0;
@@ -189,7 +216,7 @@ asio::awaitable<void> stream_connection::run() {
                                                           : clock::time_point::max();
   auto last_write = started;
   std::vector<piece> writing;
-  std::string writing_heads, slice;
+  std::string writing_raws, slice;
   while (!client_gone_) {
     const auto now = clock::now();
     if (now >= deadline) end();  // what is queued still goes out
@@ -199,10 +226,9 @@ asio::awaitable<void> stream_connection::run() {
         send_raw(std::string(keepalive(framing_.ndjson)));
         continue;
       }
-      // An idle stream keeps no slice, nor the room a backlog once took.
-      std::string().swap(slice);
-      if (writing_heads.capacity() > idle_keep_bytes) std::string().swap(writing_heads);
-      if (heads_.capacity() > idle_keep_bytes) std::string().swap(heads_);
+      // An idle stream keeps none of the room a backlog once took.
+      if (writing_raws.capacity() > idle_keep_bytes) std::string().swap(writing_raws);
+      if (raws_.capacity() > idle_keep_bytes) std::string().swap(raws_);
       if (writing.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(writing);
       if (queue_.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(queue_);
       wake_.expires_at(std::min(last_write + options_.keepalive, deadline));
@@ -230,11 +256,14 @@ asio::awaitable<void> stream_connection::run() {
     }
     if (client_gone_) break;
     writing.swap(queue_);
-    writing_heads.swap(heads_);
-    heads_.clear();
+    writing_raws.swap(raws_);
+    raws_.clear();
     writing_bytes_ = queued_bytes_;
     queued_bytes_ = 0;
-    const bool ok = co_await write_queue(writing, writing_heads, slice);
+    const bool ok = co_await write_queue(writing, writing_raws, slice);
+    // The slice is kept only for a queue that fills the next one: a thousand live streams that
+    // write a few events at a time would otherwise each keep the largest slice they ever wrote.
+    if (queued_bytes_ < write_slice_bytes) std::string().swap(slice);
     writing.clear();
     writing_bytes_ = 0;
     last_write = clock::now();

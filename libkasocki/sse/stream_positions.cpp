@@ -11,16 +11,25 @@ stream_positions::stream_positions(std::vector<entry> entries) : entries_(std::m
     quoted_topics_.push_back(json(e.topic).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void stream_positions::advance(std::string_view topic, std::int32_t partition, std::int64_t offset,
-                               const std::optional<std::int64_t>& timestamp) {
+std::optional<std::size_t> stream_positions::advance(std::string_view topic, std::int32_t partition,
+                                                     std::int64_t offset,
+                                                     const std::optional<std::int64_t>& timestamp) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    auto& e = entries_[i];
+    const auto& e = entries_[i];
     if (e.partition != partition || e.topic != topic) continue;
-    e.next_offset = offset + 1;
-    if (timestamp) e.next_timestamp = *timestamp + 1;
-    if (rendered_valid_) rewrite_number(i);
-    return;
+    set(i, offset + 1, timestamp ? *timestamp + 1 : e.next_timestamp);
+    return i;
   }
+  return std::nullopt;
+}
+
+void stream_positions::set(std::size_t index, std::int64_t next_offset,
+                           std::int64_t next_timestamp) {
+  if (index >= entries_.size()) return;
+  auto& e = entries_[index];
+  e.next_offset = next_offset;
+  e.next_timestamp = next_timestamp;
+  if (rendered_valid_) rewrite_number(index);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +29,12 @@ class stream_positions {
 
   // A message of (topic, partition) was sent: the stream resumes after it. A partition the
   // stream does not have is ignored; a message without timestamp keeps the previous one.
-  void advance(std::string_view topic, std::int32_t partition, std::int64_t offset,
-               const std::optional<std::int64_t>& timestamp);
+  // Returns the index of the entry that moved (nullopt: none).
+  std::optional<std::size_t> advance(std::string_view topic, std::int32_t partition,
+                                     std::int64_t offset,
+                                     const std::optional<std::int64_t>& timestamp);
+  // Entry `index` resumes from these (a copy of the positions replaying another's advances).
+  void set(std::size_t index, std::int64_t next_offset, std::int64_t next_timestamp);
 
   // The id: [{"topic":"t","partition":0,"offset":13},...] or with "timestamp" instead.
   std::string render(id_format format) const;
