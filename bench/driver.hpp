@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "bench/history_plan.hpp"
+#include "bench/offset_id_reader.hpp"
 #include "bench/run.hpp"
 #include "bench/sse_scan.hpp"
 #include "bench/stalled.hpp"
@@ -34,6 +35,7 @@ struct connection {
   std::unique_ptr<client::socketio_client> sio;  // null with --transport sse
   std::unique_ptr<client::sse_reader> sse;       // --transport sse: the stream
   sse_scanner scanner;
+  offset_id_reader id_reader;         // sse: the ids of the stream
   std::vector<std::int64_t> id_next;  // sse: by partition, the next offset the last id named
   bool opened = false;                // sse: `:ok` received
   offset_tracker tracker;
@@ -100,7 +102,7 @@ class driver {
   bool on_sse_bytes(connection& c, std::string_view bytes);
   void on_sse_open(connection& c);
   void on_sse_event(connection& c, std::string_view type, std::string_view id,
-                    std::string_view data);
+                    std::string_view data, std::int64_t now_us);
   void check_ids(connection& c, std::string_view id, const std::optional<kafka_tail>& tail);
 
   // phases.cpp

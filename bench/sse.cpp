@@ -48,10 +48,14 @@ asio::awaitable<void> driver::sse_lifecycle(connection& c) {
 
 // The hot path: every piece of body read. Events come out as views into `bytes`.
 bool driver::on_sse_bytes(connection& c, std::string_view bytes) {
+  // The events of one read arrived together: one clock reading for all of them.
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   bool ok = c.scanner.feed(
       bytes,
-      [this, &c](std::string_view type, std::string_view id, std::string_view data) {
-        on_sse_event(c, type, id, data);
+      [this, &c, now_us](std::string_view type, std::string_view id, std::string_view data) {
+        on_sse_event(c, type, id, data, now_us);
       },
       [this, &c](std::string_view comment) {
         if (!c.opened && comment == "ok") on_sse_open(c);
@@ -77,7 +81,7 @@ void driver::on_sse_open(connection& c) {
 }
 
 void driver::on_sse_event(connection& c, std::string_view type, std::string_view id,
-                          std::string_view data) {
+                          std::string_view data, std::int64_t now_us) {
   if (stopping_ || c.done) return;
   if (type == "error") {
     if (++result_.errors <= max_printed_errors)
@@ -91,12 +95,7 @@ void driver::on_sse_event(connection& c, std::string_view type, std::string_view
   result_.bytes += data.size();
   auto tail = parse_kafka_tail(data);
   check_ids(c, id, tail);
-  if (tail && tail->timestamp) {
-    auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    result_.latency->record(now_us - *tail->timestamp * 1000);
-  }
+  if (tail && tail->timestamp) result_.latency->record(now_us - *tail->timestamp * 1000);
   if (!tail) ++result_.unparsed;
   if (config_.messages > 0 && result_.messages >= static_cast<std::uint64_t>(config_.messages))
     finish("messages");
@@ -108,7 +107,7 @@ void driver::on_sse_event(connection& c, std::string_view type, std::string_view
 void driver::check_ids(connection& c, std::string_view id, const std::optional<kafka_tail>& tail) {
   std::size_t moved = 0;
   bool matches = false;
-  bool parsed = for_each_offset_id_entry(id, [&](std::int32_t partition, std::int64_t next) {
+  bool parsed = c.id_reader.read(id, [&](std::int32_t partition, std::int64_t next) {
     auto p = static_cast<std::size_t>(partition);
     if (p >= c.id_next.size()) c.id_next.resize(p + 1, -1);  // only for an unprobed partition
     if (tail && tail->partition == partition && tail->offset + 1 == next) matches = true;

@@ -1,16 +1,13 @@
 // The pure SSE side of `kasocki bench --transport sse`, run once per received event and therefore
 // kept allocation-free once warm: an incremental scanner of a text/event-stream body that hands
 // out each event's fields as views into the bytes just read (only an event cut by a read is
-// copied, into a buffer whose capacity is kept), and a reader of the offset ids Kasocki sends
-// (`[{"topic":"t","partition":0,"offset":13},...]`, kasocki-api.md "Server-Sent Events").
+// copied, into a buffer whose capacity is kept). The ids are read by offset_id_reader.hpp.
 // Header-only so the unit tests and the fuzz target use it without the CLI. No I/O.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-#include "bench/stats.hpp"
 
 namespace kasocki::bench {
 
@@ -113,35 +110,5 @@ class sse_scanner {
   std::string joined_;   // the data of a block with several data lines
   bool failed_ = false;
 };
-
-// Calls on_entry(partition, offset) for each entry of an offset id, in order; the entries' other
-// members (the topic) are skipped. Kafka topic names cannot hold quotes, so a forward search for
-// the member names finds the real ones. False when the id is not an array of such entries (a
-// timestamp id, or garbage); entries before the bad one have been handed out then.
-template <class OnEntry>
-bool for_each_offset_id_entry(std::string_view id, OnEntry&& on_entry) {
-  std::size_t pos = id.find_first_not_of(" \t");
-  if (pos == std::string_view::npos || id[pos] != '[') return false;
-  bool any = false;
-  for (;;) {
-    auto open = id.find('{', pos);
-    if (open == std::string_view::npos) return any;
-    auto close = id.find('}', open);
-    if (close == std::string_view::npos) return false;
-    auto entry = id.substr(0, close);
-    auto p = detail::find_member(entry, "\"partition\":", open);
-    if (!p) return false;
-    pos = *p;
-    auto partition = detail::read_integer(entry, pos);
-    auto o = detail::find_member(entry, "\"offset\":", open);
-    if (!o || !partition || *partition < 0 || *partition > INT32_MAX) return false;
-    std::size_t at = *o;
-    auto offset = detail::read_integer(entry, at);
-    if (!offset || *offset < 0) return false;
-    on_entry(static_cast<std::int32_t>(*partition), *offset);
-    any = true;
-    pos = close + 1;
-  }
-}
 
 }  // namespace kasocki::bench

@@ -149,7 +149,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   long ping_interval = 0, ping_timeout = 0;
   std::size_t max_payload = 0;
   long idle = 0, http_idle = 0, http_header = 0, stall = 0, tail_linger_ms = 0, busy_poll_us = 0;
-  long history_idle_ms = 0, sse_keepalive = 0, sse_max_duration = 0;
+  long history_idle_ms = 0, sse_keepalive = 0, sse_max_duration = 0, sse_write_interval_ms = 0;
   std::size_t tail_window_kib = 0, history_cache_mib = 0;
   std::string recovery_secret_file, recovery_window;
   options.add_options()("listen", po::value(&config.listen_text)->default_value("0.0.0.0:6927"),
@@ -197,7 +197,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "seconds without a write after which an SSE stream gets a comment line")(
       "sse-timestamp-ids", "SSE event ids carry timestamps instead of offsets")(
       "sse-max-duration", po::value(&sse_max_duration)->default_value(0),
-      "seconds after which an SSE stream is ended (clients resume with Last-Event-ID; 0: never)")
+      "seconds after which an SSE stream is ended (clients resume with Last-Event-ID; 0: never)")(
+      "sse-write-interval-ms", po::value(&sse_write_interval_ms)->default_value(5),
+      "milliseconds an SSE stream with little queued waits after a write before the next, so "
+      "that busy streams send several events per write (0: each at once)")
       // Limits: each refusal names its option and counts in kasocki_limit_rejections_total.
       ("max-connections", po::value(&config.admission.max_connections)->default_value(10'000),
        "open sessions in total (0: no limit); more get HTTP 429")(
@@ -404,12 +407,15 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
     }
     config.gateway.recovery_keys = std::make_shared<recovery::recovery_keys>(std::move(secrets));
   }
-  if (sse_keepalive <= 0 || sse_max_duration < 0) {
-    std::cerr << "kasocki serve: --sse-keepalive must be > 0, --sse-max-duration >= 0\n";
+  if (sse_keepalive <= 0 || sse_max_duration < 0 || sse_write_interval_ms < 0 ||
+      sse_write_interval_ms > 1000) {
+    std::cerr << "kasocki serve: --sse-keepalive must be > 0, --sse-max-duration >= 0, "
+                 "--sse-write-interval-ms 0-1000\n";
     return 2;
   }
   config.sse.keepalive = std::chrono::seconds(sse_keepalive);
   config.sse.max_duration = std::chrono::seconds(sse_max_duration);
+  config.sse.write_interval = std::chrono::milliseconds(sse_write_interval_ms);
   config.sse.timestamp_ids = vm.count("sse-timestamp-ids") > 0;
   config.sse.send_queue_limit = config.engine.feed_limit;
   config.sse.cors_origins = config.engine.cors_origins;

@@ -12,6 +12,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include "client/chunked_decoder.hpp"
 #include "client/url.hpp"
 
 namespace kasocki::client {
@@ -87,6 +88,7 @@ asio::awaitable<json> sse_reader::run_body(sse_request request,
       co_await http::async_read_header(stream_, buffer, parser, as_tuple(use_awaitable));
   if (hec) co_return closed_ ? json() : connection_error(hec.message());
   const bool ok = parser.get().result() == http::status::ok;
+  if (ok && parser.chunked()) co_return co_await read_chunked(buffer, on_body);
   std::string error_body;
   char chunk[64 * 1024];
   while (!parser.is_done()) {
@@ -113,6 +115,55 @@ asio::awaitable<json> sse_reader::run_body(sse_request request,
     co_return body;
   }
   co_return json();
+}
+
+// The body of a chunked 200, read from the socket itself: reads of up to 64 KiB, each decoded in
+// place (the data goes to on_body as views into the read), where Beast's parser would take one
+// chunk per read operation. `buffer` holds what was read past the header.
+asio::awaitable<json> sse_reader::read_chunked(
+    beast::flat_buffer& buffer, const std::function<bool(std::string_view)>& on_body) {
+  chunked_decoder decoder;
+  // Hands the data of `input` on; false when the body ended, failed or was refused.
+  std::optional<json> outcome;
+  auto decode = [&](std::string_view input) {
+    for (;;) {
+      auto got = decoder.next(input);
+      switch (got.what) {
+        case chunked_decoder::kind::data:
+          if (!on_body(got.data)) {
+            outcome = connection_error("the body was refused");
+            return false;
+          }
+          if (closed_) {
+            outcome = json();
+            return false;
+          }
+          continue;
+        case chunked_decoder::kind::need_more:
+          return true;
+        case chunked_decoder::kind::done:
+          outcome = json();
+          return false;
+        case chunked_decoder::kind::error:
+          outcome = connection_error("invalid chunked transfer coding");
+          return false;
+      }
+    }
+  };
+  const auto* rest = static_cast<const char*>(buffer.data().data());
+  if (!decode(std::string_view(rest, buffer.size()))) co_return *outcome;
+  buffer.consume(buffer.size());
+  std::vector<char> bytes(64 * 1024);
+  for (;;) {
+    auto [ec, n] =
+        co_await stream_.socket().async_read_some(asio::buffer(bytes), as_tuple(use_awaitable));
+    if (ec) {
+      if (closed_) co_return json();
+      co_return connection_error(ec == asio::error::eof ? "the stream ended in a chunk"
+                                                        : ec.message());
+    }
+    if (!decode(std::string_view(bytes.data(), n))) co_return *outcome;
+  }
 }
 
 void sse_reader::close() {

@@ -1,6 +1,7 @@
 // The client side of the SSE endpoint (kasocki-api.md, "Server-Sent Events"): one GET of
 // <url><path>{topics}?since=&filters= (with Last-Event-ID for exact offsets), its events handed
-// over as they arrive (sse_event_parser). Plain HTTP only. Does network I/O; one io_context.
+// over as they arrive (sse_event_parser). A chunked body is read from the socket and decoded by
+// chunked_decoder. Plain HTTP only. Does network I/O; one io_context.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <nlohmann/json.hpp>
 
@@ -48,6 +50,9 @@ class sse_reader {
   void close();
 
  private:
+  boost::asio::awaitable<nlohmann::ordered_json> read_chunked(
+      boost::beast::flat_buffer& buffer, const std::function<bool(std::string_view)>& on_body);
+
   boost::beast::tcp_stream stream_;
   bool closed_ = false;
 };

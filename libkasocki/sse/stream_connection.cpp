@@ -2,11 +2,14 @@
 #include "libkasocki/sse/stream_connection.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -23,6 +26,11 @@ namespace {
 // After end() or a shutdown, how long the client has to take what is queued before the socket is
 // closed anyway.
 constexpr auto end_grace = std::chrono::seconds(2);
+// What one write carries at most (one chunk): large enough that a syscall moves many events,
+// small enough that a thousand busy streams hold a thousand slices, not their queues' worth.
+constexpr std::size_t write_slice_bytes = 64 * 1024;
+// What an idle stream keeps of the buffers a backlog grew (each).
+constexpr std::size_t idle_keep_bytes = 4 * 1024;
 }  // namespace
 
 stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, framing f,
@@ -30,6 +38,7 @@ stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, fram
     : stream_(stream),
       framing_(f),
       positions_(std::move(positions)),
+      written_(positions_),
       options_(options),
       wake_(stream.get_executor()),
       reader_done_(stream.get_executor()),
@@ -43,8 +52,15 @@ void stream_connection::when_writable(std::function<void()> callback) {
   on_writable_ = std::move(callback);
 }
 
+// The events dropped keep their place as positions only: the ids after them name the same
+// positions as before the drop.
 void stream_connection::discard_queued() {
-  queue_.clear();
+  std::erase_if(queue_, [](const piece& p) { return p.entry < 0; });
+  for (auto& p : queue_) {
+    p.body = nullptr;
+    p.frame_size = 0;
+  }
+  raws_.clear();
   queued_bytes_ = 0;
 }
 
@@ -56,37 +72,47 @@ void stream_connection::push(piece p) {
   wake();
 }
 
+// A cancel per message would post a completion per message; the writer is only woken when it
+// waits for messages (or, pacing its writes, when a whole slice is queued), and otherwise finds
+// what was queued when its write or its pause ends.
 void stream_connection::wake() {
-  wake_.cancel();
+  if (writer_waiting_ || (writer_pacing_ && queued_bytes_ >= write_slice_bytes)) wake_.cancel();
 }
 
 void stream_connection::send_raw(std::string bytes) {
-  push(piece{std::move(bytes), nullptr, {}});
+  if (client_gone_ || ending_) return;
+  piece p;
+  p.raw_at = raws_.size();
+  p.raw_size = static_cast<std::uint32_t>(bytes.size());
+  raws_ += bytes;
+  push(std::move(p));
 }
 
 void stream_connection::send_message(const kafka::message_view& m, const shared_bytes& body) {
-  positions_.advance(m.topic, m.partition, m.offset, m.timestamp);
-  // The per-client head in one allocation: the id is rendered into it.
-  std::string head;
-  if (!framing_.ndjson) {
-    head.reserve(message_head_start.size() + positions_.render_bound() + message_head_end.size());
-    head += message_head_start;
-    positions_.render_to(head, framing_.ids);
-    head += message_head_end;
+  piece p;
+  if (auto moved = positions_.advance(m.topic, m.partition, m.offset, m.timestamp)) {
+    const auto& e = positions_.entries()[*moved];
+    p.entry = static_cast<std::int32_t>(*moved);
+    p.next_offset = e.next_offset;
+    p.next_timestamp = e.next_timestamp;
   }
+  // The id the writer will render is the one the positions hold now: its length is known.
+  p.frame_size = static_cast<std::uint32_t>(message_tail(framing_.ndjson).size());
+  if (!framing_.ndjson)
+    p.frame_size += static_cast<std::uint32_t>(
+        message_head_start.size() + positions_.id(framing_.ids).size() + message_head_end.size());
   // A value with line breaks (valid JSON, pretty-printed) would end the data line: this client
   // gets a copy with spaces instead (rare; every other message shares the body).
   if (auto line = single_line(view(body)))
-    return push(
-        piece{std::move(head), make_shared_bytes(std::move(*line)), message_tail(framing_.ndjson)});
-  push(piece{std::move(head), body, message_tail(framing_.ndjson)});
+    p.body = make_shared_bytes(std::move(*line));
+  else
+    p.body = body;
+  push(std::move(p));
 }
 
 void stream_connection::send_error(const gateway::json& error) {
-  push(piece{error_event(framing_.ndjson, error,
-                         framing_.ndjson ? std::string() : positions_.render(framing_.ids)),
-             nullptr,
-             {}});
+  send_raw(error_event(framing_.ndjson, error,
+                       framing_.ndjson ? std::string_view() : positions_.id(framing_.ids)));
 }
 
 void stream_connection::end() {
@@ -99,7 +125,7 @@ void stream_connection::end() {
     auto self = weak.lock();
     if (!ec && self && !self->client_gone_) self->abort();
   });
-  wake();
+  wake_.cancel();
 }
 
 void stream_connection::close_with(const gateway::json& error) {
@@ -110,7 +136,7 @@ void stream_connection::close_with(const gateway::json& error) {
 void stream_connection::abort() {
   client_gone_ = true;
   stream_.next_layer().cancel();
-  wake();
+  wake_.cancel();
 }
 
 asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<stream_connection>) {
@@ -123,8 +149,62 @@ asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<strea
   }
   client_gone_ = true;
   reading_ = false;
-  wake();
+  wake_.cancel();
   reader_done_.cancel();
+}
+
+// Copies the pieces into slices of up to write_slice_bytes and writes each, as one chunk when
+// chunked: a gathered write of every head, body and tail would be cut by Asio into syscalls of
+// at most 64 buffers (about 20 events), and a slice costs this stream one buffer, not a copy of
+// its queue. The room a slice frees is given back at once, so the session refills the queue
+// while the next slice is written. False when a write failed.
+asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing,
+                                                     const std::string& raws, std::string& slice) {
+  const auto tail = message_tail(framing_.ndjson);
+  for (std::size_t next = 0; next < writing.size() && !client_gone_;) {
+    slice.clear();
+    // Its exact size first: a string grown by appends would double past the limit.
+    std::size_t slice_bytes = 0;
+    for (std::size_t i = next; i < writing.size() && slice_bytes < write_slice_bytes; ++i)
+      slice_bytes += writing[i].size();
+    slice.reserve(slice_bytes);
+    slice_bytes = 0;
+    while (next < writing.size() && slice.size() < write_slice_bytes) {
+      const auto& p = writing[next++];
+      if (p.entry >= 0)
+        written_.set(static_cast<std::size_t>(p.entry), p.next_offset, p.next_timestamp);
+      slice.append(raws, p.raw_at, p.raw_size);
+      if (p.body) {
+        if (!framing_.ndjson) {
+          slice += message_head_start;
+          slice += written_.id(framing_.ids);
+          slice += message_head_end;
+        }
+        slice += view(p.body);
+        slice += tail;
+      }
+      slice_bytes += p.size();
+    }
+    if (slice.empty()) continue;  // discarded events only (a chunk of 0 would end the body)
+    std::string chunk_header;
+    std::array<asio::const_buffer, 3> buffers;
+    std::size_t count = 0;
+    if (framing_.chunked) {
+      chunk_header = chunk_head(slice.size());
+      buffers[count++] = asio::buffer(chunk_header);
+    }
+    buffers[count++] = asio::buffer(slice);
+    if (framing_.chunked) buffers[count++] = asio::buffer(chunk_tail.data(), chunk_tail.size());
+    if (!ending_) stream_.next_layer().expires_after(options_.write_timeout);
+    auto [ec, n] = co_await asio::async_write(
+        stream_, std::span<const asio::const_buffer>(buffers.data(), count),
+        as_tuple(use_awaitable));
+    if (!ending_) stream_.next_layer().expires_never();
+    if (ec) co_return false;
+    writing_bytes_ -= slice_bytes;
+    if (on_writable_ && writable()) std::exchange(on_writable_, nullptr)();
+  }
+  co_return true;
 }
 
 asio::awaitable<void> stream_connection::run() {
@@ -136,7 +216,7 @@ asio::awaitable<void> stream_connection::run() {
                                                           : clock::time_point::max();
   auto last_write = started;
   std::vector<piece> writing;
-  std::vector<asio::const_buffer> buffers;
+  std::string writing_raws, slice;
   while (!client_gone_) {
     const auto now = clock::now();
     if (now >= deadline) end();  // what is queued still goes out
@@ -146,32 +226,48 @@ asio::awaitable<void> stream_connection::run() {
         send_raw(std::string(keepalive(framing_.ndjson)));
         continue;
       }
+      // An idle stream keeps none of the room a backlog once took.
+      if (writing_raws.capacity() > idle_keep_bytes) std::string().swap(writing_raws);
+      if (raws_.capacity() > idle_keep_bytes) std::string().swap(raws_);
+      if (writing.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(writing);
+      if (queue_.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(queue_);
       wake_.expires_at(std::min(last_write + options_.keepalive, deadline));
+      writer_waiting_ = true;
       co_await wake_.async_wait(as_tuple(use_awaitable));
+      writer_waiting_ = false;
       continue;
     }
+    // A trickle of events waits for the rest of the interval since the last write: a busy live
+    // stream then writes a few events at a time instead of one.
+    if (queued_bytes_ < write_slice_bytes && now < last_write + options_.write_interval &&
+        !ending_) {
+      wake_.expires_at(last_write + options_.write_interval);
+      writer_pacing_ = true;
+      co_await wake_.async_wait(as_tuple(use_awaitable));
+      writer_pacing_ = false;
+      if (client_gone_) break;
+    }
+    // Let the handlers that are ready already (the rest of a Kafka batch, other partitions) queue
+    // theirs first, so that one write carries more events.
+    for (std::size_t before = 0, round = 0;
+         round < 8 && queued_bytes_ != before && !client_gone_ && !ending_; ++round) {
+      before = queued_bytes_;
+      co_await asio::post(stream_.get_executor(), use_awaitable);
+    }
+    if (client_gone_) break;
     writing.swap(queue_);
+    writing_raws.swap(raws_);
+    raws_.clear();
     writing_bytes_ = queued_bytes_;
     queued_bytes_ = 0;
-    std::string chunk_header;
-    buffers.clear();
-    if (framing_.chunked) {
-      chunk_header = chunk_head(writing_bytes_);
-      buffers.push_back(asio::buffer(chunk_header));
-    }
-    for (const auto& p : writing) {
-      if (!p.head.empty()) buffers.push_back(asio::buffer(p.head));
-      if (p.body) buffers.push_back(asio::buffer(*p.body));
-      if (!p.tail.empty()) buffers.push_back(asio::buffer(p.tail.data(), p.tail.size()));
-    }
-    if (framing_.chunked) buffers.push_back(asio::buffer(chunk_tail.data(), chunk_tail.size()));
-    if (!ending_) stream_.next_layer().expires_after(options_.write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, buffers, as_tuple(use_awaitable));
-    if (!ending_) stream_.next_layer().expires_never();
+    const bool ok = co_await write_queue(writing, writing_raws, slice);
+    // The slice is kept only for a queue that fills the next one: a thousand live streams that
+    // write a few events at a time would otherwise each keep the largest slice they ever wrote.
+    if (queued_bytes_ < write_slice_bytes) std::string().swap(slice);
     writing.clear();
     writing_bytes_ = 0;
     last_write = clock::now();
-    if (ec) {
+    if (!ok) {
       client_gone_ = true;
       break;
     }

@@ -1,11 +1,13 @@
 // One open SSE (or NDJSON) response: the gateway session's stream_output. It frames each message
-// as a per-client head (`event`/`id`) + the shared body + a tail, queues the pieces (bounded in
-// bytes, like an Engine.IO session) and one writer coroutine writes them, gathered, as HTTP/1.1
-// chunks (or close-delimited for HTTP/1.0), with keep-alive comments while nothing is sent. A
-// reader notices the client going away. Does socket I/O; event-loop thread only.
+// as a per-client head (`event`/`id`) + the shared body + a tail, queues them (bounded in bytes,
+// like an Engine.IO session; the bodies shared, each event's position change instead of its head)
+// and one writer coroutine frames them into slices of up to 64 KiB, each one HTTP/1.1 chunk
+// (or close-delimited for HTTP/1.0), with keep-alive comments while nothing is sent. A reader
+// notices the client going away. Does socket I/O; event-loop thread only.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -54,14 +56,23 @@ class stream_connection : public gateway::stream_output,
   void end() override;
 
  private:
+  // An event, or raw bytes (raws_[raw_at, raw_at + raw_size) of the queue it is in). An event
+  // keeps the position it moved, not its id: the writer renders the id into the slice (the id
+  // names every partition; a queue of rendered ids was a third of a live stream's bytes held).
   struct piece {
-    std::string head;
-    shared_bytes body;
-    std::string_view tail;
-    std::size_t size() const { return head.size() + view(body).size() + tail.size(); }
+    shared_bytes body;  // null: raw bytes, or an event discarded (its position still counts)
+    std::size_t raw_at = 0;
+    std::uint32_t raw_size = 0;
+    std::uint32_t frame_size = 0;  // the event's head and tail
+    std::int32_t entry = -1;       // the id entry the event moved (-1: none)
+    std::int64_t next_offset = 0;
+    std::int64_t next_timestamp = 0;
+    std::size_t size() const { return raw_size + frame_size + view(body).size(); }
   };
   void push(piece p);
   void wake();
+  boost::asio::awaitable<bool> write_queue(std::vector<piece>& writing, const std::string& raws,
+                                           std::string& slice);
   boost::asio::awaitable<void> read_until_closed(std::shared_ptr<stream_connection> self);
 
   engineio::plain_or_tls_stream& stream_;
@@ -69,6 +80,8 @@ class stream_connection : public gateway::stream_output,
   stream_positions positions_;
   const stream_options& options_;
   std::vector<piece> queue_;
+  std::string raws_;               // the raw bytes of queue_'s pieces, one after the other
+  stream_positions written_;       // the positions as of the last event the writer framed
   std::size_t queued_bytes_ = 0;   // of queue_
   std::size_t writing_bytes_ = 0;  // of the pieces the writer has taken
   std::size_t peak_bytes_ = 0;
@@ -79,6 +92,8 @@ class stream_connection : public gateway::stream_output,
   bool ending_ = false;                     // end(): write what is queued, then finish
   bool client_gone_ = false;  // the client closed or a write failed: nothing more to write
   bool reading_ = false;
+  bool writer_waiting_ = false;  // the writer waits on wake_ for messages: push() wakes it
+  bool writer_pacing_ = false;   // the writer waits on wake_ for its write interval to pass
 };
 
 }  // namespace kasocki::sse

@@ -24,6 +24,11 @@ struct stream_options {
   // A write that does not finish in this long closes the connection (a client that stopped
   // reading is let go by the stall timeout first; this bounds the last write). Seconds; 60.
   std::chrono::seconds write_timeout{60};
+  // --sse-write-interval-ms: a stream with less than a write's worth (64 KiB) queued writes at
+  // most once per this interval, so that a busy live stream sends several events per syscall
+  // (at 500 events/s, one write per event cost more than the events). The first event after a
+  // quiet interval goes out at once. Milliseconds; 5. 0: every event as soon as it is queued.
+  std::chrono::milliseconds write_interval{5};
   // CORS as for socket.io (--cors-origin): empty = none; "*" = any origin; else exact origins.
   std::vector<std::string> cors_origins;
 };

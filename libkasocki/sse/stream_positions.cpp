@@ -2,6 +2,7 @@
 #include "libkasocki/sse/stream_positions.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace kasocki::sse {
 
@@ -10,41 +11,73 @@ stream_positions::stream_positions(std::vector<entry> entries) : entries_(std::m
     quoted_topics_.push_back(json(e.topic).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void stream_positions::advance(std::string_view topic, std::int32_t partition, std::int64_t offset,
-                               const std::optional<std::int64_t>& timestamp) {
-  for (auto& e : entries_) {
+std::optional<std::size_t> stream_positions::advance(std::string_view topic, std::int32_t partition,
+                                                     std::int64_t offset,
+                                                     const std::optional<std::int64_t>& timestamp) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const auto& e = entries_[i];
     if (e.partition != partition || e.topic != topic) continue;
-    e.next_offset = offset + 1;
-    if (timestamp) e.next_timestamp = *timestamp + 1;
-    return;
+    set(i, offset + 1, timestamp ? *timestamp + 1 : e.next_timestamp);
+    return i;
   }
+  return std::nullopt;
 }
 
-std::string stream_positions::render(id_format format) const {
-  std::string out;
-  out.reserve(render_bound());
-  render_to(out, format);
-  return out;
+void stream_positions::set(std::size_t index, std::int64_t next_offset,
+                           std::int64_t next_timestamp) {
+  if (index >= entries_.size()) return;
+  auto& e = entries_[index];
+  e.next_offset = next_offset;
+  e.next_timestamp = next_timestamp;
+  if (rendered_valid_) rewrite_number(index);
 }
 
 namespace {
-// Decimal digits of a number, appended without a temporary string (once per entry per event).
+// Decimal digits of a number into `digits` (24 bytes), without a temporary string.
+std::size_t format_number(char* digits, std::int64_t value) {
+  return static_cast<std::size_t>(std::to_chars(digits, digits + 24, value).ptr - digits);
+}
 void append_number(std::string& out, std::int64_t value) {
   char digits[24];
-  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out.append(digits, end);
+  out.append(digits, format_number(digits, value));
 }
-// `{"topic":` + `,"partition":` + `,"timestamp":` + `}` + `,` and two numbers of 20 digits.
-constexpr std::size_t entry_overhead = 9 + 13 + 13 + 2 + 40;
 }  // namespace
 
-std::size_t stream_positions::render_bound() const {
-  std::size_t bound = 2;
-  for (const auto& topic : quoted_topics_) bound += topic.size() + entry_overhead;
-  return bound;
+// The entry's digits in place; when their count changed, the rest of the id moves (rare: once
+// per power of ten of an offset).
+void stream_positions::rewrite_number(std::size_t index) {
+  char digits[24];
+  const std::size_t n = format_number(digits, number_of(entries_[index], rendered_format_));
+  const std::size_t at = number_at_[index];
+  const std::size_t old = rendered_.find('}', at) - at;
+  if (n == old) {
+    std::memcpy(rendered_.data() + at, digits, n);
+    return;
+  }
+  rendered_.replace(at, old, digits, n);
+  for (std::size_t i = index + 1; i < number_at_.size(); ++i) number_at_[i] += n - old;
 }
 
-void stream_positions::render_to(std::string& out, id_format format) const {
+std::string_view stream_positions::id(id_format format) {
+  if (!rendered_valid_ || rendered_format_ != format) {
+    rendered_.clear();
+    render_into(rendered_, format, &number_at_);
+    rendered_format_ = format;
+    rendered_valid_ = true;
+  }
+  return rendered_;
+}
+
+std::string stream_positions::render(id_format format) const {
+  if (rendered_valid_ && rendered_format_ == format) return rendered_;
+  std::string out;
+  render_into(out, format, nullptr);
+  return out;
+}
+
+void stream_positions::render_into(std::string& out, id_format format,
+                                   std::vector<std::size_t>* number_at) const {
+  if (number_at) number_at->clear();
   out += '[';
   std::string_view key = format == id_format::offset ? ",\"offset\":" : ",\"timestamp\":";
   for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -55,7 +88,8 @@ void stream_positions::render_to(std::string& out, id_format format) const {
     out += ",\"partition\":";
     append_number(out, e.partition);
     out += key;
-    append_number(out, format == id_format::offset ? e.next_offset : e.next_timestamp);
+    if (number_at) number_at->push_back(out.size());
+    append_number(out, number_of(e, format));
     out += '}';
   }
   out += ']';

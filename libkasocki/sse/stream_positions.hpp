@@ -1,10 +1,12 @@
 // The position of an SSE stream, as its event ids carry it: for every partition of the stream,
 // the offset after the last message sent from it and that message's timestamp + 1 (KafkaSSE's
-// id format, or the timestamp variant that survives a move to another Kafka cluster). Pure, no
-// I/O.
+// id format, or the timestamp variant that survives a move to another Kafka cluster). The id is
+// rendered once and then kept: a message moves one entry, so only that entry's digits are
+// rewritten in place (an SSE stream sends one id per event). Pure, no I/O.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,21 +29,35 @@ class stream_positions {
 
   // A message of (topic, partition) was sent: the stream resumes after it. A partition the
   // stream does not have is ignored; a message without timestamp keeps the previous one.
-  void advance(std::string_view topic, std::int32_t partition, std::int64_t offset,
-               const std::optional<std::int64_t>& timestamp);
+  // Returns the index of the entry that moved (nullopt: none).
+  std::optional<std::size_t> advance(std::string_view topic, std::int32_t partition,
+                                     std::int64_t offset,
+                                     const std::optional<std::int64_t>& timestamp);
+  // Entry `index` resumes from these (a copy of the positions replaying another's advances).
+  void set(std::size_t index, std::int64_t next_offset, std::int64_t next_timestamp);
 
   // The id: [{"topic":"t","partition":0,"offset":13},...] or with "timestamp" instead.
   std::string render(id_format format) const;
-  // The same, appended to `out` (a stream builds each event's head in one string).
-  void render_to(std::string& out, id_format format) const;
-  // An upper bound of the id's length, to reserve for it once.
-  std::size_t render_bound() const;
+  // The same, kept: the view is valid until the next call of a non-const member.
+  std::string_view id(id_format format);
 
   const std::vector<entry>& entries() const { return entries_; }
 
  private:
+  void render_into(std::string& out, id_format format, std::vector<std::size_t>* number_at) const;
+  std::int64_t number_of(const entry& e, id_format format) const {
+    return format == id_format::offset ? e.next_offset : e.next_timestamp;
+  }
+  void rewrite_number(std::size_t index);
+
   std::vector<entry> entries_;
   std::vector<std::string> quoted_topics_;  // each topic as a JSON string, escaped once
+  // The id as last rendered (in rendered_format_), and where each entry's number starts in it;
+  // it ends before the entry's closing `}`.
+  std::string rendered_;
+  std::vector<std::size_t> number_at_;
+  id_format rendered_format_ = id_format::offset;
+  bool rendered_valid_ = false;
 };
 
 }  // namespace kasocki::sse

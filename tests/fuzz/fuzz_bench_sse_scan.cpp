@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/offset_id_reader.hpp"
 #include "bench/sse_scan.hpp"
 
 using kasocki::bench::for_each_offset_id_entry;

@@ -1,5 +1,5 @@
 // Unit tests for the SSE side of `kasocki bench`: the in-place event scanner (whole bodies and
-// bodies cut at every byte) and the reader of offset ids.
+// bodies cut at every byte).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -89,28 +89,6 @@ TEST(BenchSseScanner, StopsOnABlockOverItsLimit) {
   EXPECT_TRUE(scanner.failed());
   EXPECT_FALSE(feed(scanner, "\n\ndata: x\n\n", out));
   EXPECT_EQ(out.events.size(), 1u);
-}
-
-TEST(BenchOffsetId, ReadsEveryEntry) {
-  std::vector<std::pair<std::int32_t, std::int64_t>> got;
-  EXPECT_TRUE(for_each_offset_id_entry(
-      R"([{"topic":"t","partition":0,"offset":13},{"topic":"t","partition":5,"offset":0}])",
-      [&](std::int32_t p, std::int64_t o) { got.emplace_back(p, o); }));
-  EXPECT_EQ(got, (std::vector<std::pair<std::int32_t, std::int64_t>>{{0, 13}, {5, 0}}));
-}
-
-TEST(BenchOffsetId, RefusesOtherIds) {
-  auto refused = [](std::string_view id) {
-    return !for_each_offset_id_entry(id, [](std::int32_t, std::int64_t) {});
-  };
-  EXPECT_TRUE(refused(""));
-  EXPECT_TRUE(refused("[]"));
-  EXPECT_TRUE(refused("13"));
-  EXPECT_TRUE(refused(R"([{"topic":"t","partition":0,"timestamp":1700000000001}])"));
-  EXPECT_TRUE(refused(R"([{"topic":"t","partition":-1,"offset":3}])"));
-  EXPECT_TRUE(refused(R"([{"topic":"t","partition":0,"offset":3)"));
-  // A member of the next entry is not borrowed for one that lacks it.
-  EXPECT_TRUE(refused(R"([{"topic":"t","partition":0},{"topic":"t","partition":1,"offset":3}])"));
 }
 
 }  // namespace

@@ -13,6 +13,14 @@
 namespace kasocki::bench {
 namespace {
 
+TEST(BenchKafkaTail, RfindStringIsRfind) {
+  const std::string_view texts[] = {"", "a", "aa", "abcabc", "xyz\"_kafka\":{\"_kafka\":{q", "{{{"};
+  const std::string_view needles[] = {"a", "aa", "abc", "bca", "\"_kafka\":{", "{{", "zzzz", "q"};
+  for (auto text : texts)
+    for (auto needle : needles)
+      EXPECT_EQ(detail::rfind_string(text, needle), text.rfind(needle)) << text << " " << needle;
+}
+
 TEST(BenchKafkaTail, ReadsTheGatewaysMember) {
   auto tail = parse_kafka_tail(
       R"({"a":1,"_kafka":{"topic":"t","partition":3,"offset":123456,"timestamp":1700000000123,"key":"k"}})");

@@ -2,6 +2,8 @@
 // stream_positions.hpp).
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "libkasocki/sse/event_format.hpp"
 #include "libkasocki/sse/stream_positions.hpp"
 
@@ -52,6 +54,36 @@ TEST(SsePositions, RendersBothFormatsAndAdvances) {
   EXPECT_EQ(
       p.render(id_format::timestamp),
       R"([{"topic":"t","partition":0,"timestamp":1700000000001},{"topic":"t\"q","partition":1,"timestamp":200}])");
+}
+
+// The id is kept rendered and only the moved entry's digits rewritten: after every advance (digit
+// counts growing and shrinking, in either format) it equals a fresh rendering.
+TEST(SsePositions, KeptIdEqualsAFreshRendering) {
+  const std::vector<stream_positions::entry> start = {
+      {"a", 0, 9, 99}, {"b", 3, 0, 0}, {"a", 1, 5, 5}};
+  const std::int64_t offsets[] = {9, 99, 999, 5, 12345, 0, 99999, 7};
+  for (auto format : {id_format::offset, id_format::timestamp}) {
+    stream_positions kept(start);
+    std::vector<stream_positions::entry> now = start;
+    EXPECT_EQ(kept.id(format), stream_positions(now).render(format));
+    for (std::size_t i = 0; i < std::size(offsets); ++i) {
+      const std::size_t e = i % now.size();
+      auto moved = kept.advance(now[e].topic, now[e].partition, offsets[i],
+                                i % 3 ? std::optional<std::int64_t>(offsets[i] * 7) : std::nullopt);
+      ASSERT_EQ(moved, e);
+      now[e].next_offset = offsets[i] + 1;
+      if (i % 3) now[e].next_timestamp = offsets[i] * 7 + 1;
+      EXPECT_EQ(kept.id(format), stream_positions(now).render(format)) << i;
+      EXPECT_EQ(kept.render(format), stream_positions(now).render(format)) << i;
+    }
+    EXPECT_FALSE(kept.advance("c", 0, 1, 1));
+    // A copy replaying the advances with set() renders the same.
+    stream_positions replay(start);
+    replay.id(format);
+    for (std::size_t e = 0; e < now.size(); ++e)
+      replay.set(e, now[e].next_offset, now[e].next_timestamp);
+    EXPECT_EQ(replay.id(format), kept.id(format));
+  }
 }
 
 TEST(SsePositions, RenderedIdParsesBackAsLastEventId) {
