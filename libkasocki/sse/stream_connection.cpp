@@ -38,8 +38,8 @@ stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, fram
     : stream_(stream),
       framing_(f),
       positions_(std::move(positions)),
-      written_(positions_),
       options_(options),
+      written_(positions_),
       wake_(stream.get_executor()),
       reader_done_(stream.get_executor()),
       end_deadline_(stream.get_executor()) {}

@@ -116,8 +116,11 @@ TEST(BenchOffsetIdReader, KeptReaderReadsEachIdAsTheWholeReading) {
         reader.read(text, [&](std::int32_t p, std::int64_t o) { kept.got.emplace_back(p, o); });
     auto whole = read_exact(text);
     EXPECT_EQ(kept.ok, whole.ok) << text;
-    if (whole.ok) EXPECT_EQ(kept.got, whole.got) << text;
-    if (!whole.ok) EXPECT_TRUE(kept.got.empty()) << text;
+    if (whole.ok) {
+      EXPECT_EQ(kept.got, whole.got) << text;
+    } else {
+      EXPECT_TRUE(kept.got.empty()) << text;
+    }
   }
 }
 
