@@ -53,17 +53,14 @@ chunked_decoder::piece chunked_decoder::next(std::string_view& input) {
         }
         break;
       case state::size_lf:
-        if (c != '\n') return fail();
         digits_ = 0;
-        state_ = remaining_ == 0 ? state::trailer_start : state::data;
+        if (!expect(c, '\n', remaining_ == 0 ? state::trailer_start : state::data)) return fail();
         break;
       case state::data_cr:
-        if (c != '\r') return fail();
-        state_ = state::data_lf;
+        if (!expect(c, '\r', state::data_lf)) return fail();
         break;
       case state::data_lf:
-        if (c != '\n') return fail();
-        state_ = state::size;
+        if (!expect(c, '\n', state::size)) return fail();
         break;
       case state::trailer_start:
         state_ = c == '\r' ? state::final_lf : state::trailer_line;
@@ -74,13 +71,11 @@ chunked_decoder::piece chunked_decoder::next(std::string_view& input) {
         if (c == '\n') return fail();
         break;
       case state::trailer_lf:
-        if (c != '\n') return fail();
-        state_ = state::trailer_start;
+        if (!expect(c, '\n', state::trailer_start)) return fail();
         break;
       case state::final_lf:
-        if (c != '\n') return fail();
+        if (!expect(c, '\n', state::done)) return fail();
         input.remove_prefix(1);
-        state_ = state::done;
         return {kind::done, {}};
       case state::done:
         return {kind::done, {}};

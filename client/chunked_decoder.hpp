@@ -45,6 +45,12 @@ class chunked_decoder {
     done,
     error,
   };
+  // The line ending's character `want` moves on to `next`; anything else is not HTTP.
+  bool expect(char c, char want, state next) {
+    if (c != want) return false;
+    state_ = next;
+    return true;
+  }
   piece fail() {
     state_ = state::error;
     return {kind::error, {}};

@@ -100,7 +100,7 @@ void stream_connection::send_message(const kafka::message_view& m, const shared_
   p.frame_size = static_cast<std::uint32_t>(message_tail(framing_.ndjson).size());
   if (!framing_.ndjson)
     p.frame_size += static_cast<std::uint32_t>(
-        message_head_start.size() + positions_.id(framing_.ids).size() + message_head_end.size());
+        message_head_start.size() + positions_.id_size(framing_.ids) + message_head_end.size());
   // A value with line breaks (valid JSON, pretty-printed) would end the data line: this client
   // gets a copy with spaces instead (rare; every other message shares the body).
   if (auto line = single_line(view(body)))
@@ -112,7 +112,7 @@ void stream_connection::send_message(const kafka::message_view& m, const shared_
 
 void stream_connection::send_error(const gateway::json& error) {
   send_raw(error_event(framing_.ndjson, error,
-                       framing_.ndjson ? std::string_view() : positions_.id(framing_.ids)));
+                       framing_.ndjson ? std::string() : positions_.render(framing_.ids)));
 }
 
 void stream_connection::end() {

@@ -23,25 +23,40 @@ std::optional<std::size_t> stream_positions::advance(std::string_view topic, std
   return std::nullopt;
 }
 
-void stream_positions::set(std::size_t index, std::int64_t next_offset,
-                           std::int64_t next_timestamp) {
-  if (index >= entries_.size()) return;
-  auto& e = entries_[index];
-  e.next_offset = next_offset;
-  e.next_timestamp = next_timestamp;
-  if (rendered_valid_) rewrite_number(index);
-}
-
 namespace {
 // Decimal digits of a number into `digits` (24 bytes), without a temporary string.
 std::size_t format_number(char* digits, std::int64_t value) {
   return static_cast<std::size_t>(std::to_chars(digits, digits + 24, value).ptr - digits);
+}
+std::size_t digit_count(std::int64_t value) {
+  char digits[24];
+  return format_number(digits, value);
 }
 void append_number(std::string& out, std::int64_t value) {
   char digits[24];
   out.append(digits, format_number(digits, value));
 }
 }  // namespace
+
+void stream_positions::set(std::size_t index, std::int64_t next_offset,
+                           std::int64_t next_timestamp) {
+  if (index >= entries_.size()) return;
+  auto& e = entries_[index];
+  const std::size_t before = size_valid_ ? digit_count(number_of(e, size_format_)) : 0;
+  e.next_offset = next_offset;
+  e.next_timestamp = next_timestamp;
+  if (size_valid_) size_ = size_ - before + digit_count(number_of(e, size_format_));
+  if (rendered_valid_) rewrite_number(index);
+}
+
+std::size_t stream_positions::id_size(id_format format) {
+  if (!size_valid_ || size_format_ != format) {
+    size_ = render(format).size();
+    size_format_ = format;
+    size_valid_ = true;
+  }
+  return size_;
+}
 
 // The entry's digits in place; when their count changed, the rest of the id moves (rare: once
 // per power of ten of an offset).

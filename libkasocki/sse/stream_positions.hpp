@@ -40,6 +40,9 @@ class stream_positions {
   std::string render(id_format format) const;
   // The same, kept: the view is valid until the next call of a non-const member.
   std::string_view id(id_format format);
+  // The id's length, kept by counting digits as entries move: a stream that only needs to know
+  // how long its next event's head is renders nothing per message.
+  std::size_t id_size(id_format format);
 
   const std::vector<entry>& entries() const { return entries_; }
 
@@ -58,6 +61,9 @@ class stream_positions {
   std::vector<std::size_t> number_at_;
   id_format rendered_format_ = id_format::offset;
   bool rendered_valid_ = false;
+  std::size_t size_ = 0;  // id_size() in size_format_, while size_valid_
+  id_format size_format_ = id_format::offset;
+  bool size_valid_ = false;
 };
 
 }  // namespace kasocki::sse

@@ -86,6 +86,24 @@ TEST(SsePositions, KeptIdEqualsAFreshRendering) {
   }
 }
 
+// The kept length follows the digit counts without a rendering (the stream's per-message path).
+TEST(SsePositions, KeptIdSizeEqualsAFreshRenderingsLength) {
+  const std::vector<stream_positions::entry> start = {{"a", 0, 9, 99}, {"b", 3, 0, 0}};
+  const std::int64_t offsets[] = {9, 99, 999, 5, 12345, 0, 99999, 7};
+  for (auto format : {id_format::offset, id_format::timestamp}) {
+    stream_positions sized(start);
+    std::vector<stream_positions::entry> now = start;
+    EXPECT_EQ(sized.id_size(format), stream_positions(now).render(format).size());
+    for (std::size_t i = 0; i < std::size(offsets); ++i) {
+      const std::size_t e = i % now.size();
+      sized.advance(now[e].topic, now[e].partition, offsets[i], offsets[i] * 7);
+      now[e].next_offset = offsets[i] + 1;
+      now[e].next_timestamp = offsets[i] * 7 + 1;
+      EXPECT_EQ(sized.id_size(format), stream_positions(now).render(format).size()) << i;
+    }
+  }
+}
+
 TEST(SsePositions, RenderedIdParsesBackAsLastEventId) {
   stream_positions p({{"a", 0, 5, 50}, {"a", 1, 6, 60}});
   for (auto format : {id_format::offset, id_format::timestamp}) {
