@@ -69,21 +69,34 @@ stage_e2e() {
   KASOCKI_BUILD_DIR="$root/build" .venv/bin/pytest e2e -q --durations=15 ${PYTEST_ARGS:-}
 }
 
-# Only the unit test binaries: the sanitizers find the most in the pure parsers, and building the
-# whole tree twice would double the run on two cores. Debug (-O0) compiles the Beast/Asio-heavy
-# sources much faster than the default -O2, and the unit tests need no speed.
+# The sanitizer build: one clang build folder for the three stages below (the unit tests, the
+# e2e suites' server and the fuzz targets share its objects; a second build of the tree would
+# double the run on two cores). Debug (-O0) compiles the Beast/Asio-heavy sources much faster
+# than -O2, and line tables (-g1) are all a sanitizer report needs.
+san=build-san
+configure_san() {
+  configure "$san" -DKASOCKI_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG=-g1
+}
+
+# phony targets of the sanitizer build whose names match a pattern (unit tests, fuzz targets)
+san_targets() {
+  ninja -C "$san" -t targets all | sed -n "s/^\($1\): phony\$/\1/p"
+}
+
+# Only the unit test binaries: the sanitizers find the most in the pure parsers.
 stage_asan() {
-  configure build-asan -DKASOCKI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  configure_san
   local targets
-  mapfile -t targets < <(ninja -C build-asan -t targets all | sed -n 's/^\([a-z0-9]*_tests\): phony$/\1/p')
+  mapfile -t targets < <(san_targets '[a-z0-9]*_tests')
   if ((${#targets[@]} == 0)); then
     say "no unit test targets to build"
     return 1
   fi
-  ninja -C build-asan -j"$jobs" "${targets[@]}"
+  ninja -C "$san" -j"$jobs" "${targets[@]}"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE needs_programs
+    ctest --test-dir "$san" --output-on-failure -j"$jobs" -LE needs_programs
 }
 
 # The e2e suites that exercise the server hardest, once more against the sanitizer build of the
@@ -94,13 +107,13 @@ stage_asan() {
 asan_e2e_suites=(e2e/test_gateway_*.py e2e/test_engineio_conformance.py
   e2e/test_socketio_conformance.py e2e/test_limits.py e2e/test_hostile.py)
 stage_asan_e2e() {
-  configure build-asan -DKASOCKI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-  ninja -C build-asan -j"$jobs" kasocki_cli
-  local logs=$root/build-asan/sanitizer-logs
+  configure_san
+  ninja -C "$san" -j"$jobs" kasocki_cli
+  local logs=$root/$san/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
   local status=0
   # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words on purpose
-  KASOCKI_BUILD_DIR="$root/build-asan" KASOCKI_SANITIZED=1 \
+  KASOCKI_BUILD_DIR="$root/$san" KASOCKI_SANITIZED=1 \
     ASAN_OPTIONS="detect_leaks=0:log_path=$logs/asan" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan" \
     .venv/bin/pytest "${asan_e2e_suites[@]}" -q ${PYTEST_ARGS:-} || status=$?
@@ -115,32 +128,32 @@ stage_asan_e2e() {
 # Every libFuzzer target for a bounded time (KASOCKI_FUZZ_SECONDS each, default 10) from its
 # seed corpus in tests/fuzz/corpus/<target>. New inputs go to a scratch folder, not the tree; a
 # crash, sanitizer report, leak or 10 s hang fails the stage and leaves the input in
-# build-fuzz/artifacts/. Debug: the build dominates the stage, not the execution speed.
+# build-san/artifacts/.
 stage_fuzz() {
-  configure build-fuzz -DKASOCKI_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug
+  configure_san
   local targets
-  mapfile -t targets < <(ninja -C build-fuzz -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): phony$/\1/p')
+  mapfile -t targets < <(san_targets 'fuzz_[a-z0-9_]*')
   if ((${#targets[@]} == 0)); then
     say "no fuzz targets to build"
     return 1
   fi
-  ninja -C build-fuzz -j"$jobs" "${targets[@]}"
-  local seconds=${KASOCKI_FUZZ_SECONDS:-10} scratch=$root/build-fuzz/scratch failed=()
-  mkdir -p "$root/build-fuzz/artifacts"
+  ninja -C "$san" -j"$jobs" "${targets[@]}"
+  local seconds=${KASOCKI_FUZZ_SECONDS:-10} scratch=$root/$san/scratch failed=()
+  mkdir -p "$root/$san/artifacts"
   for target in "${targets[@]}"; do
     local binary
-    binary=$(find build-fuzz -type f -name "$target" -perm -u+x | head -n 1)
+    binary=$(find "$san" -type f -name "$target" -perm -u+x | head -n 1)
     rm -rf "${scratch:?}/$target" && mkdir -p "$scratch/$target"
     local seeds=()
     [[ -d tests/fuzz/corpus/$target ]] && seeds=("tests/fuzz/corpus/$target")
     say "fuzz $target for ${seconds}s"
     if ! "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -artifact_prefix="$root/build-fuzz/artifacts/$target-" -print_final_stats=1 \
-      "$scratch/$target" "${seeds[@]}" >"$root/build-fuzz/$target.log" 2>&1; then
-      tail -n 40 "$root/build-fuzz/$target.log" >&2
+      -artifact_prefix="$root/$san/artifacts/$target-" -print_final_stats=1 \
+      "$scratch/$target" "${seeds[@]}" >"$root/$san/$target.log" 2>&1; then
+      tail -n 40 "$root/$san/$target.log" >&2
       failed+=("$target")
     else
-      grep -E "^stat::number_of_executed_units" "$root/build-fuzz/$target.log" >&2 || true
+      grep -E "^stat::number_of_executed_units" "$root/$san/$target.log" >&2 || true
     fi
   done
   ((${#failed[@]} == 0)) || {

@@ -28,7 +28,7 @@ TEST(ClientRawPacket, Headers) {
       {"212[\"a\"]", '2', "/", 12, 0, "[\"a\"]"},
       {"2/chat,7[\"a\"]", '2', "/chat", 7, 0, "[\"a\"]"},
       {"0/custom", '0', "/custom", std::nullopt, 0, ""},
-      {"40/custom,{\"token\":\"x\"}" + 1, '0', "/custom", std::nullopt, 0, "{\"token\":\"x\"}"},
+      {"0/custom,{\"token\":\"x\"}", '0', "/custom", std::nullopt, 0, "{\"token\":\"x\"}"},
       {"1", '1', "/", std::nullopt, 0, ""},
       {"51-[\"b\",{\"_placeholder\":true,\"num\":0}]", '5', "/", std::nullopt, 1,
        "[\"b\",{\"_placeholder\":true,\"num\":0}]"},

@@ -4,6 +4,12 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+// librdkafka's producev() macros type-check their arguments in GNU statement expressions, which
+// clang's -Wpedantic reports here, where they are expanded.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
+
 #include <boost/asio/io_context.hpp>
 
 #include <array>
