@@ -262,7 +262,7 @@ sample_metrics() {
     {
       echo "# $(date -u +%H:%M:%S.%N | cut -c1-12) rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null) threads=$(awk '/^Threads:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null)"
       curl -fs --max-time 2 "$server_url/metrics" |
-        grep -E '^kasocki_(tail|private|history|sessions|connections|kafka_consumers|messages_delivered|bytes_delivered)' || true
+        grep -E '^kasocki_(tail|private|history|sessions|connections|kafka_consumers|messages_delivered|bytes_delivered|limit_rejections|engineio)' || true
     } >>"$out"
     sleep 2
   done

@@ -18,6 +18,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "libkasocki/engineio/server.hpp"
+#include "libkasocki/engineio/timed_write.hpp"
 #include "libkasocki/engineio/websocket_frame.hpp"
 #include "libkasocki/websocket/frame_reader.hpp"
 #include "libkasocki/websocket/frame_writer.hpp"
@@ -48,7 +49,8 @@ struct ws_connection {
       : stream(std::move(s)),
         frames(ws::role::server, max_payload),
         reader_done(stream.get_executor()),
-        upgrade_deadline(stream.get_executor(), std::chrono::steady_clock::time_point::max()) {}
+        upgrade_deadline(stream.get_executor(), std::chrono::steady_clock::time_point::max()),
+        write_deadline(stream.get_executor()) {}
   plain_or_tls_stream stream;
   ws::frame_reader frames;
   // Control frames the writer is to send next (pongs, the answer to the client's close).
@@ -64,20 +66,17 @@ struct ws_connection {
   // The probe..upgrade exchange must end by this time; set to max when it has (see
   // close_at_upgrade_deadline).
   asio::steady_timer upgrade_deadline;
+  // The deadline of the write in progress (write_within).
+  asio::steady_timer write_deadline;
 };
 
 using connection_ptr = std::shared_ptr<ws_connection>;
 
-// Writes all of `bytes`; a client that reads nothing must not hold the connection (and its
-// buffers) forever, so a write that does not finish by `deadline` closes the socket.
+// Writes all of `bytes`; a write that does not finish by `deadline` closes the socket.
 asio::awaitable<bool> write_all(ws_connection& c, std::string_view bytes,
                                 std::chrono::steady_clock::duration deadline) {
-  auto& socket = c.stream.next_layer();
-  socket.expires_after(deadline);
-  auto [ec, n] = co_await asio::async_write(c.stream, asio::buffer(bytes.data(), bytes.size()),
-                                            as_tuple(use_awaitable));
-  socket.expires_never();
-  co_return !ec;
+  const asio::const_buffer buffer(bytes.data(), bytes.size());
+  co_return co_await write_within(c.stream, c.write_deadline, std::span(&buffer, 1), deadline);
 }
 
 // The next frame event, reading from the socket as needed; nullopt when the stream ended or

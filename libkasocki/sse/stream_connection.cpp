@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "libkasocki/engineio/timed_write.hpp"
 #include "libkasocki/sse/event_format.hpp"
 
 namespace kasocki::sse {
@@ -42,7 +43,8 @@ stream_connection::stream_connection(engineio::plain_or_tls_stream& stream, fram
       written_(positions_),
       wake_(stream.get_executor()),
       reader_done_(stream.get_executor()),
-      end_deadline_(stream.get_executor()) {}
+      end_deadline_(stream.get_executor()),
+      write_deadline_(stream.get_executor()) {}
 
 bool stream_connection::writable() const {
   return !client_gone_ && !ending_ && queued_bytes() < options_.send_queue_limit;
@@ -195,12 +197,17 @@ asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing
     }
     buffers[count++] = asio::buffer(slice);
     if (framing_.chunked) buffers[count++] = asio::buffer(chunk_tail.data(), chunk_tail.size());
-    if (!ending_) stream_.next_layer().expires_after(options_.write_timeout);
-    auto [ec, n] = co_await asio::async_write(
-        stream_, std::span<const asio::const_buffer>(buffers.data(), count),
-        as_tuple(use_awaitable));
-    if (!ending_) stream_.next_layer().expires_never();
-    if (ec) co_return false;
+    // The write's own deadline, not the stream's expiry, which would also cut the pending read
+    // of the client's end (engineio/timed_write.hpp). After end(), end_deadline_ bounds it.
+    const std::span<const asio::const_buffer> pieces(buffers.data(), count);
+    bool ok = false;
+    if (ending_) {
+      auto [ec, n] = co_await asio::async_write(stream_, pieces, as_tuple(use_awaitable));
+      ok = !ec;
+    } else {
+      ok = co_await engineio::write_within(stream_, write_deadline_, pieces, options_.write_timeout);
+    }
+    if (!ok) co_return false;
     writing_bytes_ -= slice_bytes;
     if (on_writable_ && writable()) std::exchange(on_writable_, nullptr)();
   }
