@@ -262,9 +262,9 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
           "offsets a client may be ahead of a running history fetch and wait for it instead "
           "of starting its own")(
-          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(20000),
+          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(1000),
           "offsets a history fetch may run ahead of the furthest client reading behind it")(
-          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(8192),
+          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(2048),
           "offsets before the end of a cached range at which the next ones are fetched")(
           "history-idle-ms", po::value(&history_idle_ms)->default_value(5000),
           "milliseconds a history fetch that gets nothing keeps its fetcher")(

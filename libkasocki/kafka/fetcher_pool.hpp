@@ -36,8 +36,10 @@ struct fetch_options {
   std::int64_t share_distance = 20'000;
   // A job this many offsets ahead of the furthest reader that read behind it ends (read-ahead
   // starts the next one): what is fetched beyond what readers read is at most this per
-  // partition. Smaller saves Kafka reads, larger saves restarts of fast replays.
-  std::int64_t lead = 20'000;
+  // partition. Smaller saves Kafka reads, larger saves restarts of fast replays; 1,000 fetched
+  // a third of what 20,000 did for 2,000 clients reading one short range, and did not slow a
+  // lone replay (docs/PERFORMANCE.md).
+  std::int64_t lead = 1'000;
   std::size_t fetch_batch = 4096;  // messages a fetcher asks for at a time
   // A job that gets nothing for this long ends: its fetcher serves the queue, and its readers ask
   // again. Where only transaction markers are left before the live position (or Kafka is down),

@@ -35,7 +35,7 @@ struct tail_options {
   std::size_t cache_bytes = 256u << 20;
   // A reader this many offsets (or fewer) before the end of a cached range that is not live has
   // the next offsets fetched while it reads.
-  std::int64_t readahead = 8192;
+  std::int64_t readahead = 2048;
   fetch_options fetch;  // the history fetchers
   // Messages per partition a new tail reads from before the end, so that clients which resolved
   // the end a moment before it started (or reconnect to recent offsets) find them in memory.
