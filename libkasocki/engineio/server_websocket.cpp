@@ -43,6 +43,8 @@ constexpr auto close_timeout = std::chrono::seconds(2);
 // Bytes of frames copied for one write: large enough that a write carries about a hundred
 // messages, small enough that many busy sessions stay cheap.
 constexpr std::size_t write_slice_bytes = 64 * 1024;
+// A server frame's header (RFC 6455 5.2: 2 bytes, and 8 of extended length at most).
+constexpr std::size_t max_frame_header = 10;
 
 struct ws_connection {
   ws_connection(plain_or_tls_stream&& s, std::size_t max_payload)
@@ -181,8 +183,16 @@ asio::awaitable<void> writer_loop(connection_ptr c, std::shared_ptr<session> s) 
     // thousand busy clients cost a thousand slices, not a thousand send queues' worth.
     for (std::size_t next = 0;
          !failed && !s->ended() && (next < queue.size() || !c->control.empty());) {
-      batch.clear();
-      batch.swap(c->control);
+      // Copied, not swapped: a swap would leave the slice's capacity with `control`, and an
+      // idle session would keep it.
+      batch.assign(c->control);
+      c->control.clear();
+      // Its exact size first (packets plus frame headers): grown by appends, a string doubles
+      // past the slice, and a thousand busy sessions would hold twice the slices.
+      std::size_t size = batch.size();
+      for (std::size_t i = next; i < queue.size() && size < write_slice_bytes; ++i)
+        size += queue[i].queued_size() + max_frame_header;
+      batch.reserve(size);
       std::size_t slice_bytes = 0;  // queued_size() of the packets this slice carries
       while (next < queue.size() && batch.size() < write_slice_bytes) {
         slice_bytes += queue[next].queued_size();
