@@ -22,8 +22,8 @@ boost::asio::awaitable<bool> write_within(plain_or_tls_stream& stream,
     boost::system::error_code ignored;
     tcp.socket().close(ignored);  // the write, and a read beside it, end with an error
   });
-  auto [ec, n] = co_await boost::asio::async_write(stream, buffers,
-                                                   boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [ec, n] = co_await boost::asio::async_write(
+      stream, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
   *pending = false;
   timer.cancel();
   co_return !ec;

@@ -205,7 +205,8 @@ asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing
       auto [ec, n] = co_await asio::async_write(stream_, pieces, as_tuple(use_awaitable));
       ok = !ec;
     } else {
-      ok = co_await engineio::write_within(stream_, write_deadline_, pieces, options_.write_timeout);
+      ok =
+          co_await engineio::write_within(stream_, write_deadline_, pieces, options_.write_timeout);
     }
     if (!ok) co_return false;
     writing_bytes_ -= slice_bytes;

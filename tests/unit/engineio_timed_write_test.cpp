@@ -9,8 +9,8 @@
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -43,10 +43,13 @@ struct TimedWrite : ::testing::Test {
   // Starts write_within of `large_write` bytes with `deadline`; its result lands in `written`.
   void start_write(std::chrono::milliseconds deadline) {
     data.assign(large_write, 'x');
-    asio::co_spawn(io, [this, deadline]() -> asio::awaitable<void> {
-      const asio::const_buffer buffer(data.data(), data.size());
-      written = co_await write_within(*server, timer, std::span(&buffer, 1), deadline);
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [this, deadline]() -> asio::awaitable<void> {
+          const asio::const_buffer buffer(data.data(), data.size());
+          written = co_await write_within(*server, timer, std::span(&buffer, 1), deadline);
+        },
+        asio::detached);
   }
   // Runs the loop until `done` holds; the 60 s bound only stops a broken test from hanging.
   bool run_until(const std::function<bool()>& done) {
