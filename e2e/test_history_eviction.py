@@ -68,10 +68,21 @@ def test_many_clients_at_spread_offsets_while_ranges_are_evicted(
 
 
 def test_clients_hopping_between_connections_resume_where_they_were(
-        kasocki_server, small_history, connect, fresh_topic, produce, kafka_log):
+        kasocki_server, small_history, connect, fresh_topic, produce, kafka_log,
+        kafka_watermarks):
     server = kasocki_server(*small_history)
     topic = fresh_topic(PARTITIONS)
-    produce(topic, values(0, 3600), partition=spread(3600))  # 1,200 a partition
+    produce(topic, values(0, 3599), partition=spread(3599))  # 1,200, 1,200 and 1,199
+    # How much is left to read comes from the log's ends as Kafka has them, not from what was
+    # produced: the broker may keep fewer messages than it acknowledged (Kafka 4.1, a fresh
+    # topic, an idempotent producer: now and then a few acknowledged without an offset are
+    # never written), and a reader waiting for one of them would wait forever. The uneven
+    # partitions keep the test from counting on 1,200 again.
+    ends = {p: kafka_watermarks(topic, p)[1] for p in range(PARTITIONS)}
+
+    def left(position: dict[int, int]) -> int:
+        return sum(ends[p] - o for p, o in position.items())
+
     # Four readers, each connection of theirs reading from where their last one ended and
     # going away after 300 messages: pullers exactly; pushed readers disconnect with messages
     # still coming (what they got is what counts). The others read other ranges meanwhile.
@@ -81,7 +92,7 @@ def test_clients_hopping_between_connections_resume_where_they_were(
     for hop in range(3):
         clients = {}
         for r, position in enumerate(positions):
-            if sum(1200 - o for o in position.values()) == 0:
+            if left(position) == 0:
                 continue  # read to the end already
             client = connect(server)
             client.ok("subscribe", [{"topic": topic, "partition": p, "offset": o}
@@ -90,7 +101,7 @@ def test_clients_hopping_between_connections_resume_where_they_were(
                 client.ok("start")
             clients[r] = client
         for r, client in clients.items():
-            target = min(300, sum(1200 - o for o in positions[r].values()))
+            target = min(300, left(positions[r]))
             with store_state_on_failure(server):
                 if r % 2 == 1:
                     pull(client, target, depth=20)
