@@ -88,9 +88,9 @@ class stream_connection : public gateway::stream_output,
   std::function<void()> on_writable_;
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer reader_done_;
-  boost::asio::steady_timer end_deadline_;  // after end(): a write still pending is cancelled
+  boost::asio::steady_timer end_deadline_;    // after end(): a write still pending is cancelled
   boost::asio::steady_timer write_deadline_;  // of the write in progress (write_within)
-  bool ending_ = false;                     // end(): write what is queued, then finish
+  bool ending_ = false;                       // end(): write what is queued, then finish
   bool client_gone_ = false;  // the client closed or a write failed: nothing more to write
   bool reading_ = false;
   bool writer_waiting_ = false;  // the writer waits on wake_ for messages: push() wakes it
