@@ -27,7 +27,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import REPO
+from conftest import ORDERED_PRODUCER, REPO
 from gateway_fixture import poll_until
 
 # Recovery is paced by librdkafka's reconnect backoff and the metadata refresh; generous because
@@ -112,8 +112,7 @@ def topic(running):
 
 
 def produce(bootstrap: str, topic: str, values: list[dict]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": "all",
-                         "enable.idempotence": True})
+    producer = Producer({"bootstrap.servers": bootstrap, **ORDERED_PRODUCER})
     errors = []
     for v in values:
         producer.produce(topic, json.dumps(v).encode(),

@@ -17,7 +17,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
 
-from conftest import ADMIN_TIMEOUT_S
+from conftest import ADMIN_TIMEOUT_S, ORDERED_PRODUCER
 from gateway_fixture import GatewayClient
 from history_fixture import (assert_delivered, delivered, expected_after, pull, read_log,
                              wait_delivered)
@@ -156,8 +156,7 @@ def compacting_topic(kafka_admin, kafka_bootstrap):
     name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
     kafka_admin.create_topics([NewTopic(name, 1, 1, config=COMPACTED)])[name].result(
         ADMIN_TIMEOUT_S)
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 0, "acks": "all",
-                         "enable.idempotence": True})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, **ORDERED_PRODUCER})
     for r in range(5):
         for k in range(40):
             producer.produce(name, json_bytes({"key": k, "round": r, "pad": "c" * 500}),
