@@ -176,28 +176,28 @@ asio::awaitable<void> writer_loop(connection_ptr c, std::shared_ptr<session> s) 
       co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
     }
     if (s->ended()) break;
-    bool closing = s->closing();  // then the close packet is the last one queued
-    auto queue = s->take_queue();
-    // The frames are copied into `batch` a slice at a time: a session holds at most one slice
-    // besides its queue (whose message bodies are shared with every other session), so a
-    // thousand busy clients cost a thousand slices, not a thousand send queues' worth.
-    for (std::size_t next = 0;
-         !failed && !s->ended() && (next < queue.size() || !c->control.empty());) {
+    // The packets are taken a slice at a time and copied into `batch`: a session holds at most
+    // one slice besides its queue (whose message bodies are shared with every other session), so
+    // a thousand busy clients cost a thousand slices, not a thousand send queues' worth.
+    while (!failed && !s->ended() && (s->has_queued() || !c->control.empty())) {
+      const auto packets = s->take_queue(0, write_slice_bytes);
+      // Its exact size first (packets plus frame headers): grown by appends, a string doubles
+      // past the slice, and a thousand busy sessions would hold twice the slices. A string's
+      // reserve() doubles too (libstdc++ grows to twice the old capacity when that is more), so
+      // a slice larger than the last one is a new string.
+      std::size_t size = c->control.size();
+      std::size_t slice_bytes = 0;  // queued_size() of the packets this slice carries
+      for (const auto& p : packets) {
+        slice_bytes += p.queued_size();
+        size += p.queued_size() + max_frame_header;
+      }
+      if (batch.capacity() < size) std::string().swap(batch);
+      batch.reserve(size);
       // Copied, not swapped: a swap would leave the slice's capacity with `control`, and an
       // idle session would keep it.
       batch.assign(c->control);
       c->control.clear();
-      // Its exact size first (packets plus frame headers): grown by appends, a string doubles
-      // past the slice, and a thousand busy sessions would hold twice the slices.
-      std::size_t size = batch.size();
-      for (std::size_t i = next; i < queue.size() && size < write_slice_bytes; ++i)
-        size += queue[i].queued_size() + max_frame_header;
-      batch.reserve(size);
-      std::size_t slice_bytes = 0;  // queued_size() of the packets this slice carries
-      while (next < queue.size() && batch.size() < write_slice_bytes) {
-        slice_bytes += queue[next].queued_size();
-        append_packet_frame(batch, queue[next++], s->protocol());
-      }
+      for (const auto& p : packets) append_packet_frame(batch, p, s->protocol());
       failed = !co_await write_all(*c, batch, write_deadline);
       // A failed write ends the session, which releases everything it queued.
       if (!failed) s->written(slice_bytes);
@@ -206,7 +206,8 @@ asio::awaitable<void> writer_loop(connection_ptr c, std::shared_ptr<session> s) 
       s->end("transport error");
       break;
     }
-    if (closing) {
+    // Nothing is queued after the close packet: once the queue is empty, it is written.
+    if (s->closing() && !s->has_queued()) {
       s->end("server close");
       break;
     }

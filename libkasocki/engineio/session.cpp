@@ -11,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 namespace kasocki::engineio {
-
 session::session(boost::asio::any_io_executor executor, std::string sid, int protocol,
                  transport_kind transport, const server_options& options)
     : executor_(executor),
@@ -140,20 +139,18 @@ void session::heartbeat_due() {
   heartbeat_.expires_after(options_.ping_timeout);
 }
 
-std::vector<out_packet> session::take_queue(std::size_t max_packets) {
-  std::vector<out_packet> taken;
-  if (max_packets == 0 || queue_.size() <= max_packets) {
-    taken.swap(queue_);
-    unwritten_bytes_ += std::exchange(queue_bytes_, 0);
-    return taken;
-  }
-  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max_packets);
-  taken.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+std::vector<out_packet> session::take_queue(std::size_t max_packets, std::size_t max_bytes) {
+  std::size_t count = 0;
+  std::size_t bytes = 0;
+  while (count < queue_.size() && (max_packets == 0 || count < max_packets) &&
+         (max_bytes == 0 || bytes < max_bytes))
+    bytes += queue_[count++].queued_size();
+  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(count);
+  std::vector<out_packet> taken(std::make_move_iterator(queue_.begin()),
+                                std::make_move_iterator(end));
   queue_.erase(queue_.begin(), end);
-  for (const auto& p : taken) {
-    queue_bytes_ -= p.queued_size();
-    unwritten_bytes_ += p.queued_size();
-  }
+  queue_bytes_ -= bytes;
+  unwritten_bytes_ += bytes;
   return taken;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -83,9 +84,11 @@ class session : public std::enable_shared_from_this<session> {
   // Whoever writes for the session (a pending GET, the websocket writer) waits on this signal.
   // Woken when packets are queued, the session closes or ends, or `interrupt_poll` is called.
   boost::asio::steady_timer& wake_signal() { return wake_; }
-  // Hands the queued packets to the writer, the first `max_packets` of them (0: all); their bytes
-  // stay counted until written().
-  std::vector<out_packet> take_queue(std::size_t max_packets = 0);
+  // Hands the first queued packets to the writer: at most `max_packets` of them (0: any number),
+  // and no more once their queued_size() reaches `max_bytes` (0: any size; the packet that
+  // reaches it is taken). Their bytes stay counted until written(). A writer that takes a slice
+  // at a time holds a slice's packets besides the queue, not a second copy of a long queue.
+  std::vector<out_packet> take_queue(std::size_t max_packets = 0, std::size_t max_bytes = 0);
   // The writer is done with `bytes` (sum of queued_size()) of the packets it took: written, or
   // given up on. Drops them from queued_bytes(); may wake room_signal and when_writable.
   void written(std::size_t bytes);
@@ -129,8 +132,11 @@ class session : public std::enable_shared_from_this<session> {
   const server_options& options_;
   state state_ = state::open;
 
-  std::vector<out_packet> queue_;
-  std::size_t queue_bytes_ = 0;      // of the packets in queue_
+  // A deque, not a vector: its storage follows the packets queued (blocks are freed as the
+  // writer takes them), where a vector's stays at the next power of two above the longest the
+  // queue has been, for a busy client up to twice what its bound lets it queue.
+  std::deque<out_packet> queue_;
+  std::size_t queue_bytes_ = 0;      // of the queued packets
   std::size_t unwritten_bytes_ = 0;  // of the packets a writer took and has not written yet
   std::size_t peak_bytes_ = 0;
   std::function<void()> on_writable_;

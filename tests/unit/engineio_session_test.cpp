@@ -64,6 +64,39 @@ TEST_F(SessionBound, APartialTakeLeavesTheRestQueuedInOrder) {
   EXPECT_EQ(s->queued_bytes(), 0u);
 }
 
+// A writer taking a slice at a time while packets keep coming (the queue's storage is compacted
+// as its front moves): every packet comes out once, in order, each take stopping at the packet
+// that reaches the byte limit.
+TEST_F(SessionBound, TakesBySizeKeepOrderWhileTheQueueGrows) {
+  options.send_queue_limit = 1 << 20;
+  auto s = make();
+  std::size_t sent = 0;
+  std::size_t next = 0;
+  auto send_some = [&](std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i, ++sent) s->send(message_of(2 + sent % 7));
+  };
+  send_some(10);
+  for (std::size_t round = 0; round < 100; ++round) {
+    send_some(round % 5);
+    if (!s->has_queued()) continue;
+    auto taken = s->take_queue(0, 12);
+    ASSERT_FALSE(taken.empty());
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < taken.size(); ++i, ++next) {
+      EXPECT_LT(bytes, 12u) << "taken past the packet that reached the limit";
+      EXPECT_EQ(taken[i].queued_size(), 2 + next % 7) << "packet " << next;
+      bytes += taken[i].queued_size();
+    }
+    s->written(bytes);
+  }
+  while (s->has_queued()) {
+    auto taken = s->take_queue(0, 12);
+    for (const auto& p : taken) EXPECT_EQ(p.queued_size(), 2 + next++ % 7);
+  }
+  EXPECT_EQ(next, sent);
+  EXPECT_TRUE(s->take_queue(0, 12).empty());
+}
+
 TEST_F(SessionBound, EveryPacketCountsIncludingClose) {
   auto s = make();
   s->send(make_out_packet(packet_type::ping));
