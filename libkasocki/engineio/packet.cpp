@@ -29,7 +29,7 @@ out_packet make_out_packet(packet_type type, std::string data, bool binary) {
   p.type = type;
   p.binary = binary && type == packet_type::message;
   // Small, per-session data goes into `head`: no shared allocation needed for it.
-  p.head = std::move(data);
+  p.set_around(std::move(data));
   return p;
 }
 
@@ -45,9 +45,9 @@ char digit_of(packet_type type) {
 }
 
 void append_data(const out_packet& p, std::string& out) {
-  out += p.head;
+  out += p.head();
   out += view(p.body);
-  out += p.tail;
+  out += p.tail();
 }
 
 }  // namespace
@@ -78,10 +78,10 @@ void append_text_packet(const out_packet& p, std::string& out) {
     // Base64 needs the bytes contiguous; the parts are encoded separately only when they align
     // on 3-byte groups, otherwise they are joined first.
     out += 'b';
-    if (p.head.size() % 3 == 0 && view(p.body).size() % 3 == 0) {
-      base64_encode(p.head, out);
+    if (p.head().size() % 3 == 0 && view(p.body).size() % 3 == 0) {
+      base64_encode(p.head(), out);
       base64_encode(view(p.body), out);
-      base64_encode(p.tail, out);
+      base64_encode(p.tail(), out);
     } else {
       std::string joined;
       joined.reserve(p.data_size());

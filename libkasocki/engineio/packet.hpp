@@ -34,17 +34,35 @@ struct packet {
 
 // An outgoing packet. Its data is head + body + tail, so that a body built once (a Kafka message
 // frame) can be queued to many sessions and only the small head/tail differ (e.g. an ack id).
+// The head and the tail are kept in one string, head first: a busy client queues thousands of
+// packets, each 56 bytes rather than 88 with two strings, and a message event's head and tail
+// (`2["message",` and `]`) fit in the string's own inline buffer.
 struct out_packet {
   packet_type type = packet_type::message;
   bool binary = false;
-  std::string head;
-  shared_bytes body;
-  std::string tail;
 
-  std::size_t data_size() const { return head.size() + view(body).size() + tail.size(); }
+ private:
+  std::uint32_t head_size_ = 0;  // here, beside the two bytes above: no padding
+
+ public:
+  shared_bytes body;
+
+  std::string_view head() const { return std::string_view(around_).substr(0, head_size_); }
+  std::string_view tail() const { return std::string_view(around_).substr(head_size_); }
+  // Sets both (the head's string is reused, so a large head is moved in, not copied).
+  void set_around(std::string head, std::string_view tail = {}) {
+    head_size_ = static_cast<std::uint32_t>(head.size());
+    head.append(tail);
+    around_ = std::move(head);
+  }
+
+  std::size_t data_size() const { return around_.size() + view(body).size(); }
   // What the packet counts against a session's send bound: its data and its type, so that no
   // packet (a ping, a noop) is free.
   std::size_t queued_size() const { return 1 + data_size(); }
+
+ private:
+  std::string around_;  // head then tail
 };
 
 out_packet make_out_packet(packet_type type, std::string data = {}, bool binary = false);

@@ -91,7 +91,7 @@ decode_result<packet> decode_v3_item(std::string_view item) {
 }
 
 std::size_t data_utf16_length(const out_packet& p) {
-  return utf16_length(p.head) + utf16_length(view(p.body)) + utf16_length(p.tail);
+  return utf16_length(p.head()) + utf16_length(view(p.body)) + utf16_length(p.tail());
 }
 
 }  // namespace

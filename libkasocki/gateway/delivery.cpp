@@ -180,12 +180,11 @@ void client_session::send_message(const kafka::message_view& m, shared_bytes bod
   if (!socket) return;
   engineio::out_packet p;
   p.body = std::move(body);
-  p.tail = "]";
   if (!consumes_.empty()) {
     auto ack = std::move(consumes_.front());
     consumes_.pop_front();
     if (!ack) return;  // a consume sent without an ack: the message is its answer, unseen
-    p.head = ack.raw_prefix() + "null,";
+    p.set_around(ack.raw_prefix() + "null,", "]");
     counters().delivered.inc();
     counters().bytes.inc(p.data_size());
     ack.send_raw(std::move(p));
@@ -193,12 +192,14 @@ void client_session::send_message(const kafka::message_view& m, shared_bytes bod
     emit_cursor();
     return;
   }
-  p.head = socketio::event_head(socket->nsp(), "message");
   if (cursor_) {
     // The client's cursor is the last string argument of an event: base64url needs no escaping.
-    p.tail = ",\"";
-    p.tail += cursor_->text(true, std::chrono::system_clock::now());
-    p.tail += "\"]";
+    std::string tail = ",\"";
+    tail += cursor_->text(true, std::chrono::system_clock::now());
+    tail += "\"]";
+    p.set_around(socketio::event_head(socket->nsp(), "message"), tail);
+  } else {
+    p.set_around(socketio::event_head(socket->nsp(), "message"), "]");
   }
   counters().delivered.inc();
   counters().bytes.inc(p.data_size());

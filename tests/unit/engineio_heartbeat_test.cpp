@@ -97,7 +97,7 @@ TEST_F(SessionHeartbeat, V3AnswersClientPingsAndEndsWhenTheyStop) {
   auto queued = s->take_queue();
   ASSERT_EQ(queued.size(), 1u);
   EXPECT_EQ(queued[0].type, packet_type::pong);
-  EXPECT_EQ(queued[0].head, "x");
+  EXPECT_EQ(queued[0].head(), "x");
   ASSERT_TRUE(run_until([&] { return s->ended(); }));
   EXPECT_EQ(end_reason, "ping timeout");
   EXPECT_FALSE(s->has_queued());  // the server never pings a v3 client

@@ -101,9 +101,9 @@ TEST(EngineioTextPacket, EncodesHeadBodyTail) {
   for (std::size_t head_len = 0; head_len <= 4; ++head_len) {
     for (std::size_t body_len = 0; body_len <= 4; ++body_len) {
       const std::string all = "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a";
-      out_packet p = make_out_packet(packet_type::message, all.substr(0, head_len), true);
+      out_packet p = make_out_packet(packet_type::message, {}, true);
+      p.set_around(all.substr(0, head_len), all.substr(head_len + body_len));
       p.body = kasocki::make_shared_bytes(all.substr(head_len, body_len));
-      p.tail = all.substr(head_len + body_len);
       EXPECT_EQ(p.data_size(), all.size());
       std::string text;
       append_text_packet(p, text);

@@ -178,9 +178,9 @@ TEST(EngineioPayloadV3Text, RejectsInvalidSayingWhy) {
 }
 
 TEST(EngineioPayloadV3Text, HeadBodyTailLengthsAddUp) {
-  out_packet p = make_out_packet(packet_type::message, "2[\"message\",");
+  out_packet p = make_out_packet(packet_type::message);
+  p.set_around("2[\"message\",", "]");
   p.body = kasocki::make_shared_bytes("{\"v\":\"h\xc3\xa9\xf0\x9f\x98\x80\"}");
-  p.tail = "]";
   std::string out;
   append_payload_v3_text(std::span(&p, 1), out);
   EXPECT_EQ(out, "26:42[\"message\",{\"v\":\"h\xc3\xa9\xf0\x9f\x98\x80\"}]");

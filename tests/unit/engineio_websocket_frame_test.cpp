@@ -10,9 +10,8 @@ namespace {
 
 TEST(WebsocketFrame, TextPacketCarriesTypeDigitHeadBodyTail) {
   out_packet p;
-  p.head = "2[\"message\",";
+  p.set_around("2[\"message\",", "]");
   p.body = kasocki::make_shared_bytes("{\"a\":1}");
-  p.tail = "]";
   std::string out;
   append_packet_frame(out, p, 4);
   std::string payload = "42[\"message\",{\"a\":1}]";
