@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 namespace kasocki::engineio {
+
 session::session(boost::asio::any_io_executor executor, std::string sid, int protocol,
                  transport_kind transport, const server_options& options)
     : executor_(executor),
