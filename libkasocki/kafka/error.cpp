@@ -77,6 +77,13 @@ kafka_error offset_out_of_range(std::string message) {
                      {}};
 }
 
+kafka_error topic_deleted(std::string message) {
+  return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART),
+                     std::move(message),
+                     RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                     {}};
+}
+
 kafka_error invalid_argument(std::string message) {
   return kafka_error{rd_kafka_err2name(RD_KAFKA_RESP_ERR__INVALID_ARG),
                      std::move(message),

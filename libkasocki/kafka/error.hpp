@@ -49,6 +49,9 @@ kafka_error invalid_argument(std::string message);
 // A position retention deleted: the reader was moved (name "OFFSET_OUT_OF_RANGE").
 kafka_error offset_out_of_range(std::string message);
 
+// A topic that was deleted while it was read (name "UNKNOWN_TOPIC_OR_PART").
+kafka_error topic_deleted(std::string message);
+
 // Either a T or a kafka_error (the project's result type, common/result.hpp).
 template <class T>
 using result = kasocki::result<T, kafka_error>;

@@ -26,7 +26,8 @@ shared_tail::impl::impl(client_context& ctx, metadata_cache& metadata, tail_opti
       fetchers_(ctx, store_, options.fetch, prepare_,
                 [this](const std::string& topic, std::int32_t partition) {
                   return live_position(topic, partition);
-                }) {}
+                }),
+      topic_check_(ctx.loop()) {}
 
 std::optional<std::int64_t> shared_tail::impl::live_position(const std::string& topic,
                                                              std::int32_t partition) {
@@ -44,6 +45,7 @@ std::shared_ptr<topic_tail> shared_tail::impl::attach(const std::string& topic,
   }
   ++tail->users;
   tail->linger.cancel();
+  watch_topics();
   std::erase_if(tail->attached, [](const auto& w) { return w.expired(); });
   tail->attached.push_back(std::move(reader));
   return tail;
@@ -75,6 +77,7 @@ void shared_tail::impl::drop(const std::shared_ptr<topic_tail>& tail) {
 
 void shared_tail::impl::close() {
   closed_ = true;
+  topic_check_.cancel();
   auto tails = tails_;
   for (auto& [topic, tail] : tails) {
     tail->linger.cancel();
@@ -173,6 +176,52 @@ void shared_tail::impl::fail(const std::shared_ptr<topic_tail>& tail, const kafk
   // The readers fetch what they need instead, and meet the error there again if it lasts.
   (void)error;
   drop(tail);
+}
+
+// A deleted topic's consumers told nothing within 15 s in the tests (librdkafka waits
+// topic.metadata.propagation.max.ms, 30 s, before it takes a topic for gone): the metadata
+// says it sooner. Once a
+// second, while topics are read, the latest snapshot is looked at (no request of its own); a
+// topic it lacks is asked for again, and missing from a later snapshot too, it was deleted (not
+// a broker's answer that has not caught up with it yet): its readers are told, and read nothing
+// more of it.
+void shared_tail::impl::watch_topics() {
+  if (checking_ || closed_) return;
+  checking_ = true;
+  topic_check_.expires_after(std::chrono::seconds(1));
+  topic_check_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->checking_ = false;
+    self->check_topics();
+    if (!self->tails_.empty()) self->watch_topics();
+  });
+}
+
+void shared_tail::impl::check_topics() {
+  auto snapshot = metadata_.snapshot();
+  if (!snapshot || !snapshot->healthy || closed_) return;
+  std::vector<std::shared_ptr<topic_tail>> deleted;
+  bool ask = false;
+  for (const auto& [topic, tail] : tails_) {
+    if (snapshot->topics.contains(topic)) {
+      missing_.erase(topic);
+      continue;
+    }
+    auto [it, first] = missing_.try_emplace(topic, snapshot->fetched_at);
+    if (first || snapshot->fetched_at <= it->second) {
+      ask = true;
+    } else {
+      deleted.push_back(tail);
+      missing_.erase(it);
+    }
+  }
+  std::erase_if(missing_, [this](const auto& m) { return !tails_.contains(m.first); });
+  if (ask) metadata_.refresh([](const snapshot_ptr&) {});
+  for (const auto& tail : deleted) {
+    for (const auto& r : tail->attached) report_deleted(r, tail->topic);
+    drop(tail);
+  }
 }
 
 // ---- shared_tail ----

@@ -4,6 +4,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,6 +64,12 @@ class shared_tail::impl : public std::enable_shared_from_this<impl> {
   std::map<std::string, std::shared_ptr<topic_tail>> tails_;
   tail_stats stats_;  // hits, misses, resets (the rest is asked for)
   bool closed_ = false;
+  // Watches the metadata for topics deleted under their readers (while there are tails).
+  boost::asio::steady_timer topic_check_;
+  bool checking_ = false;
+  // Topics read here that a snapshot lacked, with that snapshot's time: missing from a later
+  // one too, they were deleted.
+  std::map<std::string, std::chrono::steady_clock::time_point> missing_;
 
  private:
   void start(const std::shared_ptr<topic_tail>& tail);
@@ -71,6 +78,8 @@ class shared_tail::impl : public std::enable_shared_from_this<impl> {
   void on_batch(const std::shared_ptr<topic_tail>& tail, const message_batch& batch);
   void fail(const std::shared_ptr<topic_tail>& tail, const kafka_error& error);
   void drop(const std::shared_ptr<topic_tail>& tail);
+  void watch_topics();
+  void check_topics();
 };
 
 // Makes one client's source (tail_reader.cpp).
@@ -83,5 +92,7 @@ void wake(const std::weak_ptr<tail_reader>& reader);
 void wake_waiter(const std::weak_ptr<tail_reader>& reader, const topic_tail* tail);
 // Hands a tail's errors to a reader (tail_reader.cpp).
 void report(const std::weak_ptr<tail_reader>& reader, const std::vector<message_error>& errors);
+// Tells a reader that `topic` was deleted: it reads nothing more of it (tail_reader.cpp).
+void report_deleted(const std::weak_ptr<tail_reader>& reader, const std::string& topic);
 
 }  // namespace kasocki::kafka

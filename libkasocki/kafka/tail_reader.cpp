@@ -63,7 +63,8 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     closed_ = true;
     pending_ = nullptr;
     retry_.cancel();
-    for (const auto& c : cursors_) hub_->store_.remove_reader(c.topic, c.partition, c.next);
+    for (const auto& c : cursors_)
+      if (!c.gone) hub_->store_.remove_reader(c.topic, c.partition, c.next);
     std::vector<topic_tail*> seen;
     for (auto& c : cursors_) {
       if (!c.tail || std::ranges::find(seen, c.tail.get()) != seen.end()) continue;
@@ -96,6 +97,19 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     add_errors(errors);
   }
 
+  // The topic was deleted: its cursors stop where they are, and the client hears it once.
+  void topic_deleted(const std::string& topic) {
+    bool had = false;
+    for (auto& c : cursors_) {
+      if (c.topic != topic || c.gone) continue;
+      hub_->store_.remove_reader(c.topic, c.partition, c.next);
+      c.gone = true;
+      had = true;
+    }
+    if (had)
+      add_errors({{topic, -1, -1, kafka::topic_deleted("the topic " + topic + " was deleted")}});
+  }
+
   // The tail appended and dropped its waiters list: wake up, registered there no more.
   void woken_by(const topic_tail* tail) {
     std::erase(waiting_on_, tail);
@@ -109,6 +123,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     std::int64_t next = 0;
     std::shared_ptr<topic_tail> tail;  // null once the hub is closed
     bool fetching = false;             // registered on a fetch job, not yet woken
+    bool gone = false;                 // its topic was deleted: nothing more is read
     std::chrono::steady_clock::time_point retry_at{};
   };
 
@@ -125,6 +140,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t i = (next_cursor_ + k) % n;
       auto& c = cursors_[i];
+      if (c.gone) continue;
       auto r = hub_->store_.read(c.topic, c.partition, c.next, max_);
       if (r.reset_to) {
         ++hub_->stats_.resets;
@@ -261,6 +277,10 @@ void wake_waiter(const std::weak_ptr<tail_reader>& reader, const topic_tail* tai
 
 void report(const std::weak_ptr<tail_reader>& reader, const std::vector<message_error>& errors) {
   if (auto r = reader.lock()) r->add_errors(errors);
+}
+
+void report_deleted(const std::weak_ptr<tail_reader>& reader, const std::string& topic) {
+  if (auto r = reader.lock()) r->topic_deleted(topic);
 }
 
 }  // namespace kasocki::kafka
