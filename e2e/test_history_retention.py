@@ -238,6 +238,8 @@ def test_a_topic_deleted_under_its_readers(kasocki_server, small_history, connec
                             timeout=DELETION_SEEN_S)
             error = client.errors()[0]
             assert_error_shape(error, "message")
+            assert error["name"] == "KafkaError" and error.get("topic") == topic, error
+            assert error.get("code") == "UNKNOWN_TOPIC_OR_PART", error
             assert "9092" not in json.dumps(error) and "localhost" not in json.dumps(error)
     # Then a new client cannot subscribe to it.
     for server in servers:

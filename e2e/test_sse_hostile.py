@@ -171,6 +171,76 @@ def test_a_client_that_never_reads_is_let_go(kasocki_server, fresh_topic, produc
         s.close()
 
 
+def read_to_the_end(s: socket.socket) -> bytes:
+    """Everything the server sends on `s` until its chunked body ends (or it closes)."""
+    data = b""
+    while not data.endswith(b"\r\n0\r\n\r\n"):
+        try:
+            more = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not more:
+            break
+        data += more
+    return data
+
+
+def sse_events(response: bytes) -> list[dict]:
+    """The events of a raw chunked SSE response: dicts of their fields."""
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head, head
+    text = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        text += rest[:size]
+        body = rest[size + 2:]
+    events = []
+    for block in text.decode().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n")
+                      if line and not line.startswith(":"))
+        if fields:
+            events.append(fields)
+    return events
+
+
+def test_a_stalled_stream_ends_with_the_id_of_what_it_got(kasocki_server, fresh_topic, produce):
+    # The client reads nothing until the stall timeout refused it (its queued events dropped),
+    # then reads what the server still sends: the events written before, the error, the end.
+    # A send queue larger than one write slice (64 KiB): the writer has taken some events and
+    # more wait behind them when the stall is seen.
+    topic = fresh_topic(1)
+    pad = "x" * 4000
+    for start in range(0, 4000, 500):
+        produce(topic, [{"n": i, "pad": pad} for i in range(start, start + 500)])
+    server = kasocki_server("--send-queue-kib", "256", "--stall-timeout", "1")
+    s = open_raw_stream(server.port, f"/v2/stream/{topic}?since=0", receive_buffer=4096)
+    try:
+        poll_until(lambda: metric_samples(server), lambda m: m.get(
+            'kasocki_limit_rejections_total{limit="stall-timeout"}', 0) >= 1,
+            "the stalled stream refused by the stall timeout")
+        events = sse_events(read_to_the_end(s))
+    finally:
+        s.close()
+    messages = [e for e in events if e.get("event") == "message"]
+    numbers = [json.loads(e["data"])["n"] for e in messages]
+    assert numbers == list(range(len(numbers))) and numbers, numbers[:3]
+    error = events[-1]
+    assert error.get("event") == "error", events[-3:]
+    assert json.loads(error["data"])["name"] == "StalledClientError", error
+    # Its id is the position after the last message the client got, not after the dropped ones:
+    # resuming from it, the client gets the next message.
+    assert json.loads(error["id"]) == json.loads(messages[-1]["id"]), (error["id"],
+                                                                       messages[-1]["id"])
+    reader = SseReader(stream_url(server, [topic]), headers={"Last-Event-ID": error["id"]})
+    try:
+        assert message_numbers(reader.events(1)) == [len(numbers)]
+    finally:
+        reader.close()
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")

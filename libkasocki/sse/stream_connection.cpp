@@ -54,16 +54,17 @@ void stream_connection::when_writable(std::function<void()> callback) {
   on_writable_ = std::move(callback);
 }
 
-// The events dropped keep their place as positions only: the ids after them name the same
-// positions as before the drop.
+// The events dropped are forgotten, positions and all: an id queued after them (the error
+// event's) names the position after the last event the writer took, as an id does after every
+// event the client gets. A client resuming from it gets the dropped events again.
 void stream_connection::discard_queued() {
-  std::erase_if(queue_, [](const piece& p) { return p.entry < 0; });
-  for (auto& p : queue_) {
-    p.body = nullptr;
-    p.frame_size = 0;
-  }
+  queue_.clear();
   raws_.clear();
   queued_bytes_ = 0;
+  positions_ = written_;
+  for (std::size_t i = framed_; i < writing_.size(); ++i)
+    if (const auto& p = writing_[i]; p.entry >= 0)
+      positions_.set(static_cast<std::size_t>(p.entry), p.next_offset, p.next_timestamp);
 }
 
 void stream_connection::push(piece p) {
@@ -160,10 +161,10 @@ asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<strea
 // at most 64 buffers (about 20 events), and a slice costs this stream one buffer, not a copy of
 // its queue. The room a slice frees is given back at once, so the session refills the queue
 // while the next slice is written. False when a write failed.
-asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing,
-                                                     const std::string& raws, std::string& slice) {
+asio::awaitable<bool> stream_connection::write_queue(const std::string& raws, std::string& slice) {
   const auto tail = message_tail(framing_.ndjson);
-  for (std::size_t next = 0; next < writing.size() && !client_gone_;) {
+  const auto& writing = writing_;
+  for (std::size_t& next = framed_; next < writing.size() && !client_gone_;) {
     slice.clear();
     // Its exact size first: a string grown by appends would double past the limit.
     std::size_t slice_bytes = 0;
@@ -187,7 +188,7 @@ asio::awaitable<bool> stream_connection::write_queue(std::vector<piece>& writing
       }
       slice_bytes += p.size();
     }
-    if (slice.empty()) continue;  // discarded events only (a chunk of 0 would end the body)
+    if (slice.empty()) continue;  // only empty raw pieces (a chunk of 0 would end the body)
     std::string chunk_header;
     std::array<asio::const_buffer, 3> buffers;
     std::size_t count = 0;
@@ -223,7 +224,6 @@ asio::awaitable<void> stream_connection::run() {
   const auto deadline = options_.max_duration.count() > 0 ? started + options_.max_duration
                                                           : clock::time_point::max();
   auto last_write = started;
-  std::vector<piece> writing;
   std::string writing_raws, slice;
   while (!client_gone_) {
     const auto now = clock::now();
@@ -237,7 +237,8 @@ asio::awaitable<void> stream_connection::run() {
       // An idle stream keeps none of the room a backlog once took.
       if (writing_raws.capacity() > idle_keep_bytes) std::string().swap(writing_raws);
       if (raws_.capacity() > idle_keep_bytes) std::string().swap(raws_);
-      if (writing.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(writing);
+      if (writing_.capacity() * sizeof(piece) > idle_keep_bytes)
+        std::vector<piece>().swap(writing_);
       if (queue_.capacity() * sizeof(piece) > idle_keep_bytes) std::vector<piece>().swap(queue_);
       wake_.expires_at(std::min(last_write + options_.keepalive, deadline));
       writer_waiting_ = true;
@@ -263,16 +264,18 @@ asio::awaitable<void> stream_connection::run() {
       co_await asio::post(stream_.get_executor(), use_awaitable);
     }
     if (client_gone_) break;
-    writing.swap(queue_);
+    writing_.swap(queue_);
+    framed_ = 0;
     writing_raws.swap(raws_);
     raws_.clear();
     writing_bytes_ = queued_bytes_;
     queued_bytes_ = 0;
-    const bool ok = co_await write_queue(writing, writing_raws, slice);
+    const bool ok = co_await write_queue(writing_raws, slice);
     // The slice is kept only for a queue that fills the next one: a thousand live streams that
     // write a few events at a time would otherwise each keep the largest slice they ever wrote.
     if (queued_bytes_ < write_slice_bytes) std::string().swap(slice);
-    writing.clear();
+    writing_.clear();
+    framed_ = 0;
     writing_bytes_ = 0;
     last_write = clock::now();
     if (!ok) {

@@ -60,7 +60,7 @@ class stream_connection : public gateway::stream_output,
   // keeps the position it moved, not its id: the writer renders the id into the slice (the id
   // names every partition; a queue of rendered ids was a third of a live stream's bytes held).
   struct piece {
-    shared_bytes body;  // null: raw bytes, or an event discarded (its position still counts)
+    shared_bytes body;  // null: raw bytes
     std::size_t raw_at = 0;
     std::uint32_t raw_size = 0;
     std::uint32_t frame_size = 0;  // the event's head and tail
@@ -71,8 +71,7 @@ class stream_connection : public gateway::stream_output,
   };
   void push(piece p);
   void wake();
-  boost::asio::awaitable<bool> write_queue(std::vector<piece>& writing, const std::string& raws,
-                                           std::string& slice);
+  boost::asio::awaitable<bool> write_queue(const std::string& raws, std::string& slice);
   boost::asio::awaitable<void> read_until_closed(std::shared_ptr<stream_connection> self);
 
   engineio::plain_or_tls_stream& stream_;
@@ -82,6 +81,8 @@ class stream_connection : public gateway::stream_output,
   std::vector<piece> queue_;
   std::string raws_;               // the raw bytes of queue_'s pieces, one after the other
   stream_positions written_;       // the positions as of the last event the writer framed
+  std::vector<piece> writing_;     // the pieces the writer has taken (from queue_)
+  std::size_t framed_ = 0;         // of writing_, those framed into slices so far
   std::size_t queued_bytes_ = 0;   // of queue_
   std::size_t writing_bytes_ = 0;  // of the pieces the writer has taken
   std::size_t peak_bytes_ = 0;
