@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import random
 import shutil
 import socket
 import subprocess
@@ -35,21 +36,32 @@ from gateway_fixture import poll_until
 RECOVERY_S = 60.0
 
 
+def _ephemeral_ports_start() -> int:
+    """The first port the kernel gives outgoing connections (ip_local_port_range)."""
+    try:
+        return int(pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _two_free_ports() -> int:
-    """A port p such that p and p+1 (the controller) are both free right now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port >= 65535:
-            continue
+    """A port p such that p and p+1 (the controller) are both free right now, below the kernel's
+    range of ephemeral ports. The tests stop this broker and start it again while the gateway's
+    clients keep connecting to it; a port in that range can be given to one of those outgoing
+    connections as its own, which then connects to itself (TCP simultaneous open) and holds the
+    port, and the broker cannot start there again."""
+    top = _ephemeral_ports_start() - 2
+    chooser = random.Random()
+    for _ in range(200):
+        port = chooser.randrange(max(1024, top - 10000), top)
         try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 1))
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
             return port
         except OSError:
             continue
-    raise RuntimeError("no two adjacent free ports")
+    raise RuntimeError("no two adjacent free ports below the ephemeral range")
 
 
 class Broker:

@@ -7,7 +7,7 @@
 // Does I/O: network connections to URL, stdout.
 "use strict";
 const { io } = require("socket.io-client");
-const { once, withDeadline, emitWithAckArgs } = require("./interop_common");
+const { once, withDeadline, emitWithAckArgs, exitAfterOutput } = require("./interop_common");
 
 const [url, mode, specText, countText, how, filtersText] = process.argv.slice(2);
 const transports = { websocket: ["websocket"], polling: ["polling"], upgrade: ["polling", "websocket"] }[mode];
@@ -54,9 +54,9 @@ async function main() {
 }
 
 main().then(
-  () => process.exit(0),
+  () => exitAfterOutput(0),
   (error) => {
     print({ error: String(error && error.message ? error.message : error) });
-    process.exit(1);
+    exitAfterOutput(1);
   },
 );

@@ -7,7 +7,7 @@
 // values as {"bytes":[...]}); exits 1 with {"error"} on failure. Does I/O: network connections.
 "use strict";
 const io = require("socket.io-client-v2");
-const { once, withDeadline, plain, emitWithAckArgs } = require("./interop_common");
+const { once, withDeadline, plain, emitWithAckArgs, exitAfterOutput } = require("./interop_common");
 
 const [url, mode] = process.argv.slice(2);
 const options = {
@@ -54,6 +54,6 @@ async function main() {
 }
 
 main().then(
-  (result) => { console.log(JSON.stringify(result)); process.exit(0); },
-  (error) => { console.log(JSON.stringify({ error: String((error && error.stack) || error) })); process.exit(1); },
+  (result) => { console.log(JSON.stringify(result)); exitAfterOutput(0); },
+  (error) => { console.log(JSON.stringify({ error: String((error && error.stack) || error) })); exitAfterOutput(1); },
 );

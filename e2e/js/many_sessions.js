@@ -9,7 +9,7 @@
 "use strict";
 const fs = require("fs");
 const { io } = require("socket.io-client");
-const { once, withDeadline, emitWithAckArgs } = require("./interop_common");
+const { once, withDeadline, emitWithAckArgs, exitAfterOutput } = require("./interop_common");
 
 const [url, mode, sessionsText, concurrencyText, countText, caFile] = process.argv.slice(2);
 const transports = { websocket: ["websocket"], polling: ["polling"], upgrade: ["polling", "websocket"] }[mode];
@@ -66,7 +66,7 @@ async function main() {
   await Promise.all(Array.from({ length: Number(concurrencyText) }, worker));
 }
 
-main().then(() => process.exit(0), (error) => {
+main().then(() => exitAfterOutput(0), (error) => {
   print({ error: String(error) });
-  process.exit(1);
+  exitAfterOutput(1);
 });

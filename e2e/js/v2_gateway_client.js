@@ -14,8 +14,9 @@ let cursorEvents = 0;
 const timer = setTimeout(() => fail(new Error(`timed out after ${messages.length} messages`)), 20000);
 
 function fail(error) {
-  process.stdout.write(JSON.stringify({ error: String(error.message || error) }) + "\n");
-  process.exit(1);
+  // Exits once the line is written: a write to a full pipe is queued, and exit would drop it.
+  process.stdout.write(JSON.stringify({ error: String(error.message || error) }) + "\n",
+    () => process.exit(1));
 }
 
 socket.on("cursor", () => cursorEvents++);
@@ -24,9 +25,9 @@ socket.on("message", (...args) => {
   argumentCounts.push(args.length);
   if (messages.length === count) {
     clearTimeout(timer);
-    process.stdout.write(JSON.stringify({ messages, argumentCounts, cursorEvents }) + "\n");
     socket.close();
-    process.exit(0);
+    process.stdout.write(JSON.stringify({ messages, argumentCounts, cursorEvents }) + "\n",
+      () => process.exit(0));
   }
 });
 socket.on("ready", () => {
