@@ -188,18 +188,22 @@ def pull_until_told(client: GatewayClient, most: int) -> None:
                         timeout=DELETION_SEEN_S)
 
 
-def readers_of(server, connect, topic: str) -> dict[str, GatewayClient]:
-    """Clients of `topic` at the live end (started), and two at offset 0: one that has pulled
-    10 messages, one subscribed and not started yet."""
+def readers_of(server, connect, topic: str, other: str) -> dict[str, GatewayClient]:
+    """Clients of `topic` at the live end (started), one of it and `other` at their ends
+    (started), and two at offset 0: one that has pulled 10 messages, one subscribed and not
+    started yet."""
     live = connect(server)
     live.ok("subscribe", topic)
     live.ok("start")
+    both = connect(server)
+    both.ok("subscribe", [topic, other])
+    both.ok("start")
     puller = connect(server)
     puller.ok("subscribe", [{"topic": topic, "partition": p, "offset": 0} for p in range(2)])
     pull(puller, 10)
     paused = connect(server)
     paused.ok("subscribe", [{"topic": topic, "partition": p, "offset": 0} for p in range(2)])
-    return {"live": live, "puller": puller, "paused": paused}
+    return {"live": live, "both": both, "puller": puller, "paused": paused}
 
 
 def test_a_topic_deleted_under_its_readers(kasocki_server, small_history, connect,
@@ -209,7 +213,7 @@ def test_a_topic_deleted_under_its_readers(kasocki_server, small_history, connec
     # On a server with its defaults and on one with tiny stores: readers at the live end, in
     # the window and in history; a client of another topic.
     servers = [kasocki_server(), kasocki_server(*small_history)]
-    readers = [readers_of(server, connect, topic) for server in servers]
+    readers = [readers_of(server, connect, topic, other) for server in servers]
     bystanders = []
     for server in servers:
         bystanders.append(connect(server))
@@ -246,3 +250,9 @@ def test_a_topic_deleted_under_its_readers(kasocki_server, small_history, connec
         newcomer = connect(server)
         failure = newcomer.fails("subscribe", topic, name="TopicNotAvailableError")
         assert topic not in failure["availableTopics"]
+    # A client of both topics, told of the one, goes on reading the other.
+    produce(other, [{"n": n} for n in range(100, 105)])
+    for clients in readers:
+        got = wait_delivered(clients["both"], 15)
+        assert [(m["_kafka"]["topic"], m["n"]) for m in got] == \
+            [(other, n) for n in [*range(10), *range(100, 105)]], got

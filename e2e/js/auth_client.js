@@ -8,7 +8,7 @@
 // with {"error"} when `until` does not come within the deadline. Does I/O: network, stdout.
 "use strict";
 const { io } = require("socket.io-client");
-const { once, withDeadline, emitWithAckArgs } = require("./interop_common");
+const { once, withDeadline, emitWithAckArgs, exitAfterOutput } = require("./interop_common");
 
 const [url, optionsText] = process.argv.slice(2);
 const options = JSON.parse(optionsText);
@@ -49,7 +49,7 @@ async function main() {
   socket.close();
 }
 
-main().then(() => process.exit(0), (error) => {
+main().then(() => exitAfterOutput(0), (error) => {
   print({ error: String(error && error.message || error) });
-  process.exit(1);
+  exitAfterOutput(1);
 });

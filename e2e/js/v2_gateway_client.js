@@ -4,6 +4,7 @@
 // Usage: node v2_gateway_client.js URL TOPIC COUNT. Does I/O: network connections, stdout.
 "use strict";
 const io = require("socket.io-client-v2");
+const { exitAfterOutput } = require("./interop_common");
 
 const [url, topic, countText] = process.argv.slice(2);
 const count = Number(countText);
@@ -14,9 +15,8 @@ let cursorEvents = 0;
 const timer = setTimeout(() => fail(new Error(`timed out after ${messages.length} messages`)), 20000);
 
 function fail(error) {
-  // Exits once the line is written: a write to a full pipe is queued, and exit would drop it.
-  process.stdout.write(JSON.stringify({ error: String(error.message || error) }) + "\n",
-    () => process.exit(1));
+  process.stdout.write(JSON.stringify({ error: String(error.message || error) }) + "\n");
+  exitAfterOutput(1);
 }
 
 socket.on("cursor", () => cursorEvents++);
@@ -26,8 +26,8 @@ socket.on("message", (...args) => {
   if (messages.length === count) {
     clearTimeout(timer);
     socket.close();
-    process.stdout.write(JSON.stringify({ messages, argumentCounts, cursorEvents }) + "\n",
-      () => process.exit(0));
+    process.stdout.write(JSON.stringify({ messages, argumentCounts, cursorEvents }) + "\n");
+    exitAfterOutput(0);
   }
 });
 socket.on("ready", () => {

@@ -179,12 +179,11 @@ void shared_tail::impl::fail(const std::shared_ptr<topic_tail>& tail, const kafk
 }
 
 // A deleted topic's consumers told nothing within 15 s in the tests (librdkafka waits
-// topic.metadata.propagation.max.ms, 30 s, before it takes a topic for gone): the metadata
-// says it sooner. Once a
-// second, while topics are read, the latest snapshot is looked at (no request of its own); a
-// topic it lacks is asked for again, and missing from a later snapshot too, it was deleted (not
-// a broker's answer that has not caught up with it yet): its readers are told, and read nothing
-// more of it.
+// topic.metadata.propagation.max.ms, 30 s, before it takes a topic for gone): the metadata says
+// it sooner. Once a second, while topics are read, the latest snapshot is looked at (no request
+// of its own); a topic it lacks is asked for again, and missing from a later snapshot too, it was
+// deleted (not a broker's answer that has not caught up with it yet): its readers are told, and
+// read nothing more of it.
 void shared_tail::impl::watch_topics() {
   if (checking_ || closed_) return;
   checking_ = true;

@@ -163,17 +163,16 @@ asio::awaitable<void> stream_connection::read_until_closed(std::shared_ptr<strea
 // while the next slice is written. False when a write failed.
 asio::awaitable<bool> stream_connection::write_queue(const std::string& raws, std::string& slice) {
   const auto tail = message_tail(framing_.ndjson);
-  const auto& writing = writing_;
-  for (std::size_t& next = framed_; next < writing.size() && !client_gone_;) {
+  while (framed_ < writing_.size() && !client_gone_) {
     slice.clear();
     // Its exact size first: a string grown by appends would double past the limit.
     std::size_t slice_bytes = 0;
-    for (std::size_t i = next; i < writing.size() && slice_bytes < write_slice_bytes; ++i)
-      slice_bytes += writing[i].size();
+    for (std::size_t i = framed_; i < writing_.size() && slice_bytes < write_slice_bytes; ++i)
+      slice_bytes += writing_[i].size();
     slice.reserve(slice_bytes);
     slice_bytes = 0;
-    while (next < writing.size() && slice.size() < write_slice_bytes) {
-      const auto& p = writing[next++];
+    while (framed_ < writing_.size() && slice.size() < write_slice_bytes) {
+      const auto& p = writing_[framed_++];
       if (p.entry >= 0)
         written_.set(static_cast<std::size_t>(p.entry), p.next_offset, p.next_timestamp);
       slice.append(raws, p.raw_at, p.raw_size);
