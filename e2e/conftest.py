@@ -13,8 +13,8 @@ Fixtures (by name in a test's arguments):
     start_process    start_process(args, port=) -> Process, once the port accepts connections;
                      killed after the test, its output printed when the test failed
 Helpers to import (`from conftest import ...`): free_port(), ORDERED_PRODUCER, FIXTURE_TOPICS,
-fixture_lines(), fixture_events(), Process, start_on_free_port() (retries a server start only
-when its port was taken), StartError, lost_port_race().
+create_topic(), wait_writable(), fixture_lines(), fixture_events(), Process, start_on_free_port()
+(retries a server start only when its port was taken), StartError, lost_port_race().
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import time
 import uuid
 
 import pytest
-from confluent_kafka import KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 # Test modules import helpers from these plugins before pytest loads them as plugins: register
 # them first so that their asserts are still rewritten (detailed failure messages).
@@ -95,17 +95,37 @@ def kafka_admin(kafka_bootstrap) -> AdminClient:
     return AdminClient({"bootstrap.servers": kafka_bootstrap})
 
 
-def _wait_for_leaders(admin: AdminClient, topic: str, partitions: int) -> None:
-    """Creation is acknowledged before every partition has a leader; producing before that fails."""
+def wait_writable(admin: AdminClient, topic: str, partitions: int) -> None:
+    """Until every partition of a new topic takes writes. Creation is acknowledged before the
+    partitions have leaders, and the metadata names a leader before that broker acts as one: a
+    produce then gets NOT_LEADER_OR_FOLLOWER, and the producer's retry of that batch can land
+    after a later batch that succeeded (values out of order, even with one request in flight).
+    ListOffsets needs the leader as a produce does, and writes nothing."""
     deadline = time.monotonic() + ADMIN_TIMEOUT_S
-    while time.monotonic() < deadline:
+    while True:
         meta = admin.list_topics(topic, timeout=ADMIN_TIMEOUT_S).topics.get(topic)
         if meta is not None and meta.error is None and len(meta.partitions) == partitions and all(
             p.leader >= 0 for p in meta.partitions.values()
         ):
-            return
+            try:
+                asked = {TopicPartition(topic, p): OffsetSpec.latest() for p in range(partitions)}
+                for future in admin.list_offsets(asked, request_timeout=ADMIN_TIMEOUT_S).values():
+                    future.result()
+                return
+            except KafkaException:
+                pass  # not the leader yet
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {topic}: not all {partitions} partitions take writes")
         time.sleep(0.05)
-    raise TimeoutError(f"topic {topic} has no leader for all {partitions} partitions")
+
+
+def create_topic(admin: AdminClient, partitions: int = 1, config: dict | None = None) -> str:
+    """A new topic kasocki_test_tmp_<uuid>, once every partition takes writes."""
+    name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
+    futures = admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
+    futures[name].result(timeout=ADMIN_TIMEOUT_S)
+    wait_writable(admin, name, partitions)
+    return name
 
 
 @pytest.fixture
@@ -113,11 +133,8 @@ def fresh_topic(kafka_admin):
     created: list[str] = []
 
     def make(partitions: int = 1) -> str:
-        name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
-        futures = kafka_admin.create_topics([NewTopic(name, partitions, 1)])
-        futures[name].result(timeout=ADMIN_TIMEOUT_S)
+        name = create_topic(kafka_admin, partitions)
         created.append(name)
-        _wait_for_leaders(kafka_admin, name, partitions)
         return name
 
     yield make
@@ -141,9 +158,10 @@ def _encode(value) -> bytes | None:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-# A producer for the tests' single local broker. One request in flight keeps the order of values
-# within a partition through retries (a fresh topic's leader may refuse the first batch): tests
-# compare offsets with the order they produced. Not idempotent: an idempotent producer reports a
+# A producer for the tests' single local broker. Tests compare offsets with the order they
+# produced, which a retried batch breaks even with one request in flight (librdkafka had a second
+# batch of the partition in flight when the first was refused): produce only to partitions that
+# take writes (wait_writable), and produce() checks the order. Not idempotent: an idempotent producer reports a
 # batch the broker answers with DUPLICATE_SEQUENCE_NUMBER as delivered, without an offset, and
 # with Kafka 4.1 on a fresh topic such a batch was sometimes not in the log at all (a reader
 # waited for messages that were never there). Without idempotence a message is either written,
@@ -165,7 +183,8 @@ def produce(_producer):
 
     values: str, bytes (sent as is) or anything else (sent as compact JSON). key, partition and
     timestamp (ms since the epoch) are one value for all messages or a list with one per value.
-    Returns once every message is acknowledged, in the order of values; raises if any failed.
+    Returns once every message is acknowledged, in the order of values; raises if any failed or
+    if a partition's offsets are not in the order of its values.
     """
 
     def send(topic: str, values: list, key=None, partition=None, timestamp=None):
@@ -195,6 +214,12 @@ def produce(_producer):
         assert not failed, f"producing to {topic} failed: {failed}"
         unplaced = [i for i, (_, offset) in enumerate(results) if offset < 0]
         assert not unplaced, f"{topic}: values {unplaced} acknowledged without an offset"
+        last: dict[int, int] = {}
+        for i, (p, offset) in enumerate(results):
+            assert offset > last.get(p, -1), \
+                f"{topic} [{p}]: value {i} written at offset {offset}, before an earlier value " \
+                f"(at {last[p]}): a batch was retried"
+            last[p] = offset
         return results
 
     return send

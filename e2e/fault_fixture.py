@@ -28,7 +28,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import ORDERED_PRODUCER, REPO
+from conftest import ORDERED_PRODUCER, REPO, wait_writable
 from gateway_fixture import poll_until
 
 # Recovery is paced by librdkafka's reconnect backoff and the metadata refresh; generous because
@@ -115,11 +115,7 @@ def topic(running):
     admin = AdminClient({"bootstrap.servers": running.bootstrap})
     name = f"kasocki_fault_{time.monotonic_ns()}"
     admin.create_topics([NewTopic(name, 1, 1)])[name].result(timeout=30)
-    # Creation is acknowledged before the partition has a leader; metadata has no event for it.
-    poll_until(lambda: admin.list_topics(name, timeout=10).topics.get(name),
-               lambda meta: meta is not None and meta.error is None and all(
-                   p.leader >= 0 for p in meta.partitions.values()),
-               f"{name} to have a leader", timeout=30)
+    wait_writable(admin, name, 1)
     return name
 
 

@@ -29,7 +29,7 @@ import time
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import REPO, ADMIN_TIMEOUT_S, Process, free_port, wait_accepting
+from conftest import REPO, ADMIN_TIMEOUT_S, Process, free_port, wait_accepting, wait_writable
 from gateway_fixture import DEADLINE_S, GatewayServer, serve_args, wait_healthy
 
 KAFKA_SH = REPO / "scripts" / "kafka.sh"
@@ -77,8 +77,8 @@ class KafkaCluster:
         return meta.partitions[partition].leader
 
     def create_topic(self, name: str, partitions: int = 1) -> None:
-        """Replication factor 3, min.insync.replicas 2; returns once every partition has a
-        leader and all three replicas are in sync."""
+        """Replication factor 3, min.insync.replicas 2; returns once all three replicas of every
+        partition are in sync and its leader takes writes."""
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         futures = admin.create_topics([NewTopic(name, partitions, CLUSTER_NODES,
                                                 config={"min.insync.replicas": "2"})])
@@ -89,7 +89,7 @@ class KafkaCluster:
             if meta is not None and meta.error is None and len(meta.partitions) == partitions \
                     and all(p.leader >= 0 and len(p.isrs) == CLUSTER_NODES
                             for p in meta.partitions.values()):
-                return
+                return wait_writable(admin, name, partitions)
             assert time.monotonic() < deadline, f"topic {name} not fully replicated: {meta}"
             time.sleep(0.05)
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pytest
 
-from conftest import fixture_events, fixture_lines
+from conftest import create_topic, fixture_events, fixture_lines
 
 pytest.register_assert_rewrite("gateway_fixture")
 from gateway_fixture import assert_error_shape, positions  # noqa: E402
@@ -311,19 +310,7 @@ MANY = 10_000
 @pytest.fixture(scope="module")
 def many_topic(kafka_admin, _producer):
     """A topic with MANY messages {"n": i}, shared by the tests that only read it."""
-    import uuid
-
-    from confluent_kafka.admin import NewTopic
-
-    name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
-    kafka_admin.create_topics([NewTopic(name, 1, 1)])[name].result(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        meta = kafka_admin.list_topics(name, timeout=30).topics.get(name)
-        if meta is not None and meta.error is None and meta.partitions and \
-                meta.partitions[0].leader >= 0:
-            break
-        time.sleep(0.05)
+    name = create_topic(kafka_admin)
     for i in range(MANY):
         _producer.produce(name, json.dumps({"n": i}).encode())
         if i % 1000 == 999:

@@ -15,9 +15,8 @@ import uuid
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import NewTopic
 
-from conftest import ADMIN_TIMEOUT_S, ORDERED_PRODUCER
+from conftest import ADMIN_TIMEOUT_S, ORDERED_PRODUCER, create_topic
 from gateway_fixture import GatewayClient
 from history_fixture import (assert_delivered, delivered, expected_after, pull, read_log,
                              wait_delivered)
@@ -153,9 +152,7 @@ def compacting_topic(kafka_admin, kafka_bootstrap):
     key may be compacted away), written when the module starts: the broker's log cleaner
     (which wakes every 15 s when idle) works on it while the other tests run. Yields the topic
     and its records as first written."""
-    name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
-    kafka_admin.create_topics([NewTopic(name, 1, 1, config=COMPACTED)])[name].result(
-        ADMIN_TIMEOUT_S)
+    name = create_topic(kafka_admin, config=COMPACTED)
     producer = Producer({"bootstrap.servers": kafka_bootstrap, **ORDERED_PRODUCER})
     for r in range(5):
         for k in range(40):

@@ -9,13 +9,11 @@ stays healthy and serves the others. Real broker, python-socketio clients. Does 
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from confluent_kafka import KafkaException, TopicPartition
-from confluent_kafka.admin import NewTopic
 
-from conftest import ADMIN_TIMEOUT_S
+from conftest import ADMIN_TIMEOUT_S, create_topic
 from gateway_fixture import GatewayClient, assert_error_shape
 from history_fixture import (assert_delivered, consume_async, delivered, pull,
                              wait_delivered)
@@ -154,8 +152,7 @@ def assert_continued_per_policy(policy: str, got: list[dict], topic: str,
 @pytest.fixture
 def deletable_topic(kafka_admin, produce):
     """A topic of 2 partitions with 2,000 messages, which the test may delete."""
-    name = f"kasocki_test_tmp_{uuid.uuid4().hex}"
-    kafka_admin.create_topics([NewTopic(name, 2, 1)])[name].result(ADMIN_TIMEOUT_S)
+    name = create_topic(kafka_admin, 2)
     produce(name, values(0, 2000), partition=[i % 2 for i in range(2000)])
     yield name
     try:
