@@ -19,8 +19,9 @@
 # The history scenarios (history history_same storm_deep) have many clients read history at
 # once: the first two replay parts of the preloaded topic, storm_deep resubscribes every client
 # of the live topic behind a backlog produced while they were away. Their server runs like the
-# live scenarios'; the bytes it fetched from Kafka come from its /metrics
-# (kasocki_history_fetched_bytes_total, or librdkafka's statistics where that is missing).
+# live scenarios'; the bytes it fetched from Kafka come from its /metrics, twice: what its
+# fetchers stored (kasocki_history_fetched_bytes_total) and what librdkafka received for the
+# topic (its statistics), read-ahead dropped at the end of a fetch included.
 #
 # The cluster scenarios (cluster_direct cluster_balanced cluster_failover, scripts/bench_cluster.sh)
 # run two gateways, directly or behind HAProxy (deploy/haproxy.cfg), with 1,000 live clients;
@@ -276,18 +277,16 @@ metric_sum() {
     /^# TYPE / && $3 == name { found = 1 }
     END { if (found) printf "%.0f\n", s }'
 }
-# Bytes the server fetched from Kafka for history so far: its own counter when it has one
-# (prints "store BYTES"), else librdkafka's statistics of every consumer for the topic
-# ("rdkafka BYTES"; those arrive every 5 s and a consumer closed before its next report is
-# missing, so that figure is a lower bound).
+# Bytes the server fetched from Kafka for history so far, as two figures: "STORE RDKAFKA".
+# STORE is its own counter (kasocki_history_fetched_bytes_total: what the fetchers put in the
+# store), RDKAFKA librdkafka's statistics of every consumer for the topic (what came from the
+# broker, read-ahead that was dropped included; reported every 5 s, and a consumer closed before
+# its next report is missing). "-" where the server has no such figure.
 fetched_bytes() {
-  local v
-  v=$(metric_sum kasocki_history_fetched_bytes_total)
-  if [[ -n $v ]]; then
-    echo "store $v"
-  else
-    echo "rdkafka $(metric_sum kasocki_kafka_fetched_bytes_total "topic=\"$1\"" || true)"
-  fi
+  local store rdkafka
+  store=$(metric_sum kasocki_history_fetched_bytes_total)
+  rdkafka=$(metric_sum kasocki_kafka_fetched_bytes_total "topic=\"$1\"" || true)
+  echo "${store:--} ${rdkafka:--}"
 }
 
 # utime + stime of a process in clock ticks (fields 14 and 15 after the command name).
@@ -372,7 +371,7 @@ for item in "${plan[@]}"; do
     sample_metrics "$keep/$s-$run.metrics" &
     sampler_pid=$!
   fi
-  is_history "$s" && read -r fetched_source fetched_before <<<"$(fetched_bytes "$run_topic")"
+  is_history "$s" && read -r store_before rdkafka_before <<<"$(fetched_bytes "$run_topic")"
   kafka_before=$(process_ticks "$kafka_pid")
   read -r busy_before total_before < <(machine_ticks)
   if line=$("$kasocki" bench "${args[@]}" --server-pid "$server_pid"); then :; else
@@ -381,12 +380,13 @@ for item in "${plan[@]}"; do
   kafka_after=$(process_ticks "$kafka_pid")
   read -r busy_after total_after < <(machine_ticks)
   echo "$line" >&2
-  fetched=null
+  fetched=null kafka_read=null
   if is_history "$s" && kill -0 "$server_pid" 2>/dev/null; then
-    # librdkafka's statistics come every 5 s: one more report before reading them.
-    [[ $fetched_source == rdkafka ]] && sleep 6
-    read -r _ fetched_after <<<"$(fetched_bytes "$run_topic")"
-    [[ -n $fetched_before && -n $fetched_after ]] && fetched=$((fetched_after - fetched_before))
+    sleep 6 # librdkafka's statistics come every 5 s: one more report before reading them
+    read -r store_after rdkafka_after <<<"$(fetched_bytes "$run_topic")"
+    [[ $store_before != - && $store_after != - ]] && fetched=$((store_after - store_before))
+    [[ $rdkafka_before != - && $rdkafka_after != - ]] &&
+      kafka_read=$((rdkafka_after - rdkafka_before))
   fi
   kafka_centis=null
   [[ -n $kafka_pid ]] && kafka_centis=$(((kafka_after - kafka_before) * 100 / hz))
@@ -397,11 +397,13 @@ for item in "${plan[@]}"; do
     --arg server "kasocki serve --listen 127.0.0.1:<port> --brokers $bootstrap --log-level warn --no-ui$(if is_live "$s" || is_history "$s"; then printf ' %s' "${live_server_args[@]}"; elif ((${#serve_extra[@]})); then printf ' %s' "${serve_extra[@]}"; fi)$(is_cluster "$s" && cluster_server_note "$s")" \
     --argjson kafka "$kafka_centis" \
     --argjson busy "$(((busy_after - busy_before) * 1000 / (total_after - total_before + 1)))" \
-    --argjson fetched "$fetched" --arg fetched_source "${fetched_source:-}" \
+    --argjson fetched "$fetched" --argjson kafka_read "$kafka_read" \
     '. + {kafka_cpu_s: (if $kafka == null then null else $kafka / 100 end), machine_busy_pct: ($busy / 10), run: $run,
           command: $command, server_command: $server}
-       + (if $fetched == null then {} else {fetched_bytes: $fetched, fetched_source: $fetched_source,
-          fetched_ratio: (if (.range_bytes // 0) > 0 then ($fetched / .range_bytes * 1000 | round / 1000) else null end)} end)' >>"$results"
+       + (if $fetched == null then {} else {fetched_bytes: $fetched,
+          fetched_ratio: (if (.range_bytes // 0) > 0 then ($fetched / .range_bytes * 1000 | round / 1000) else null end)} end)
+       + (if $kafka_read == null then {} else {kafka_read_bytes: $kafka_read,
+          kafka_read_ratio: (if (.range_bytes // 0) > 0 then ($kafka_read / .range_bytes * 1000 | round / 1000) else null end)} end)' >>"$results"
   stop_server
   if [[ -n $keep ]]; then
     cp "$work/serve.log" "$keep/$s-$run.serve.log"

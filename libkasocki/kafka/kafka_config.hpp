@@ -49,6 +49,14 @@ struct kafka_config {
   // a client that reads faster than one queue a second: replay gave ~130k msgs/s with a 32 MiB
   // queue, and 500k with 10 ms.
   int fetch_queue_backoff_ms = 10;
+  // The history fetchers' read-ahead in librdkafka (queued.max.messages.kbytes,
+  // max.partition.fetch.bytes and fetch.queue.backoff.ms of their handles): a fetcher stores
+  // only the offsets its job's readers will soon read, and what librdkafka read beyond them is
+  // dropped when the job ends, so it is kept to a fraction of a MiB; the short backoff keeps a
+  // small queue from idling a fast replay (docs/PERFORMANCE.md).
+  std::size_t fetcher_queue_kbytes = 256;
+  std::size_t fetcher_partition_fetch_kbytes = 128;
+  int fetcher_queue_backoff_ms = 1;
   // fetch.wait.max.ms: how long the broker may hold a fetch for fetch.min.bytes (1). 100 ms
   // bounds the latency of a message on an idle partition; under load fetches return full.
   int fetch_wait_max_ms = 100;

@@ -131,4 +131,24 @@ TEST(KafkaConfig, ConsumerDefaultsAndNeverWriteGuarantees) {
   EXPECT_EQ(conf_value(config, consumer, "bootstrap.servers"), "other:9092");
 }
 
+TEST(KafkaConfig, HistoryFetchersReadAheadLittle) {
+  kk::kafka_config config;
+  config.brokers = "k1:9092";
+  const auto fetcher = kk::handle_role::fetcher;
+  EXPECT_EQ(conf_value(config, fetcher, "queued.max.messages.kbytes"),
+            std::to_string(config.fetcher_queue_kbytes));
+  EXPECT_EQ(conf_value(config, fetcher, "max.partition.fetch.bytes"),
+            std::to_string(config.fetcher_partition_fetch_kbytes * 1024));
+  if (rd_kafka_version() >= 0x020200ff) {
+    EXPECT_EQ(conf_value(config, fetcher, "fetch.queue.backoff.ms"),
+              std::to_string(config.fetcher_queue_backoff_ms));
+  }
+  EXPECT_EQ(conf_value(config, fetcher, "auto.offset.reset"), "error");
+  // A client's own consumer keeps librdkafka's fetch size.
+  EXPECT_EQ(conf_value(config, kk::handle_role::consumer, "max.partition.fetch.bytes"), "1048576");
+  // -X sets the fetchers' as well.
+  ASSERT_TRUE(kk::add_property(config, "max.partition.fetch.bytes", "65536").has_value());
+  EXPECT_EQ(conf_value(config, fetcher, "max.partition.fetch.bytes"), "65536");
+}
+
 }  // namespace
