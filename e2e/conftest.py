@@ -161,11 +161,11 @@ def _encode(value) -> bytes | None:
 # A producer for the tests' single local broker. Tests compare offsets with the order they
 # produced, which a retried batch breaks even with one request in flight (librdkafka had a second
 # batch of the partition in flight when the first was refused): produce only to partitions that
-# take writes (wait_writable), and produce() checks the order. Not idempotent: an idempotent producer reports a
-# batch the broker answers with DUPLICATE_SEQUENCE_NUMBER as delivered, without an offset, and
-# with Kafka 4.1 on a fresh topic such a batch was sometimes not in the log at all (a reader
-# waited for messages that were never there). Without idempotence a message is either written,
-# with its offset, or its delivery fails.
+# take writes (wait_writable), and produce() checks the order. Not idempotent: an idempotent
+# producer reports a batch the broker answers with DUPLICATE_SEQUENCE_NUMBER as delivered,
+# without an offset, and with Kafka 4.1 on a fresh topic such a batch was sometimes not in the
+# log at all (a reader waited for messages that were never there). Without idempotence a message
+# is either written, with its offset, or its delivery fails.
 ORDERED_PRODUCER = {"linger.ms": 0, "acks": "all", "enable.idempotence": False,
                     "max.in.flight.requests.per.connection": 1}
 
