@@ -68,6 +68,7 @@ void gateway::register_store_metrics() {
   counter("kasocki_history_resets_total", [](const stats& s) { return s.resets; });
   gauge("kasocki_history_fetchers", [](const stats& s) { return s.fetch.fetchers; });
   gauge("kasocki_history_fetchers_busy", [](const stats& s) { return s.fetch.busy; });
+  gauge("kasocki_history_fetchers_parked", [](const stats& s) { return s.fetch.parked; });
   gauge("kasocki_history_jobs_queued", [](const stats& s) { return s.fetch.queued; });
   counter("kasocki_history_jobs_total", [](const stats& s) { return s.fetch.jobs; });
   counter("kasocki_history_fetched_bytes_total",

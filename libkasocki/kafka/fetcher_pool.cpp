@@ -21,6 +21,7 @@ struct fetcher_pool::job {
   std::int64_t interest = 0;  // the furthest offset a reader asked for (read-ahead included)
   std::vector<std::weak_ptr<fetch_waiter>> waiters;
   bool running = false;
+  bool parked = false;  // `lead` ahead of its readers: librdkafka's bounded queue waits for them
 };
 
 struct fetcher_pool::slot {
@@ -72,7 +73,7 @@ void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::i
     return true;
   };
   for (const auto& s : slots_)
-    if (s->current && share(*s->current)) return;
+    if (s->current && share(*s->current)) return unpark_if_needed(s);
   for (const auto& j : queue_)
     if (share(*j)) return;
   auto j = std::make_shared<job>();
@@ -91,8 +92,10 @@ void fetcher_pool::reading(const std::string& topic, std::int32_t partition, std
   for (const auto& s : slots_) {
     auto* j = s->current.get();
     if (j != nullptr && j->partition == partition && offset >= j->start && offset <= j->position &&
-        j->topic == topic)
-      j->interest = std::max(j->interest, offset);
+        j->topic == topic && offset > j->interest) {
+      j->interest = offset;
+      unpark_if_needed(s);
+    }
   }
 }
 
@@ -100,7 +103,42 @@ bool fetcher_pool::done(job& j) {
   // What another job or the live reader cached meanwhile needs no fetch.
   if (const auto* p = store_.find(j.topic, j.partition); p && p->covers(j.position)) return true;
   if (auto live = live_(j.topic, j.partition); live && j.position >= *live) return true;
-  return j.position >= j.cap || j.position - j.interest > options_.lead;
+  return j.position >= j.cap;
+}
+
+bool fetcher_pool::ahead(const job& j) const {
+  return j.position - j.interest > options_.lead;
+}
+
+// A job ahead of its readers stops taking from librdkafka, whose queue (a fraction of a MiB:
+// kafka_config::fetcher_queue_kbytes) fills and then stops fetching. Ending the job instead
+// would drop that queue, read again by the next job: for readers slower than Kafka, one
+// queue's worth per `lead` offsets. It ends if no reader comes near within the idle time, or
+// when a job waits for its fetcher.
+void fetcher_pool::park(const std::shared_ptr<slot>& s) {
+  s->current->parked = true;
+  arm_idle(s);
+}
+
+// Only once its readers are within half the lead: every take is then at least half a lead of
+// messages, not the one or two they read since (each append wakes every reader of the range).
+void fetcher_pool::unpark_if_needed(const std::shared_ptr<slot>& s) {
+  if (!s->current || !s->current->parked) return;
+  const auto& j = *s->current;
+  if (j.position - j.interest > options_.lead / 2) return;
+  s->current->parked = false;
+  pull(s);
+}
+
+// Ends the job when the fetcher gets nothing (or, parked, no reader comes near) for this long.
+void fetcher_pool::arm_idle(const std::shared_ptr<slot>& s) {
+  s->idle.expires_after(options_.idle);
+  s->idle.async_wait([this, weak = std::weak_ptr<slot>(s),
+                      gen = s->generation](boost::system::error_code ec) {
+    auto s = weak.lock();
+    if (ec || !s || s->generation != gen || closed_ || !s->current) return;
+    finish(s, {});
+  });
 }
 
 void fetcher_pool::dispatch() {
@@ -112,7 +150,13 @@ void fetcher_pool::dispatch() {
       idle = std::make_shared<slot>(ctx_.loop());
       slots_.push_back(idle);
     }
-    if (!idle) return;  // every fetcher is busy: the job waits its turn
+    if (!idle) {
+      // Every fetcher is busy: a parked job gives way (its readers ask again when they come
+      // near its end), else the job waits its turn.
+      for (const auto& s : slots_)
+        if (s->current && s->current->parked) return finish(s, {});  // dispatches again
+      return;
+    }
     auto j = std::move(queue_.front());
     queue_.pop_front();
     if (done(*j)) {  // its readers find the offsets cached (or ask again)
@@ -158,13 +202,13 @@ void fetcher_pool::run(const std::shared_ptr<slot>& s) {
 
 void fetcher_pool::pull(const std::shared_ptr<slot>& s) {
   std::weak_ptr<slot> weak = s;
-  s->idle.expires_after(options_.idle);
-  s->idle.async_wait([this, weak, gen = s->generation](boost::system::error_code ec) {
-    auto s = weak.lock();
-    if (ec || !s || s->generation != gen || closed_ || !s->current) return;
-    finish(s, {});
-  });
-  s->consumer->want_messages(options_.fetch_batch,
+  arm_idle(s);
+  // Takes no more than brings the job `lead` ahead of its readers: the rest waits in
+  // librdkafka's queue until they come near.
+  const auto& j = *s->current;
+  const auto room = std::max<std::int64_t>(1, j.interest + options_.lead + 1 - j.position);
+  const auto take = std::min<std::size_t>(options_.fetch_batch, static_cast<std::size_t>(room));
+  s->consumer->want_messages(take,
                              [this, weak, gen = s->generation](message_batch batch) {
                                auto s = weak.lock();
                                if (!s || s->generation != gen || closed_ || !s->current) return;
@@ -202,7 +246,17 @@ void fetcher_pool::on_batch(const std::shared_ptr<slot>& s, const message_batch&
   } else {
     wake(std::move(j.waiters), j.topic, j.partition, errors);
     j.waiters.clear();
-    pull(s);
+    // Others wait for a fetcher: a job that stored its lead since it started gives way, so the
+    // queue turns (its readers ask again at its end). Without this, jobs whose readers kept
+    // reading held every fetcher while the jobs of other partitions waited (docs/PERFORMANCE.md).
+    if (!queue_.empty() && j.position - j.start > options_.lead) {
+      if (hold) release_after_wakes(s, *hold);
+      return finish(s, {});
+    }
+    if (ahead(j))
+      park(s);
+    else
+      pull(s);
   }
   if (hold) release_after_wakes(s, *hold);
 }
@@ -265,6 +319,7 @@ fetch_stats fetcher_pool::stats() const {
   for (const auto& s : slots_) {
     if (s->consumer) ++out.fetchers;
     if (s->current) ++out.busy;
+    if (s->current && s->current->parked) ++out.parked;
   }
   out.queued = queue_.size();
   return out;

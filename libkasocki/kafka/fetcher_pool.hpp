@@ -3,9 +3,12 @@
 // for it; a job already running (or queued) on that partition that will reach the cursor soon is
 // shared, else a new job starts at the cursor. A job streams: every batch goes into the store at
 // once and wakes the readers waiting on it. It ends where the store already has the offsets, at
-// the live reader's position, after fetch_options::job_offsets, or when it is `lead` offsets
-// ahead of the furthest reader that read behind it: so it never runs far ahead of its readers. Jobs
-// wait in one queue, first come first served: one per (partition, position), whoever asked for it.
+// the live reader's position, or after fetch_options::job_offsets. When it is `lead` offsets
+// ahead of the furthest reader that read behind it, it is parked until they come near: so it
+// never runs far ahead of its readers, and what librdkafka read ahead is not read twice. Jobs
+// wait in one queue, first come first served: one per (partition, position), whoever asked for
+// it. While jobs wait, the fetchers turn: a parked job gives its fetcher to the first waiting
+// one, and a running one does once it has stored `lead` offsets.
 // A position retention deleted is marked in the store as a reset gap (per auto.offset.reset). Does
 // network I/O through librdkafka; event-loop thread only.
 #pragma once
@@ -34,11 +37,9 @@ struct fetch_options {
   // A reader at most this many offsets ahead of a job's position waits for it instead of
   // starting its own.
   std::int64_t share_distance = 20'000;
-  // A job this many offsets ahead of the furthest reader that read behind it ends (read-ahead
-  // starts the next one): what is fetched beyond what readers read is at most this per
-  // partition. Smaller saves Kafka reads, larger saves restarts of fast replays; 1,000 fetched
-  // a third of what 20,000 did for 2,000 clients reading one short range, and did not slow a
-  // lone replay (docs/PERFORMANCE.md).
+  // A job this many offsets ahead of the furthest reader that read behind it waits for them
+  // (parked): what is stored beyond what readers read is at most this per partition, plus a
+  // batch; librdkafka's read-ahead beyond that is kafka_config::fetcher_queue_kbytes.
   std::int64_t lead = 1'000;
   std::size_t fetch_batch = 4096;  // messages a fetcher asks for at a time
   // A job that gets nothing for this long ends: its fetcher serves the queue, and its readers ask
@@ -58,6 +59,7 @@ class fetch_waiter {
 struct fetch_stats {
   std::size_t fetchers = 0;         // open
   std::size_t busy = 0;             // running a job
+  std::size_t parked = 0;           // of the busy: waiting for its readers to come near
   std::size_t queued = 0;           // jobs waiting for a fetcher
   std::uint64_t jobs = 0;           // started, in total
   std::uint64_t fetched_bytes = 0;  // values and keys read from Kafka, in total
@@ -98,8 +100,13 @@ class fetcher_pool {
   void on_reset(const std::shared_ptr<slot>& s, std::int64_t at);
   void finish(const std::shared_ptr<slot>& s, const std::vector<message_error>& errors);
   void release_after_wakes(const std::shared_ptr<slot>& s, std::uint64_t hold);
-  // Whether the job has nothing left to do; moves it over what is cached meanwhile.
+  // Whether the job has nothing left to do (the store or the live reader has its position, or
+  // it reached its cap).
   bool done(job& j);
+  bool ahead(const job& j) const;  // `lead` offsets ahead of the furthest reader behind it
+  void park(const std::shared_ptr<slot>& s);
+  void unpark_if_needed(const std::shared_ptr<slot>& s);
+  void arm_idle(const std::shared_ptr<slot>& s);
 
   client_context& ctx_;
   history_store& store_;
