@@ -133,12 +133,12 @@ void fetcher_pool::unpark_if_needed(const std::shared_ptr<slot>& s) {
 // Ends the job when the fetcher gets nothing (or, parked, no reader comes near) for this long.
 void fetcher_pool::arm_idle(const std::shared_ptr<slot>& s) {
   s->idle.expires_after(options_.idle);
-  s->idle.async_wait([this, weak = std::weak_ptr<slot>(s),
-                      gen = s->generation](boost::system::error_code ec) {
-    auto s = weak.lock();
-    if (ec || !s || s->generation != gen || closed_ || !s->current) return;
-    finish(s, {});
-  });
+  s->idle.async_wait(
+      [this, weak = std::weak_ptr<slot>(s), gen = s->generation](boost::system::error_code ec) {
+        auto s = weak.lock();
+        if (ec || !s || s->generation != gen || closed_ || !s->current) return;
+        finish(s, {});
+      });
 }
 
 void fetcher_pool::dispatch() {
@@ -208,12 +208,11 @@ void fetcher_pool::pull(const std::shared_ptr<slot>& s) {
   const auto& j = *s->current;
   const auto room = std::max<std::int64_t>(1, j.interest + options_.lead + 1 - j.position);
   const auto take = std::min<std::size_t>(options_.fetch_batch, static_cast<std::size_t>(room));
-  s->consumer->want_messages(take,
-                             [this, weak, gen = s->generation](message_batch batch) {
-                               auto s = weak.lock();
-                               if (!s || s->generation != gen || closed_ || !s->current) return;
-                               on_batch(s, batch);
-                             });
+  s->consumer->want_messages(take, [this, weak, gen = s->generation](message_batch batch) {
+    auto s = weak.lock();
+    if (!s || s->generation != gen || closed_ || !s->current) return;
+    on_batch(s, batch);
+  });
 }
 
 void fetcher_pool::on_batch(const std::shared_ptr<slot>& s, const message_batch& batch) {

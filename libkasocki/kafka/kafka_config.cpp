@@ -35,24 +35,23 @@ using property_list = std::vector<std::pair<std::string, std::string>>;
 property_list defaults(const kafka_config& config, handle_role role) {
   property_list p = {{"bootstrap.servers", config.brokers}, {"client.id", "kasocki"}};
   if (role == handle_role::consumer || role == handle_role::fetcher) {
+    // The history fetchers read ahead little (kafka_config::fetcher_queue_kbytes).
     const bool fetcher = role == handle_role::fetcher;
-    p.insert(p.end(),
-             {
-                 {"group.id", assign_only_group},
-                 {"fetch.wait.max.ms", std::to_string(config.fetch_wait_max_ms)},
-                 {"fetch.min.bytes", "1"},
-                 {"queued.max.messages.kbytes",
-                  std::to_string(fetcher ? config.fetcher_queue_kbytes
-                                         : config.consumer_queue_kbytes)},
-                 {"enable.partition.eof", "false"},
-             });
+    const auto queue_kbytes = fetcher ? config.fetcher_queue_kbytes : config.consumer_queue_kbytes;
+    const auto backoff_ms =
+        fetcher ? config.fetcher_queue_backoff_ms : config.fetch_queue_backoff_ms;
+    p.insert(p.end(), {
+                          {"group.id", assign_only_group},
+                          {"fetch.wait.max.ms", std::to_string(config.fetch_wait_max_ms)},
+                          {"fetch.min.bytes", "1"},
+                          {"queued.max.messages.kbytes", std::to_string(queue_kbytes)},
+                          {"enable.partition.eof", "false"},
+                      });
     if (fetcher)
       p.emplace_back("max.partition.fetch.bytes",
                      std::to_string(config.fetcher_partition_fetch_kbytes * 1024));
     if (rd_kafka_version() >= fetch_queue_backoff_since)
-      p.emplace_back("fetch.queue.backoff.ms",
-                     std::to_string(fetcher ? config.fetcher_queue_backoff_ms
-                                            : config.fetch_queue_backoff_ms));
+      p.emplace_back("fetch.queue.backoff.ms", std::to_string(backoff_ms));
     if (config.statistics)
       p.emplace_back("statistics.interval.ms", std::to_string(config.statistics_interval.count()));
   }
