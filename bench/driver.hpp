@@ -164,7 +164,8 @@ class driver {
   bool paused_ = false;               // resubscriptions wait for the pause command to end
   std::size_t closed_for_pause_ = 0;  // connections closed since the reconnect began
   steady::time_point resume_at_;
-  offset_set seen_;  // what any connection received (per-client quota only)
+  offset_set seen_;      // what any connection received (per-client quota only)
+  offset_set seen_all_;  // the same, past the quotas too
   std::optional<steady::time_point> kill_at_;
   std::vector<double> closed_recovery_seconds_;  // of connections the server closed
 };

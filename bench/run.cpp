@@ -266,6 +266,10 @@ void driver::consume(connection& c) {
 void driver::on_message(connection& c, std::string_view text) {
   if (stopping_ || !go_ || c.done) return;
   auto tail = parse_kafka_tail(text);
+  if (tail && config_.per_client > 0 && seen_all_.insert(tail->partition, tail->offset)) {
+    ++result_.received_messages;
+    result_.received_bytes += message_bytes(text);
+  }
   // Beyond its quota a connection is only waiting for its other partitions: not counted.
   if (tail && config_.per_client > 0 && !in_quota(c, *tail)) return;
   ++result_.messages;

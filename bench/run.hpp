@@ -121,6 +121,7 @@ struct bench_result {
   // With a per-client quota: the distinct (partition, offset) pairs any connection received,
   // and the key + value bytes of those messages (each counted once): the data asked for.
   std::uint64_t range_messages = 0, range_bytes = 0;
+  std::uint64_t received_messages = 0, received_bytes = 0;
   std::optional<std::int64_t> from_timestamp;  // resolved by `middle`
   // With a pause: its length, the messages each connection was behind when it ended (min and
   // max over connections, all partitions), and from its end until every connection was live.

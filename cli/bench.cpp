@@ -290,6 +290,8 @@ int bench_main(int argc, char** argv) {
     line["per_client"] = config.per_client;
     line["range_messages"] = r.range_messages;
     line["range_bytes"] = r.range_bytes;
+    line["received_messages"] = r.received_messages;
+    line["received_bytes"] = r.received_bytes;
   }
   if (r.from_timestamp) line["from_timestamp"] = *r.from_timestamp;
   if (!config.pause_producer.empty()) {

@@ -175,7 +175,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
       "send-queue-kib", po::value(&config.engine.send_queue_limit)->default_value(1024),
       "KiB queued for one client and not yet written (every packet counts) before the server "
       "stops reading it")(
-      "feed-queue-kib", po::value(&config.engine.feed_limit)->default_value(1024),
+      "feed-queue-kib", po::value(&config.engine.feed_limit)->default_value(256),
       "KiB of messages queued for one client and not yet written before the server stops "
       "feeding it: the rest waits in the shared store, refilled as the socket drains (at most "
       "--send-queue-kib)")("no-eio3", "refuse Engine.IO v3 (socket.io 2.x) clients")(
@@ -250,10 +250,10 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "tail-window-kib", po::value(&tail_window_kib)->default_value(65536),
           "KiB of the newest messages the live readers keep in memory whatever history does, "
           "all partitions together (0: none reserved, they are cached like history)")(
-          "history-cache-mib", po::value(&history_cache_mib)->default_value(256),
+          "history-cache-mib", po::value(&history_cache_mib)->default_value(384),
           "MiB of history cached for clients behind the live windows (and of what left them), "
           "least recently read first out")(
-          "history-fetchers", po::value(&config.gateway.tail.fetch.fetchers)->default_value(4),
+          "history-fetchers", po::value(&config.gateway.tail.fetch.fetchers)->default_value(6),
           "Kafka consumers that fetch history for all clients together")(
           "history-job-offsets",
           po::value(&config.gateway.tail.fetch.job_offsets)->default_value(200000),
@@ -262,9 +262,11 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
           "offsets a client may be ahead of a running history fetch and wait for it instead "
           "of starting its own")(
-          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(1000),
+          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(250),
           "offsets a history fetch may run ahead of the furthest client reading behind it")(
-          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(2048),
+          "history-fetch-turn", po::value(&config.gateway.tail.fetch.turn)->default_value(1000),
+          "offsets a history fetch stores before it gives its fetcher to a waiting one")(
+          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(125),
           "offsets before the end of a cached range at which the next ones are fetched")(
           "history-idle-ms", po::value(&history_idle_ms)->default_value(5000),
           "milliseconds a history fetch that gets nothing keeps its fetcher")(
@@ -354,12 +356,12 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
   if (idle < 0 || http_idle <= 0 || http_header <= 0 || stall < 0 || tail_linger_ms < 0 ||
       busy_poll_us < 0 || config.gateway.tail.backfill < 0 || config.http.header_limit == 0 ||
       config.gateway.tail.fetch.fetchers == 0 || config.gateway.tail.fetch.job_offsets <= 0 ||
-      config.gateway.tail.fetch.share_distance < 0 || config.gateway.tail.readahead < 0 ||
-      config.gateway.tail.fetch.lead < 0 || history_idle_ms <= 0 ||
-      config.gateway.subscribe.max_items == 0 || config.gateway.max_outstanding_consumes == 0 ||
-      config.gateway.max_pending_events == 0 || config.gateway.filters.max_keys == 0 ||
-      config.engine.send_queue_limit == 0 || config.engine.feed_limit == 0 ||
-      config.gateway.filters.max_depth == 0 ||
+      config.gateway.tail.fetch.turn <= 0 || config.gateway.tail.fetch.share_distance < 0 ||
+      config.gateway.tail.readahead < 0 || config.gateway.tail.fetch.lead < 0 ||
+      history_idle_ms <= 0 || config.gateway.subscribe.max_items == 0 ||
+      config.gateway.max_outstanding_consumes == 0 || config.gateway.max_pending_events == 0 ||
+      config.gateway.filters.max_keys == 0 || config.engine.send_queue_limit == 0 ||
+      config.engine.feed_limit == 0 || config.gateway.filters.max_depth == 0 ||
       config.admission.new_sessions_per_ip_per_second < 0) {
     std::cerr
         << "kasocki serve: --idle-timeout, --stall-timeout, --tail-backfill, "

@@ -18,7 +18,7 @@ struct fetcher_pool::job {
   std::int64_t start = 0;
   std::int64_t position = 0;  // the offsets before it, from the start on, are in the store
   std::int64_t cap = 0;       // ends here at the latest
-  std::int64_t interest = 0;  // the furthest offset a reader asked for (read-ahead included)
+  std::int64_t interest = 0;  // the furthest position of a reader behind it
   std::vector<std::weak_ptr<fetch_waiter>> waiters;
   bool running = false;
   bool parked = false;  // `lead` ahead of its readers: librdkafka's bounded queue waits for them
@@ -62,13 +62,13 @@ void fetcher_pool::close() {
 }
 
 void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::int64_t from,
-                        std::weak_ptr<fetch_waiter> waiter) {
+                        std::int64_t reader, std::weak_ptr<fetch_waiter> waiter) {
   if (closed_) return;
   auto share = [&](job& j) {
     if (j.topic != topic || j.partition != partition || from < j.position || from >= j.cap ||
         from - j.position > options_.share_distance)
       return false;
-    j.interest = std::max(j.interest, from);
+    j.interest = std::max(j.interest, reader);
     if (!waiter.expired()) j.waiters.push_back(waiter);
     return true;
   };
@@ -82,7 +82,7 @@ void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::i
   j->start = from;
   j->position = from;
   j->cap = from + options_.job_offsets;
-  j->interest = from;
+  j->interest = reader;
   if (!waiter.expired()) j->waiters.push_back(std::move(waiter));
   queue_.push_back(std::move(j));
   dispatch();
@@ -91,8 +91,8 @@ void fetcher_pool::want(const std::string& topic, std::int32_t partition, std::i
 void fetcher_pool::reading(const std::string& topic, std::int32_t partition, std::int64_t offset) {
   for (const auto& s : slots_) {
     auto* j = s->current.get();
-    if (j != nullptr && j->partition == partition && offset >= j->start && offset <= j->position &&
-        j->topic == topic && offset > j->interest) {
+    if (j != nullptr && j->partition == partition && offset <= j->position && j->topic == topic &&
+        offset > j->interest) {
       j->interest = offset;
       unpark_if_needed(s);
     }
@@ -104,6 +104,10 @@ bool fetcher_pool::done(job& j) {
   if (const auto* p = store_.find(j.topic, j.partition); p && p->covers(j.position)) return true;
   if (auto live = live_(j.topic, j.partition); live && j.position >= *live) return true;
   return j.position >= j.cap;
+}
+
+bool fetcher_pool::had_turn(const job& j) const {
+  return j.position - j.start >= options_.turn;
 }
 
 bool fetcher_pool::ahead(const job& j) const {
@@ -118,6 +122,7 @@ bool fetcher_pool::ahead(const job& j) const {
 void fetcher_pool::park(const std::shared_ptr<slot>& s) {
   s->current->parked = true;
   arm_idle(s);
+  if (!queue_.empty()) arm_parked_turn(s);
 }
 
 // Only once its readers are within half the lead: every take is then at least half a lead of
@@ -133,6 +138,17 @@ void fetcher_pool::unpark_if_needed(const std::shared_ptr<slot>& s) {
 // Ends the job when the fetcher gets nothing (or, parked, no reader comes near) for this long.
 void fetcher_pool::arm_idle(const std::shared_ptr<slot>& s) {
   s->idle.expires_after(options_.idle);
+  wait_idle(s);
+}
+
+void fetcher_pool::arm_parked_turn(const std::shared_ptr<slot>& s) {
+  const auto at = std::chrono::steady_clock::now() + options_.parked_turn;
+  if (s->idle.expiry() <= at) return;  // already sooner
+  s->idle.expires_at(at);
+  wait_idle(s);
+}
+
+void fetcher_pool::wait_idle(const std::shared_ptr<slot>& s) {
   s->idle.async_wait(
       [this, weak = std::weak_ptr<slot>(s), gen = s->generation](boost::system::error_code ec) {
         auto s = weak.lock();
@@ -151,10 +167,13 @@ void fetcher_pool::dispatch() {
       slots_.push_back(idle);
     }
     if (!idle) {
-      // Every fetcher is busy: a parked job gives way (its readers ask again when they come
-      // near its end), else the job waits its turn.
+      // Every fetcher is busy: a parked job that had its turn gives way (its readers ask again
+      // when they come near its end); the other parked ones within parked_turn.
       for (const auto& s : slots_)
-        if (s->current && s->current->parked) return finish(s, {});  // dispatches again
+        if (s->current && s->current->parked && had_turn(*s->current))
+          return finish(s, {});  // dispatches again
+      for (const auto& s : slots_)
+        if (s->current && s->current->parked) arm_parked_turn(s);
       return;
     }
     auto j = std::move(queue_.front());
@@ -245,10 +264,10 @@ void fetcher_pool::on_batch(const std::shared_ptr<slot>& s, const message_batch&
   } else {
     wake(std::move(j.waiters), j.topic, j.partition, errors);
     j.waiters.clear();
-    // Others wait for a fetcher: a job that stored its lead since it started gives way, so the
+    // Others wait for a fetcher: a job that stored its turn since it started gives way, so the
     // queue turns (its readers ask again at its end). Without this, jobs whose readers kept
     // reading held every fetcher while the jobs of other partitions waited (docs/PERFORMANCE.md).
-    if (!queue_.empty() && j.position - j.start > options_.lead) {
+    if (!queue_.empty() && had_turn(j)) {
       if (hold) release_after_wakes(s, *hold);
       return finish(s, {});
     }

@@ -7,8 +7,8 @@
 // ahead of the furthest reader that read behind it, it is parked until they come near: so it
 // never runs far ahead of its readers, and what librdkafka read ahead is not read twice. Jobs
 // wait in one queue, first come first served: one per (partition, position), whoever asked for
-// it. While jobs wait, the fetchers turn: a parked job gives its fetcher to the first waiting
-// one, and a running one does once it has stored `lead` offsets.
+// it. While jobs wait, the fetchers turn: a job that has stored `turn` offsets gives its fetcher
+// to the first waiting one, parked or not; one parked for `parked_turn` does too.
 // A position retention deleted is marked in the store as a reset gap (per auto.offset.reset). Does
 // network I/O through librdkafka; event-loop thread only.
 #pragma once
@@ -32,7 +32,7 @@ class client_context;
 class fetch_consumer;
 
 struct fetch_options {
-  std::size_t fetchers = 4;            // Kafka consumers filling the history store
+  std::size_t fetchers = 6;            // Kafka consumers filling the history store
   std::int64_t job_offsets = 200'000;  // offsets a job reads at most before it ends
   // A reader at most this many offsets ahead of a job's position waits for it instead of
   // starting its own.
@@ -40,7 +40,14 @@ struct fetch_options {
   // A job this many offsets ahead of the furthest reader that read behind it waits for them
   // (parked): what is stored beyond what readers read is at most this per partition, plus a
   // batch; librdkafka's read-ahead beyond that is kafka_config::fetcher_queue_kbytes.
-  std::int64_t lead = 1'000;
+  std::int64_t lead = 250;
+  // While jobs wait for a fetcher, a job gives way once it has stored this many offsets (parked
+  // or not). Each turn costs a new fetch position (Kafka sends the whole record batch that holds
+  // it) and what librdkafka read ahead; so a turn is longer than a lead.
+  std::int64_t turn = 1'000;
+  // A parked job that has not had its turn gives way after this long while jobs wait: its
+  // readers may have stopped reading.
+  std::chrono::milliseconds parked_turn{1000};
   std::size_t fetch_batch = 4096;  // messages a fetcher asks for at a time
   // A job that gets nothing for this long ends: its fetcher serves the queue, and its readers ask
   // again. Where only transaction markers are left before the live position (or Kafka is down),
@@ -77,13 +84,15 @@ class fetcher_pool {
   fetcher_pool(const fetcher_pool&) = delete;
   fetcher_pool& operator=(const fetcher_pool&) = delete;
 
-  // Offsets from `from` of the partition are wanted: by `waiter` (woken by the job), or as
-  // read-ahead (no waiter).
+  // Offsets from `from` of the partition are wanted by a reader at `reader`: waiting for them
+  // (`waiter`, woken by the job; `reader` is `from`), or as read-ahead (no waiter; `from` is
+  // the end of the range cached ahead of `reader`). A job runs `lead` ahead of its furthest
+  // reader, not of the read-ahead.
   void want(const std::string& topic, std::int32_t partition, std::int64_t from,
-            std::weak_ptr<fetch_waiter> waiter);
+            std::int64_t reader, std::weak_ptr<fetch_waiter> waiter);
 
-  // A reader read up to `offset` of the partition: a job running there that is no more than
-  // share_distance ahead of it goes on (a job nobody reads behind ends).
+  // A reader read up to `offset` of the partition: a job there ahead of it may run up to `lead`
+  // beyond it.
   void reading(const std::string& topic, std::int32_t partition, std::int64_t offset);
 
   fetch_stats stats() const;
@@ -103,10 +112,14 @@ class fetcher_pool {
   // Whether the job has nothing left to do (the store or the live reader has its position, or
   // it reached its cap).
   bool done(job& j);
-  bool ahead(const job& j) const;  // `lead` offsets ahead of the furthest reader behind it
+  bool ahead(const job& j) const;     // `lead` offsets ahead of the furthest reader behind it
+  bool had_turn(const job& j) const;  // stored `turn` offsets since it started
   void park(const std::shared_ptr<slot>& s);
   void unpark_if_needed(const std::shared_ptr<slot>& s);
   void arm_idle(const std::shared_ptr<slot>& s);
+  // A parked job ends within parked_turn (never later than its idle time would end it).
+  void arm_parked_turn(const std::shared_ptr<slot>& s);
+  void wait_idle(const std::shared_ptr<slot>& s);
 
   client_context& ctx_;
   history_store& store_;

@@ -31,11 +31,11 @@ struct tail_options {
   // cache). 0: none reserved, the live readers' messages are cached like history. 64 MiB.
   std::size_t window_bytes = 64u << 20;
   // The history cache, in bytes: what the fetchers read and what left the windows; the least
-  // recently read goes first. 256 MiB.
-  std::size_t cache_bytes = 256u << 20;
+  // recently read goes first. 384 MiB.
+  std::size_t cache_bytes = 384u << 20;
   // A reader this many offsets (or fewer) before the end of a cached range that is not live has
-  // the next offsets fetched while it reads.
-  std::int64_t readahead = 2048;
+  // the next offsets fetched while it reads (at most fetch.lead ahead of it).
+  std::int64_t readahead = 125;
   fetch_options fetch;  // the history fetchers
   // Messages per partition a new tail reads from before the end, so that clients which resolved
   // the end a moment before it started (or reconnect to recent offsets) find them in memory.

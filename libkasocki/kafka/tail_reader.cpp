@@ -22,8 +22,10 @@ constexpr std::chrono::seconds retry_after{1};
 constexpr std::size_t lookahead_chunks = 64;
 // Messages handed over at most per read: what a session has not sent yet pins the chunks it
 // came from, evicted or not, so a thousand readers far apart each pin a few chunks, not a
-// thousand messages' worth (the store refills them as they drain).
-constexpr std::size_t max_read = 1024;
+// thousand messages' worth (the store refills them as they drain). Small enough that a client
+// of several partitions gets them interleaved finely: with 1,024 a client at the end of what it
+// wanted of one partition had taken up to 1,024 more of each other one, read for nothing.
+constexpr std::size_t max_read = 256;
 }  // namespace
 
 class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tail_reader> {
@@ -191,7 +193,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     if (now < c.retry_at) return arm_retry(c.retry_at);
     c.fetching = true;
     ++hub_->stats_.misses;
-    hub_->fetchers_.want(c.topic, c.partition, c.next, weak_from_this());
+    hub_->fetchers_.want(c.topic, c.partition, c.next, c.next, weak_from_this());
   }
 
   // Near the end of a range that the live reader does not extend: the next offsets are
@@ -204,7 +206,7 @@ class tail_reader : public fetch_waiter, public std::enable_shared_from_this<tai
     if (end - c.next > hub_->options_.readahead || store->covers(end)) return;
     auto live = c.tail ? c.tail->live_position(c.partition) : std::nullopt;
     if (live && end >= *live) return;
-    hub_->fetchers_.want(c.topic, c.partition, end, {});
+    hub_->fetchers_.want(c.topic, c.partition, end, c.next, {});
   }
 
   void arm_retry(std::chrono::steady_clock::time_point at) {
