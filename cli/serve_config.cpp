@@ -262,11 +262,11 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           po::value(&config.gateway.tail.fetch.share_distance)->default_value(20000),
           "offsets a client may be ahead of a running history fetch and wait for it instead "
           "of starting its own")(
-          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(250),
+          "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(128),
           "offsets a history fetch may run ahead of the furthest client reading behind it")(
           "history-fetch-turn", po::value(&config.gateway.tail.fetch.turn)->default_value(1000),
           "offsets a history fetch stores before it gives its fetcher to a waiting one")(
-          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(125),
+          "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(64),
           "offsets before the end of a cached range at which the next ones are fetched")(
           "history-idle-ms", po::value(&history_idle_ms)->default_value(5000),
           "milliseconds a history fetch that gets nothing keeps its fetcher")(

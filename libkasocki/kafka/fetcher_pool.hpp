@@ -40,7 +40,7 @@ struct fetch_options {
   // A job this many offsets ahead of the furthest reader that read behind it waits for them
   // (parked): what is stored beyond what readers read is at most this per partition, plus a
   // batch; librdkafka's read-ahead beyond that is kafka_config::fetcher_queue_kbytes.
-  std::int64_t lead = 250;
+  std::int64_t lead = 128;
   // While jobs wait for a fetcher, a job gives way once it has stored this many offsets (parked
   // or not). Each turn costs a new fetch position (Kafka sends the whole record batch that holds
   // it) and what librdkafka read ahead; so a turn is longer than a lead.

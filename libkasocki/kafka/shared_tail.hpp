@@ -35,7 +35,7 @@ struct tail_options {
   std::size_t cache_bytes = 384u << 20;
   // A reader this many offsets (or fewer) before the end of a cached range that is not live has
   // the next offsets fetched while it reads (at most fetch.lead ahead of it).
-  std::int64_t readahead = 125;
+  std::int64_t readahead = 64;
   fetch_options fetch;  // the history fetchers
   // Messages per partition a new tail reads from before the end, so that clients which resolved
   // the end a moment before it started (or reconnect to recent offsets) find them in memory.
