@@ -147,8 +147,8 @@ TEST(KafkaConfig, HistoryFetchersReadAheadLittle) {
   // A client's own consumer keeps librdkafka's fetch size.
   EXPECT_EQ(conf_value(config, kk::handle_role::consumer, "max.partition.fetch.bytes"), "1048576");
   // -X sets the fetchers' as well.
-  ASSERT_TRUE(kk::add_property(config, "max.partition.fetch.bytes", "65536").has_value());
-  EXPECT_EQ(conf_value(config, fetcher, "max.partition.fetch.bytes"), "65536");
+  ASSERT_TRUE(kk::add_property(config, "max.partition.fetch.bytes", "32768").has_value());
+  EXPECT_EQ(conf_value(config, fetcher, "max.partition.fetch.bytes"), "32768");
 }
 
 }  // namespace
