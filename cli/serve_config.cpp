@@ -264,7 +264,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "of starting its own")(
           "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(128),
           "offsets a history fetch may run ahead of the furthest client reading behind it")(
-          "history-fetch-turn", po::value(&config.gateway.tail.fetch.turn)->default_value(1000),
+          "history-fetch-turn", po::value(&config.gateway.tail.fetch.turn)->default_value(2000),
           "offsets a history fetch stores before it gives its fetcher to a waiting one")(
           "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(64),
           "offsets before the end of a cached range at which the next ones are fetched")(

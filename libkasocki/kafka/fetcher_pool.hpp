@@ -44,7 +44,7 @@ struct fetch_options {
   // While jobs wait for a fetcher, a job gives way once it has stored this many offsets (parked
   // or not). Each turn costs a new fetch position (Kafka sends the whole record batch that holds
   // it) and what librdkafka read ahead; so a turn is longer than a lead.
-  std::int64_t turn = 1'000;
+  std::int64_t turn = 2'000;
   // A parked job that has not had its turn gives way after this long while jobs wait: its
   // readers may have stopped reading.
   std::chrono::milliseconds parked_turn{1000};
