@@ -142,12 +142,12 @@ int serve_main(int argc, char** argv) {
   boost::asio::io_context io;
   // Before the Kafka context: its worker pool hands statistics over until it is joined.
   kafka::statistics kafka_statistics(metrics::global());
-  config.kafka.statistics = [&kafka_statistics](const std::string& handle,
+  config.kafka.statistics = [&kafka_statistics](const std::string& handle, const std::string& role,
                                                 const std::string& json) {
     if (json.empty())
       kafka_statistics.closed(handle);
     else
-      kafka_statistics.update(handle, json);
+      kafka_statistics.update(handle, json, role);
   };
   // Destroyed after the Kafka context, whose destructor waits for every consumer's close.
   struct stopped_log {

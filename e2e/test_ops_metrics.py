@@ -67,6 +67,13 @@ def value(samples, metric: str, **labels) -> float:
     return samples.get((metric, frozenset(labels.items())), 0.0)
 
 
+def total(samples, metric: str, **labels) -> float:
+    """The sum of a family's samples that have these labels (and any others)."""
+    wanted = set(labels.items())
+    return sum(v for (name, sample_labels), v in samples.items()
+               if name == metric and wanted <= sample_labels)
+
+
 def wait_metric(server, predicate, what: str) -> dict:
     """Scrapes until predicate(samples) holds: the Kafka figures come every statistics interval."""
     return poll_until(lambda: scrape(server), predicate, what, interval=0.1)
@@ -137,13 +144,17 @@ def test_metrics_follow_a_consuming_client(kasocki_server, connect):
     assert value(samples, "kasocki_messages_delivered_total") == delivered + 7
 
     # Kafka's own figures arrive with the next statistics: all 10 fetched, nothing left behind.
+    # The fetched counters tell the history fetchers from the other consumers by `role`.
     labels = {"topic": ONE, "partition": "0"}
-    samples = wait_metric(server, lambda s: value(s, "kasocki_kafka_fetched_messages_total",
+    samples = wait_metric(server, lambda s: total(s, "kasocki_kafka_fetched_messages_total",
                                                   **labels) >= 10
                           and (("kasocki_kafka_consumer_lag", frozenset(labels.items())) in s),
                           "Kafka statistics of the consumer")
     assert value(samples, "kasocki_kafka_consumer_lag", **labels) == 0
-    assert value(samples, "kasocki_kafka_fetched_bytes_total", **labels) > 0
+    assert total(samples, "kasocki_kafka_fetched_bytes_total", **labels) > 0
+    roles = {dict(sample_labels).get("role") for name, sample_labels in samples
+             if name == "kasocki_kafka_fetched_bytes_total" and ("topic", ONE) in sample_labels}
+    assert roles and roles <= {"consumer", "fetcher"}
     assert value(samples, "kasocki_kafka_consumers") == 1
 
     client.close()

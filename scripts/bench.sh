@@ -282,13 +282,19 @@ metric_sum() {
 }
 # Bytes the server fetched from Kafka for history so far, as two figures: "STORE RDKAFKA".
 # STORE is its own counter (kasocki_history_fetched_bytes_total: what the fetchers put in the
-# store), RDKAFKA librdkafka's statistics of every consumer for the topic (what came from the
-# broker, read-ahead that was dropped included; reported every 5 s, and a consumer closed before
-# its next report is missing). "-" where the server has no such figure.
+# store), RDKAFKA librdkafka's statistics of the history fetchers for the topic (role="fetcher":
+# what came from the broker, read-ahead that was dropped included; reported every 5 s, and a
+# consumer closed before its next report is missing). Not the live reader's: the backfill it
+# reads when the first client subscribes is not history. A server whose counters have no role
+# counts every consumer of the topic. "-" where the server has no such figure.
 fetched_bytes() {
-  local store rdkafka
+  local store rdkafka filter="topic=\"$1\""
   store=$(metric_sum kasocki_history_fetched_bytes_total)
-  rdkafka=$(metric_sum kasocki_kafka_fetched_bytes_total "topic=\"$1\"" || true)
+  if curl -fs --max-time 5 "$server_url/metrics" |
+    grep -q '^kasocki_kafka_fetched_bytes_total{.*role="'; then
+    filter="role=\"fetcher\",$filter"
+  fi
+  rdkafka=$(metric_sum kasocki_kafka_fetched_bytes_total "$filter" || true)
   echo "${store:--} ${rdkafka:--}"
 }
 

@@ -32,9 +32,10 @@ struct consumer_handle {
   // drained the queue; only touched on the event loop until closing.
   std::vector<kafka_error> errors;
   // The statistics hook of the config, and where it runs (parsing stays off the event loop).
-  std::function<void(const std::string&, const std::string&)> statistics;
+  std::function<void(const std::string&, const std::string&, const std::string&)> statistics;
   std::optional<client_context::pool_executor> pool;
   std::string name;  // rd_kafka_name(), the statistics' handle name
+  std::string role;  // kafka_config::statistics' role
 
   ~consumer_handle() {  // close pool: blocks until librdkafka's threads are gone
     closing = true;
@@ -47,7 +48,7 @@ struct consumer_handle {
       rd_kafka_destroy(rk);
     }
     if (write_fd >= 0) ::close(write_fd);
-    if (statistics) statistics(name, "");
+    if (statistics) statistics(name, role, "");
   }
 };
 
@@ -67,8 +68,9 @@ void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
 int on_statistics(rd_kafka_t*, char* json, size_t len, void* opaque) {
   auto* handle = static_cast<consumer_handle*>(opaque);
   if (handle->statistics && handle->pool)
-    boost::asio::post(*handle->pool, [hook = handle->statistics, name = handle->name,
-                                      doc = std::string(json, len)] { hook(name, doc); });
+    boost::asio::post(*handle->pool,
+                      [hook = handle->statistics, name = handle->name, role = handle->role,
+                       doc = std::string(json, len)] { hook(name, role, doc); });
   return 0;  // librdkafka frees `json`
 }
 
@@ -104,6 +106,7 @@ result<opened_consumer> open_blocking(const kafka_config& config,
   if (config.statistics) {
     handle->statistics = config.statistics;
     handle->pool = pool;
+    handle->role = role == handle_role::fetcher ? "fetcher" : "consumer";
     rd_kafka_conf_set_stats_cb(conf.value(), on_statistics);
   }
   std::array<char, 512> errstr{};

@@ -65,9 +65,12 @@ struct kafka_config {
   // bounds the latency of a message on an idle partition; under load fetches return full.
   int fetch_wait_max_ms = 100;
 
-  // Receives librdkafka's statistics of every consumer handle: (handle name, JSON document) on
-  // the worker pool, and (handle name, "") once the handle is destroyed. Unset: no statistics.
-  std::function<void(const std::string& handle, const std::string& json)> statistics;
+  // Receives librdkafka's statistics of every consumer handle: (handle name, its role, JSON
+  // document) on the worker pool, and (handle name, role, "") once the handle is destroyed.
+  // The role is "fetcher" for the history fetchers, "consumer" for the other consumers (the
+  // live readers). Unset: no statistics.
+  std::function<void(const std::string& handle, const std::string& role, const std::string& json)>
+      statistics;
   // statistics.interval.ms of consumers when `statistics` is set (`-X` may override it).
   std::chrono::milliseconds statistics_interval{5'000};
 };

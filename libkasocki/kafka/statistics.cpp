@@ -53,7 +53,7 @@ statistics::~statistics() {
     registry_.collect(name, metrics::metric_type::gauge, nullptr);
 }
 
-bool statistics::update(const std::string& handle, std::string_view json) {
+bool statistics::update(const std::string& handle, std::string_view json, std::string_view role) {
   auto doc = nlohmann::json::parse(json, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return false;
   const auto ts_us = integer(doc, "ts", 0);
@@ -100,7 +100,9 @@ bool statistics::update(const std::string& handle, std::string_view json) {
       const auto msgs = s.rxmsgs - (restart ? 0 : old->second.rxmsgs);
       const auto bytes = s.rxbytes - (restart ? 0 : old->second.rxbytes);
       if (msgs > 0 || bytes > 0)
-        increments.push_back({{{"topic", key.first}, {"partition", std::to_string(key.second)}},
+        increments.push_back({{{"topic", key.first},
+                               {"partition", std::to_string(key.second)},
+                               {"role", std::string(role)}},
                               static_cast<std::uint64_t>(msgs),
                               static_cast<std::uint64_t>(bytes)});
       s.rate = seconds > 0 && !restart ? msgs / seconds : 0;

@@ -16,11 +16,12 @@
 namespace kasocki::kafka {
 
 // Aggregates librdkafka's statistics of many consumer handles into the registry:
-//   kasocki_kafka_fetched_messages_total{topic,partition}, kasocki_kafka_fetched_bytes_total
-//   (summed over handles, from each handle's increase), kasocki_kafka_fetch_rate{topic,partition}
-//   (messages/s over the last statistics interval, summed), kasocki_kafka_consumer_lag
-//   {topic,partition} (the largest lag among the handles reading it: the slowest client) and
-//   kasocki_kafka_consumers (handles that reported). Thread-safe.
+//   kasocki_kafka_fetched_messages_total{topic,partition,role}, kasocki_kafka_fetched_bytes_total
+//   (summed over the handles of a role, from each handle's increase),
+//   kasocki_kafka_fetch_rate{topic,partition} (messages/s over the last statistics interval,
+//   summed), kasocki_kafka_consumer_lag {topic,partition} (the largest lag among the handles
+//   reading it: the slowest client) and kasocki_kafka_consumers (handles that reported).
+//   Thread-safe.
 class statistics {
  public:
   explicit statistics(metrics::registry& r);
@@ -28,8 +29,9 @@ class statistics {
   statistics(const statistics&) = delete;
   statistics& operator=(const statistics&) = delete;
   // One statistics document of handle `handle` (any thread; parses it, so call it off the event
-  // loop). A malformed document is ignored and returns false.
-  bool update(const std::string& handle, std::string_view json);
+  // loop), which counts under `role` (the same for every document of a handle). A malformed
+  // document is ignored and returns false.
+  bool update(const std::string& handle, std::string_view json, std::string_view role = "consumer");
   // The handle is gone: its lag no longer counts.
   void closed(const std::string& handle);
   // Handles that reported and are not closed yet.

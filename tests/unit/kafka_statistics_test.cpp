@@ -24,7 +24,7 @@ TEST(KafkaStatistics, CountsIncreasesRatesAndTheWorstLag) {
   ASSERT_TRUE(k.update("c#2", stats(1'000'000, 4, 4, 15)));
   ASSERT_TRUE(k.update("c#1", stats(3'000'000, 30, 30, 35)));
   EXPECT_FALSE(k.update("c#3", "not json"));
-  const label_list labels{{"partition", "0"}, {"topic", "t"}};
+  const label_list labels{{"partition", "0"}, {"role", "consumer"}, {"topic", "t"}};
   EXPECT_EQ(r.counter("kasocki_kafka_fetched_messages_total", labels).value(), 34u);
   EXPECT_EQ(r.counter("kasocki_kafka_fetched_bytes_total", labels).value(), 340u);
   auto text = r.render();
@@ -38,6 +38,27 @@ TEST(KafkaStatistics, CountsIncreasesRatesAndTheWorstLag) {
   k.closed("c#2");
   EXPECT_EQ(k.consumers(), 1u);
   EXPECT_NE(r.render().find("kasocki_kafka_consumer_lag{partition=\"0\",topic=\"t\"} 5\n"),
+            std::string::npos);
+}
+
+// What the history fetchers read is told apart from what the other consumers read: the fetch
+// ratios of docs/PERFORMANCE.md count only the former.
+TEST(KafkaStatistics, CountsEachRoleApart) {
+  registry r;
+  statistics k(r);
+  ASSERT_TRUE(k.update("c#1", stats(1'000'000, 10, 10, 15)));
+  ASSERT_TRUE(k.update("f#1", stats(1'000'000, 7, 7, 15), "fetcher"));
+  ASSERT_TRUE(k.update("f#1", stats(2'000'000, 9, 9, 15), "fetcher"));
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_bytes_total",
+                      {{"partition", "0"}, {"role", "consumer"}, {"topic", "t"}})
+                .value(),
+            100u);
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_bytes_total",
+                      {{"partition", "0"}, {"role", "fetcher"}, {"topic", "t"}})
+                .value(),
+            90u);
+  // The lag is the worst of every handle, whatever its role.
+  EXPECT_NE(r.render().find("kasocki_kafka_consumer_lag{partition=\"0\",topic=\"t\"} 6\n"),
             std::string::npos);
 }
 
@@ -64,7 +85,8 @@ TEST(KafkaStatistics, WrongTypesAreMissingNotThrown) {
     EXPECT_NO_THROW(accepted = k.update("h", c.doc)) << c.doc;
     EXPECT_EQ(accepted, c.accepted) << c.doc;
     // Nothing counted from a member of the wrong type.
-    EXPECT_EQ(r.counter("kasocki_kafka_fetched_bytes_total", {{"partition", "0"}, {"topic", "t"}})
+    EXPECT_EQ(r.counter("kasocki_kafka_fetched_bytes_total",
+                        {{"partition", "0"}, {"role", "consumer"}, {"topic", "t"}})
                   .value(),
               0u)
         << c.doc;
