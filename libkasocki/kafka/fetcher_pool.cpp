@@ -20,7 +20,6 @@ struct fetcher_pool::job {
   std::int64_t cap = 0;       // ends here at the latest
   std::int64_t interest = 0;  // the furthest position of a reader behind it
   std::vector<std::weak_ptr<fetch_waiter>> waiters;
-  bool running = false;
   bool parked = false;  // `lead` ahead of its readers: librdkafka's bounded queue waits for them
 };
 
@@ -117,8 +116,8 @@ bool fetcher_pool::ahead(const job& j) const {
 // A job ahead of its readers stops taking from librdkafka, whose queue (a fraction of a MiB:
 // kafka_config::fetcher_queue_kbytes) fills and then stops fetching. Ending the job instead
 // would drop that queue, read again by the next job: for readers slower than Kafka, one
-// queue's worth per `lead` offsets. It ends if no reader comes near within the idle time, or
-// when a job waits for its fetcher.
+// queue's worth per `lead` offsets. It ends if no reader comes near within the idle time, or,
+// while jobs wait for a fetcher, once it had its turn (at once) or within parked_turn.
 void fetcher_pool::park(const std::shared_ptr<slot>& s) {
   s->current->parked = true;
   arm_idle(s);
@@ -188,8 +187,6 @@ void fetcher_pool::dispatch() {
 }
 
 void fetcher_pool::run(const std::shared_ptr<slot>& s) {
-  auto& j = *s->current;
-  j.running = true;
   ++stats_.jobs;
   const auto gen = ++s->generation;
   std::weak_ptr<slot> weak = s;
