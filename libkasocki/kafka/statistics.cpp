@@ -58,6 +58,7 @@ bool statistics::update(const std::string& handle, std::string_view json, std::s
   if (doc.is_discarded() || !doc.is_object()) return false;
   const auto ts_us = integer(doc, "ts", 0);
   std::map<partition_key, partition_stats> fresh;
+  std::map<partition_key, counts> reported;
   if (auto topics = doc.find("topics"); topics != doc.end() && topics->is_object()) {
     for (const auto& [topic, t] : topics->items()) {
       auto parts = t.find("partitions");
@@ -65,11 +66,14 @@ bool statistics::update(const std::string& handle, std::string_view json, std::s
       for (const auto& [id, p] : parts->items()) {
         std::int32_t partition = -1;
         std::from_chars(id.data(), id.data() + id.size(), partition);
-        // -1 is librdkafka's internal unassigned partition; only fetched ones are of interest.
-        if (partition < 0 || !p.is_object() || !fetched(p)) continue;
+        // -1 is librdkafka's internal unassigned partition.
+        if (partition < 0 || !p.is_object()) continue;
         partition_stats s;
         s.rxmsgs = count(p, "rxmsgs");
         s.rxbytes = count(p, "rxbytes");
+        // Counted whatever its state: what it received before it was unassigned shows here.
+        reported[{topic, partition}] = {s.rxmsgs, s.rxbytes};
+        if (!fetched(p)) continue;  // the gauges are of fetched partitions only
         // consumer_lag counts from the committed offset, and Kasocki never commits: so the lag
         // is from the consumer's position (app_offset) to the end it can read (ls_offset under
         // read_committed, the default, else hi_offset).
@@ -92,21 +96,26 @@ bool statistics::update(const std::string& handle, std::string_view json, std::s
     std::lock_guard lock(mutex_);
     auto& h = handles_[handle];
     const double seconds = h.ts_us > 0 && ts_us > h.ts_us ? (ts_us - h.ts_us) / 1e6 : 0;
-    for (auto& [key, s] : fresh) {
-      const auto old = h.partitions.find(key);
+    std::map<partition_key, std::int64_t> received;  // messages since the last document
+    for (const auto& [key, c] : reported) {
+      auto& last = h.counted[key];
       // Counters only grow: a count below the last one means a new handle of the same name.
-      const bool restart = old == h.partitions.end() || old->second.rxmsgs > s.rxmsgs ||
-                           old->second.rxbytes > s.rxbytes;
-      const auto msgs = s.rxmsgs - (restart ? 0 : old->second.rxmsgs);
-      const auto bytes = s.rxbytes - (restart ? 0 : old->second.rxbytes);
+      const bool restart = last.rxmsgs > c.rxmsgs || last.rxbytes > c.rxbytes;
+      const auto msgs = c.rxmsgs - (restart ? 0 : last.rxmsgs);
+      const auto bytes = c.rxbytes - (restart ? 0 : last.rxbytes);
       if (msgs > 0 || bytes > 0)
         increments.push_back({{{"topic", key.first},
                                {"partition", std::to_string(key.second)},
                                {"role", std::string(role)}},
                               static_cast<std::uint64_t>(msgs),
                               static_cast<std::uint64_t>(bytes)});
-      s.rate = seconds > 0 && !restart ? msgs / seconds : 0;
+      // A rate needs the partition fetched over the whole interval.
+      if (!restart && h.partitions.contains(key)) received[key] = msgs;
+      last = c;
     }
+    for (auto& [key, s] : fresh)
+      if (auto it = received.find(key); it != received.end() && seconds > 0)
+        s.rate = it->second / seconds;
     h.partitions = std::move(fresh);
     h.ts_us = ts_us;
   }

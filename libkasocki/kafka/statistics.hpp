@@ -45,9 +45,17 @@ class statistics {
     double rate = 0;        // messages/s over the last interval
   };
   using partition_key = std::pair<std::string, std::int32_t>;
+  struct counts {
+    std::int64_t rxmsgs = 0;
+    std::int64_t rxbytes = 0;
+  };
   struct handle_stats {
     std::int64_t ts_us = 0;  // librdkafka's monotonic clock at the last document
-    std::map<partition_key, partition_stats> partitions;
+    std::map<partition_key, partition_stats> partitions;  // being fetched
+    // What was counted of every partition the handle ever reported, fetched now or not: its
+    // counters go on from there when it is assigned again (a history fetcher goes from
+    // partition to partition), so only what it received since is new.
+    std::map<partition_key, counts> counted;
   };
   std::vector<metrics::sample> lag_samples() const;
   std::vector<metrics::sample> rate_samples() const;

@@ -62,6 +62,32 @@ TEST(KafkaStatistics, CountsEachRoleApart) {
             std::string::npos);
 }
 
+// A history fetcher goes from partition to partition: librdkafka's counters of a partition go on
+// from where they were when it was unassigned (fetch_state "none"), so a partition assigned
+// again counts only what it received since, and what it received before it was unassigned
+// counts too.
+TEST(KafkaStatistics, CountsAPartitionAssignedAgainOnce) {
+  auto doc = [](const char* state, std::int64_t rxmsgs) {
+    return R"({"ts":1,"topics":{"t":{"partitions":{"0":{"fetch_state":")" + std::string(state) +
+           R"(","rxmsgs":)" + std::to_string(rxmsgs) + R"(,"rxbytes":)" +
+           std::to_string(rxmsgs * 10) + "}}}}}";
+  };
+  registry r;
+  statistics k(r);
+  ASSERT_TRUE(k.update("f#1", doc("active", 100), "fetcher"));
+  ASSERT_TRUE(k.update("f#1", doc("none", 150), "fetcher"));  // 50 more before it stopped
+  ASSERT_TRUE(k.update("f#1", doc("none", 150), "fetcher"));
+  ASSERT_TRUE(k.update("f#1", doc("active", 170), "fetcher"));
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_bytes_total",
+                      {{"partition", "0"}, {"role", "fetcher"}, {"topic", "t"}})
+                .value(),
+            1700u);
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_messages_total",
+                      {{"partition", "0"}, {"role", "fetcher"}, {"topic", "t"}})
+                .value(),
+            170u);
+}
+
 // Members of another type than librdkafka's (another version, a broken document) are read as
 // missing, never thrown on: the parser runs on librdkafka's threads.
 TEST(KafkaStatistics, WrongTypesAreMissingNotThrown) {
