@@ -65,3 +65,30 @@ def test_a_fetch_ahead_of_its_reader_waits_for_it_and_gives_way_to_another(
     assert [m["n"] for m in delivered(slow)] == list(range(COUNT))
     done = metric_samples(server)
     assert done["kasocki_history_jobs_total"] >= 3
+
+
+def test_a_fetch_runs_the_lead_past_its_reader_not_past_the_read_ahead(
+        kasocki_server, connect, fresh_topic, produce):
+    # A read-ahead far beyond the lead: the reader asks for the next offsets as soon as it reads,
+    # for the offsets at the end of what is cached. The fetch still runs only the lead past the
+    # reader (it ran the lead past the read-ahead's position, and so on as the reader read: here
+    # up to the read-ahead and the lead past it).
+    readahead = 10 * LEAD
+    server = kasocki_server("--history-fetchers", "1", "--history-fetch-lead", str(LEAD),
+                            "--history-readahead", str(readahead), "--history-idle-ms", "600000",
+                            "--tail-window-kib", "16", "--tail-backfill", "0")
+    topic = fresh_topic(1)
+    for first in range(0, COUNT, 100):
+        produce(topic, values(COUNT)[first:first + 100], partition=0)
+
+    client = connect(server)
+    client.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
+    pull(client, 100, depth=10)
+    parked = wait_metrics(server, lambda s: s.get("kasocki_history_fetchers_parked") == 1,
+                          "the fetch to wait for its reader")
+    # The session has read at most one take past the 100 consumes, and the fetch at most one
+    # take (the lead and one) past the session.
+    assert parked["kasocki_history_fetched_messages_total"] <= 100 + 2 * (LEAD + 1)
+
+    pull(client, COUNT - 100)
+    assert offsets(client) == list(range(COUNT))

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 #include "libkasocki/kafka/client_context.hpp"
 #include "libkasocki/kafka/consumer_source.hpp"
@@ -19,6 +20,10 @@ struct fetcher_pool::job {
   std::int64_t position = 0;  // the offsets before it, from the start on, are in the store
   std::int64_t cap = 0;       // ends here at the latest
   std::int64_t interest = 0;  // the furthest position of a reader behind it
+  // How far that position moved by reading since the job started (not by readers that joined
+  // ahead of it): their pace sets the lead.
+  std::int64_t read = 0;
+  std::chrono::steady_clock::time_point started;  // on a fetcher
   std::vector<std::weak_ptr<fetch_waiter>> waiters;
   bool parked = false;  // `lead` ahead of its readers: librdkafka's bounded queue waits for them
 };
@@ -92,6 +97,7 @@ void fetcher_pool::reading(const std::string& topic, std::int32_t partition, std
     auto* j = s->current.get();
     if (j != nullptr && j->partition == partition && offset <= j->position && j->topic == topic &&
         offset > j->interest) {
+      j->read += offset - j->interest;
       j->interest = offset;
       unpark_if_needed(s);
     }
@@ -109,8 +115,23 @@ bool fetcher_pool::had_turn(const job& j) const {
   return j.position - j.start >= options_.turn;
 }
 
+std::int64_t paced_lead(const fetch_options& options, std::int64_t read,
+                        std::chrono::steady_clock::duration elapsed) {
+  if (read <= options.lead || elapsed < options.pace_after || elapsed.count() <= 0)
+    return options.lead;
+  const auto paced = static_cast<double>(read) *
+                     std::chrono::duration<double>(options.lead_time).count() /
+                     std::chrono::duration<double>(elapsed).count();
+  if (paced < static_cast<double>(options.fast_leads * options.lead)) return options.lead;
+  return std::clamp(static_cast<std::int64_t>(paced), options.lead, options.max_lead());
+}
+
+std::int64_t fetcher_pool::lead(const job& j) const {
+  return paced_lead(options_, j.read, std::chrono::steady_clock::now() - j.started);
+}
+
 bool fetcher_pool::ahead(const job& j) const {
-  return j.position - j.interest > options_.lead;
+  return j.position - j.interest > lead(j);
 }
 
 // A job ahead of its readers stops taking from librdkafka, whose queue (a fraction of a MiB:
@@ -129,7 +150,7 @@ void fetcher_pool::park(const std::shared_ptr<slot>& s) {
 void fetcher_pool::unpark_if_needed(const std::shared_ptr<slot>& s) {
   if (!s->current || !s->current->parked) return;
   const auto& j = *s->current;
-  if (j.position - j.interest > options_.lead / 2) return;
+  if (j.position - j.interest > lead(j) / 2) return;
   s->current->parked = false;
   pull(s);
 }
@@ -181,6 +202,7 @@ void fetcher_pool::dispatch() {
       wake(std::move(j->waiters), j->topic, j->partition, {});
       continue;
     }
+    j->started = std::chrono::steady_clock::now();
     idle->current = std::move(j);
     run(idle);
   }
@@ -222,7 +244,7 @@ void fetcher_pool::pull(const std::shared_ptr<slot>& s) {
   // Takes no more than brings the job `lead` ahead of its readers: the rest waits in
   // librdkafka's queue until they come near.
   const auto& j = *s->current;
-  const auto room = std::max<std::int64_t>(1, j.interest + options_.lead + 1 - j.position);
+  const auto room = std::max<std::int64_t>(1, j.interest + lead(j) + 1 - j.position);
   const auto take = std::min<std::size_t>(options_.fetch_batch, static_cast<std::size_t>(room));
   s->consumer->want_messages(take, [this, weak, gen = s->generation](message_batch batch) {
     auto s = weak.lock();
