@@ -15,6 +15,7 @@ pytest_plugins = ["gateway_fixture", "history_fixture"]
 COUNT = 2000  # per partition; the window holds a few dozen of them
 LEAD = 50
 READAHEAD = 20
+MAX_READ = 128  # messages a session takes from the store at a time (tail_reader.cpp)
 
 
 def values(count: int) -> list[dict]:
@@ -69,26 +70,26 @@ def test_a_fetch_ahead_of_its_reader_waits_for_it_and_gives_way_to_another(
 
 def test_a_fetch_runs_the_lead_past_its_reader_not_past_the_read_ahead(
         kasocki_server, connect, fresh_topic, produce):
-    # A read-ahead far beyond the lead: the reader asks for the next offsets as soon as it reads,
-    # for the offsets at the end of what is cached. The fetch still runs only the lead past the
-    # reader (it ran the lead past the read-ahead's position, and so on as the reader read: here
-    # up to the read-ahead and the lead past it).
-    readahead = 10 * LEAD
-    server = kasocki_server("--history-fetchers", "1", "--history-fetch-lead", str(LEAD),
+    # A read-ahead far beyond the lead: the reader asks for the offsets at the end of what is
+    # cached each time it reads (at most MAX_READ messages). The fetch still runs only the lead
+    # past the reader. It ran the lead past the read-ahead's position instead, so a lead further
+    # at each read: here about 1,800 offsets after 600 consumes.
+    lead, readahead, count, consumed = 300, 3000, 4000, 600
+    server = kasocki_server("--history-fetchers", "1", "--history-fetch-lead", str(lead),
                             "--history-readahead", str(readahead), "--history-idle-ms", "600000",
                             "--tail-window-kib", "16", "--tail-backfill", "0")
     topic = fresh_topic(1)
-    for first in range(0, COUNT, 100):
-        produce(topic, values(COUNT)[first:first + 100], partition=0)
+    for first in range(0, count, 100):
+        produce(topic, values(count)[first:first + 100], partition=0)
 
     client = connect(server)
     client.ok("subscribe", [{"topic": topic, "partition": 0, "offset": 0}])
-    pull(client, 100, depth=10)
+    pull(client, consumed, depth=10)
     parked = wait_metrics(server, lambda s: s.get("kasocki_history_fetchers_parked") == 1,
                           "the fetch to wait for its reader")
-    # The session has read at most one take past the 100 consumes, and the fetch at most one
-    # take (the lead and one) past the session.
-    assert parked["kasocki_history_fetched_messages_total"] <= 100 + 2 * (LEAD + 1)
+    # The session has read at most one read past the consumes, and the fetch at most the lead
+    # and one past the session.
+    assert parked["kasocki_history_fetched_messages_total"] <= consumed + MAX_READ + lead + 1
 
-    pull(client, COUNT - 100)
-    assert offsets(client) == list(range(COUNT))
+    pull(client, count - consumed)
+    assert offsets(client) == list(range(count))
