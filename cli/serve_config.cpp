@@ -250,7 +250,7 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "tail-window-kib", po::value(&tail_window_kib)->default_value(65536),
           "KiB of the newest messages the live readers keep in memory whatever history does, "
           "all partitions together (0: none reserved, they are cached like history)")(
-          "history-cache-mib", po::value(&history_cache_mib)->default_value(384),
+          "history-cache-mib", po::value(&history_cache_mib)->default_value(512),
           "MiB of history cached for clients behind the live windows (and of what left them), "
           "least recently read first out")(
           "history-fetchers", po::value(&config.gateway.tail.fetch.fetchers)->default_value(6),

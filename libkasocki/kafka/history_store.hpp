@@ -29,8 +29,8 @@ struct store_options {
   // appended, kept whatever history does). 64 MiB.
   std::size_t window_bytes = 64u << 20;
   // Bytes of everything else cached: history fetched for readers behind the windows, and what
-  // left the windows. Least recently read chunks go first. 384 MiB.
-  std::size_t cache_bytes = 384u << 20;
+  // left the windows. Least recently read chunks go first. 512 MiB.
+  std::size_t cache_bytes = 512u << 20;
   // A reader this many offsets before a chunk (or in it) needs it.
   std::int64_t reach = 20'000;
   chunk_limits chunks;

@@ -31,8 +31,8 @@ struct tail_options {
   // cache). 0: none reserved, the live readers' messages are cached like history. 64 MiB.
   std::size_t window_bytes = 64u << 20;
   // The history cache, in bytes: what the fetchers read and what left the windows; the least
-  // recently read goes first. 384 MiB.
-  std::size_t cache_bytes = 384u << 20;
+  // recently read goes first. 512 MiB.
+  std::size_t cache_bytes = 512u << 20;
   // A reader this many offsets (or fewer) before the end of a cached range that is not live has
   // the next offsets fetched while it reads (at most fetch.lead ahead of it).
   std::int64_t readahead = 64;
