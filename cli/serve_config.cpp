@@ -263,8 +263,8 @@ std::optional<int> parse_serve_config(int argc, char** argv, serve_config& confi
           "offsets a client may be ahead of a running history fetch and wait for it instead "
           "of starting its own")(
           "history-fetch-lead", po::value(&config.gateway.tail.fetch.lead)->default_value(128),
-          "offsets a history fetch may run ahead of the furthest client reading behind it (up "
-          "to 16 times that for a client that reads fast)")(
+          "offsets a history fetch may run ahead of the furthest client reading behind it (4 "
+          "times that for a client that reads fast)")(
           "history-fetch-turn", po::value(&config.gateway.tail.fetch.turn)->default_value(2000),
           "offsets a history fetch stores before it gives its fetcher to a waiting one")(
           "history-readahead", po::value(&config.gateway.tail.readahead)->default_value(64),

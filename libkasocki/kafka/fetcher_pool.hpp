@@ -43,18 +43,20 @@ struct fetch_options {
   // kafka_config::fetcher_queue_kbytes.
   std::int64_t lead = 128;
   // A job whose furthest reader reads fast runs further ahead: as far as it reads in lead_time
-  // at its pace since the job started, up to lead_growth x lead (paced_lead). Fast is at least
-  // fast_leads x lead in lead_time (2,048 offsets a second), over at least pace_after: a reader
-  // that catches up with what a job just stored reads a few hundred offsets at once. A job
-  // parks and goes on every half lead, each time a take from its fetcher and wake-ups: with 128,
-  // a lone client pulling one message at a time from history ran 11 % slower than with 1,000
-  // (docs/PERFORMANCE.md). A thousand clients reading history far apart read about 1,500 a
-  // second each and keep `lead`: when their first bursts counted, the store took 1.9x the topic,
-  // not 1.7x.
+  // at its pace since the job started, up to lead_growth x lead (paced_lead; with these values
+  // 4 x lead for every fast reader). Fast is at least fast_leads x lead in lead_time (2,048
+  // offsets a second), over at least pace_after: a reader that catches up with what a job just
+  // stored reads a few hundred offsets at once. A job parks and goes on every half lead, each
+  // time a take from its fetcher and wake-ups: with 128, a lone client pulling one message at a
+  // time from history ran 11 % slower than with 1,000 (docs/PERFORMANCE.md). Up to 16 x lead
+  // brought that one back but made a lone client pushed history 12 % slower; with 4 x lead the
+  // pushed one is as before and the pulling one 6 % below a lead of 1,000. A thousand clients
+  // reading history far apart read about 1,500 a second each and keep `lead`: when their first
+  // bursts counted, the store took 1.9x the topic, not 1.7x.
   std::chrono::milliseconds lead_time{250};
   std::chrono::milliseconds pace_after{500};
   std::int64_t fast_leads = 4;
-  std::int64_t lead_growth = 16;
+  std::int64_t lead_growth = 4;
   std::int64_t max_lead() const { return lead * std::max<std::int64_t>(1, lead_growth); }
   // While jobs wait for a fetcher, a job gives way once it has stored this many offsets (parked
   // or not). Each turn costs a new fetch position (Kafka sends the whole record batch that holds
