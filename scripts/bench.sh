@@ -42,8 +42,9 @@
 #   BENCH_CONNECTIONS_RUNS  runs of the 10,000-client scenario (default 1; capped by BENCH_RUNS)
 #   BENCH_RESULTS   also keep the JSON lines of every run in this file
 #   BENCH_KEEP      keep each run's server stderr and /metrics samples (every 2 s: tail, history
-#                   store, sessions, connections, deliveries, limit rejections) in this folder, as
-#                   SCENARIO-RUN.serve.log and SCENARIO-RUN.metrics
+#                   store, bytes read from Kafka per partition, sessions, connections, deliveries,
+#                   limit rejections) in this folder, as SCENARIO-RUN.serve.log and
+#                   SCENARIO-RUN.metrics
 #   BENCH_HISTORY_CLIENTS, BENCH_HISTORY_SAME_CLIENTS, BENCH_STORM_CLIENTS  clients of the
 #                   history scenarios (default 1000, 2000, 2000: the targets'; fewer for a
 #                   server that spends memory per replaying client)
@@ -266,7 +267,7 @@ sample_metrics() {
     {
       echo "# $(date -u +%H:%M:%S.%N | cut -c1-12) rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null) threads=$(awk '/^Threads:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null)"
       curl -fs --max-time 2 "$server_url/metrics" |
-        grep -E '^kasocki_(tail|private|history|sessions|connections|kafka_consumers|messages_delivered|bytes_delivered|limit_rejections)' || true
+        grep -E '^kasocki_(tail|private|history|sessions|connections|kafka_consumers|kafka_fetched_bytes|messages_delivered|bytes_delivered|limit_rejections)' || true
     } >>"$out"
     sleep 2
   done
