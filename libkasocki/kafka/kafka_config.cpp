@@ -47,9 +47,11 @@ property_list defaults(const kafka_config& config, handle_role role) {
                           {"queued.max.messages.kbytes", std::to_string(queue_kbytes)},
                           {"enable.partition.eof", "false"},
                       });
-    if (fetcher)
+    if (fetcher) {
       p.emplace_back("max.partition.fetch.bytes",
                      std::to_string(config.fetcher_partition_fetch_kbytes * 1024));
+      p.emplace_back("queued.min.messages", std::to_string(config.fetcher_queue_min_messages));
+    }
     if (rd_kafka_version() >= fetch_queue_backoff_since)
       p.emplace_back("fetch.queue.backoff.ms", std::to_string(backoff_ms));
     if (config.statistics)

@@ -144,6 +144,9 @@ TEST(KafkaConfig, HistoryFetchersReadAheadLittle) {
               std::to_string(config.fetcher_queue_backoff_ms));
   }
   EXPECT_EQ(conf_value(config, fetcher, "auto.offset.reset"), "error");
+  // The next batch only once the last one was taken; a live reader keeps librdkafka's prefetch.
+  EXPECT_EQ(conf_value(config, fetcher, "queued.min.messages"), "1");
+  EXPECT_EQ(conf_value(config, kk::handle_role::consumer, "queued.min.messages"), "100000");
   // A client's own consumer keeps librdkafka's fetch size.
   EXPECT_EQ(conf_value(config, kk::handle_role::consumer, "max.partition.fetch.bytes"), "1048576");
   // -X sets the fetchers' as well.
