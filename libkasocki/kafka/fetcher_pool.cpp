@@ -134,8 +134,9 @@ bool fetcher_pool::ahead(const job& j) const {
   return j.position - j.interest > lead(j);
 }
 
-// A job ahead of its readers stops taking from librdkafka, whose queue (a fraction of a MiB:
-// kafka_config::fetcher_queue_kbytes) fills and then stops fetching. Ending the job instead
+// A job ahead of its readers stops taking from librdkafka, which holds the rest of one record
+// batch and fetches no more until it is taken (kafka_config::fetcher_queue_min_messages; a
+// paused partition would have its queue dropped and read again on resume). Ending the job instead
 // would drop that queue, read again by the next job: for readers slower than Kafka, one
 // queue's worth per `lead` offsets. It ends if no reader comes near within the idle time, or,
 // while jobs wait for a fetcher, once it had its turn (at once) or within parked_turn.

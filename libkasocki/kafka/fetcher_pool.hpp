@@ -39,8 +39,8 @@ struct fetch_options {
   std::int64_t share_distance = 20'000;
   // A job this many offsets ahead of the furthest reader that read behind it waits for them
   // (parked): what is stored beyond what readers read is at most this (max_lead() for a fast
-  // reader) per partition, plus a batch; librdkafka's read-ahead beyond that is
-  // kafka_config::fetcher_queue_kbytes.
+  // reader) per partition, plus a batch; librdkafka's read-ahead beyond that is the rest of one
+  // record batch (kafka_config::fetcher_queue_min_messages).
   std::int64_t lead = 128;
   // A job whose furthest reader reads fast runs further ahead: as far as it reads in lead_time
   // at its pace since the job started, up to lead_growth x lead (paced_lead; with these values

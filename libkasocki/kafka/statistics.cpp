@@ -94,7 +94,12 @@ bool statistics::update(const std::string& handle, std::string_view json, std::s
   std::vector<increment> increments;
   {
     std::lock_guard lock(mutex_);
+    // Documents reach here through the worker pool: one may come after its handle was closed,
+    // or after the next one (parsed on another thread). Counted then, its counters would count
+    // from zero or from the newer ones: the handle's whole count again.
+    if (std::find(closed_.begin(), closed_.end(), handle) != closed_.end()) return true;
     auto& h = handles_[handle];
+    if (ts_us > 0 && ts_us <= h.ts_us) return true;
     const double seconds = h.ts_us > 0 && ts_us > h.ts_us ? (ts_us - h.ts_us) / 1e6 : 0;
     std::map<partition_key, std::int64_t> received;  // messages since the last document
     for (const auto& [key, c] : reported) {
@@ -130,6 +135,10 @@ bool statistics::update(const std::string& handle, std::string_view json, std::s
 void statistics::closed(const std::string& handle) {
   std::lock_guard lock(mutex_);
   handles_.erase(handle);
+  // librdkafka names handles uniquely in a process; the last few closed ones are enough to know
+  // a late document (it is at most the worker pool's backlog late).
+  closed_.push_back(handle);
+  if (closed_.size() > closed_kept) closed_.pop_front();
 }
 
 std::size_t statistics::consumers() const {

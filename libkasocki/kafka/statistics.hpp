@@ -3,7 +3,9 @@
 // into the registry; no I/O and no librdkafka call.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,9 +32,10 @@ class statistics {
   statistics& operator=(const statistics&) = delete;
   // One statistics document of handle `handle` (any thread; parses it, so call it off the event
   // loop), which counts under `role` (the same for every document of a handle). A malformed
-  // document is ignored and returns false.
+  // document is ignored and returns false. A document no newer than the handle's last one, or
+  // of a closed handle, counts nothing: the worker pool may hand them over late.
   bool update(const std::string& handle, std::string_view json, std::string_view role = "consumer");
-  // The handle is gone: its lag no longer counts.
+  // The handle is gone: its lag no longer counts, nor a document of it that comes later.
   void closed(const std::string& handle);
   // Handles that reported and are not closed yet.
   std::size_t consumers() const;
@@ -63,6 +66,8 @@ class statistics {
   metrics::registry& registry_;
   mutable std::mutex mutex_;
   std::map<std::string, handle_stats> handles_;
+  static constexpr std::size_t closed_kept = 256;
+  std::deque<std::string> closed_;  // the handles closed last, oldest first
 };
 
 }  // namespace kasocki::kafka

@@ -67,8 +67,10 @@ TEST(KafkaStatistics, CountsEachRoleApart) {
 // again counts only what it received since, and what it received before it was unassigned
 // counts too.
 TEST(KafkaStatistics, CountsAPartitionAssignedAgainOnce) {
-  auto doc = [](const char* state, std::int64_t rxmsgs) {
-    return R"({"ts":1,"topics":{"t":{"partitions":{"0":{"fetch_state":")" + std::string(state) +
+  std::int64_t ts = 0;
+  auto doc = [&ts](const char* state, std::int64_t rxmsgs) {
+    return R"({"ts":)" + std::to_string(++ts) +
+           R"(,"topics":{"t":{"partitions":{"0":{"fetch_state":")" + std::string(state) +
            R"(","rxmsgs":)" + std::to_string(rxmsgs) + R"(,"rxbytes":)" +
            std::to_string(rxmsgs * 10) + "}}}}}";
   };
@@ -90,6 +92,26 @@ TEST(KafkaStatistics, CountsAPartitionAssignedAgainOnce) {
 
 // Members of another type than librdkafka's (another version, a broken document) are read as
 // missing, never thrown on: the parser runs on librdkafka's threads.
+// The worker pool may hand a document over after the next one of its handle, or after the
+// handle was closed: counted, it would count the handle's whole count again.
+TEST(KafkaStatistics, ALateDocumentCountsNothing) {
+  registry r;
+  statistics k(r);
+  const label_list labels{{"partition", "0"}, {"role", "fetcher"}, {"topic", "t"}};
+  ASSERT_TRUE(k.update("f#1", stats(1'000'000, 100, 100, 200), "fetcher"));
+  ASSERT_TRUE(k.update("f#1", stats(3'000'000, 300, 300, 400), "fetcher"));
+  ASSERT_TRUE(k.update("f#1", stats(2'000'000, 200, 200, 400), "fetcher"));  // older
+  ASSERT_TRUE(k.update("f#1", stats(4'000'000, 350, 350, 400), "fetcher"));
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_messages_total", labels).value(), 350u);
+  k.closed("f#1");
+  ASSERT_TRUE(k.update("f#1", stats(5'000'000, 360, 360, 400), "fetcher"));  // after its close
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_messages_total", labels).value(), 350u);
+  EXPECT_EQ(k.consumers(), 0u);
+  // Another handle still counts.
+  ASSERT_TRUE(k.update("f#2", stats(1'000'000, 5, 5, 400), "fetcher"));
+  EXPECT_EQ(r.counter("kasocki_kafka_fetched_messages_total", labels).value(), 355u);
+}
+
 TEST(KafkaStatistics, WrongTypesAreMissingNotThrown) {
   struct case_t {
     const char* doc;
