@@ -104,7 +104,8 @@ bool statistics::update(const std::string& handle, std::string_view json, std::s
     std::map<partition_key, std::int64_t> received;  // messages since the last document
     for (const auto& [key, c] : reported) {
       auto& last = h.counted[key];
-      // Counters only grow: a count below the last one means a new handle of the same name.
+      // Counters only grow: a count below the last one means librdkafka started the
+      // partition's counters anew, so all of it is new.
       const bool restart = last.rxmsgs > c.rxmsgs || last.rxbytes > c.rxbytes;
       const auto msgs = c.rxmsgs - (restart ? 0 : last.rxmsgs);
       const auto bytes = c.rxbytes - (restart ? 0 : last.rxbytes);

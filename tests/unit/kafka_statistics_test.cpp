@@ -90,8 +90,6 @@ TEST(KafkaStatistics, CountsAPartitionAssignedAgainOnce) {
             170u);
 }
 
-// Members of another type than librdkafka's (another version, a broken document) are read as
-// missing, never thrown on: the parser runs on librdkafka's threads.
 // The worker pool may hand a document over after the next one of its handle, or after the
 // handle was closed: counted, it would count the handle's whole count again.
 TEST(KafkaStatistics, ALateDocumentCountsNothing) {
@@ -112,6 +110,8 @@ TEST(KafkaStatistics, ALateDocumentCountsNothing) {
   EXPECT_EQ(r.counter("kasocki_kafka_fetched_messages_total", labels).value(), 355u);
 }
 
+// Members of another type than librdkafka's (another version, a broken document) are read as
+// missing, never thrown on: the parser runs on librdkafka's threads.
 TEST(KafkaStatistics, WrongTypesAreMissingNotThrown) {
   struct case_t {
     const char* doc;
